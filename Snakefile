@@ -1,0 +1,33 @@
+# binoval: validate hierarchical models of grouped binomial data.
+# Run `snakemake --cores N`; see README.md and config/README.md.
+import os
+import re
+import sys
+
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: os.path.join(workflow.basedir, "config", "config.yaml")
+
+
+include: "workflow/rules/common.smk"
+
+
+MODEL_SPECS = checked_model_specs(config)
+validate(config, "workflow/schemas/config.schema.yaml")
+
+
+wildcard_constraints:
+    model_id=model_id_pattern(MODEL_SPECS),
+
+
+include: "workflow/rules/data.smk"
+include: "workflow/rules/fit.smk"
+
+
+rule all:
+    input:
+        all_targets(),
+    default_target: True

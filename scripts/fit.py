@@ -1,0 +1,15 @@
+"""Rule fit: fit one model to the observed data; write InferenceData and diagnostics."""
+from binoval.fitting import fit_model
+from binoval.io import write_netcdf
+from binoval.logs import log_to
+from binoval.models import GroupedCounts, ModelSpec
+from binoval.sampling import SamplerSettings
+from binoval.schemas import BinomialData, ParameterDiagnostics, SamplerDiagnostics, read_table, write_table
+
+log = log_to(snakemake.log[0])
+data = GroupedCounts.from_frame(read_table(snakemake.input.data, BinomialData))
+spec = ModelSpec(**snakemake.params.model)
+outputs = fit_model(spec, data, SamplerSettings.from_config(snakemake.params.sampler), snakemake.params.seed)
+write_table(outputs.parameters, snakemake.output.parameters, ParameterDiagnostics)
+write_table(outputs.sampler, snakemake.output.sampler, SamplerDiagnostics)
+write_netcdf(outputs.idata, snakemake.output.idata)

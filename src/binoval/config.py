@@ -1,0 +1,84 @@
+"""Checking the workflow config and slicing it for the rules.
+
+``check_config`` validates the config against the JSON schema and then checks
+what a schema cannot express (prior specs per family, expanded model ids).
+Errors are one line naming the config key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+import jsonschema
+import yaml
+
+from .models import ModelSpec, expand_models
+from .priors import PriorSpecError
+
+
+class ConfigError(ValueError):
+    """A config that cannot be run; the message names the key."""
+
+
+def _key(path) -> str:
+    return ".".join(str(p) for p in path) or "(top level)"
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    """One line for a schema violation, naming the config key."""
+    key = _key(error.absolute_path)
+    v = error.validator
+    if v == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(allowed))
+        where = f"{key}.{extra[0]}" if error.absolute_path else extra[0]
+        if allowed:
+            return f"config key {where}: unknown key; expected one of {', '.join(allowed)}"
+        return f"config key {where}: unknown key"
+    if v == "required":
+        missing = error.message.split("'")[1]
+        where = f"{key}.{missing}" if error.absolute_path else missing
+        return f"config key {where}: required but missing"
+    if v == "enum":
+        return f"config key {key}: {error.instance!r} is not allowed; expected one of {', '.join(map(str, error.validator_value))}"
+    if v == "type":
+        return f"config key {key}: expected {error.validator_value}, got {type(error.instance).__name__} {error.instance!r}"
+    if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        op = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}[v]
+        return f"config key {key}: {error.instance!r} is out of range; expected {op} {error.validator_value}"
+    if v == "not":
+        name = next(iter(error.validator_value.get("required", [])), "this key")
+        return f"config key {key}.{name}: not allowed for this model family"
+    if v == "oneOf" and error.absolute_path and error.absolute_path[-1] == "K":
+        return f"config key {key}: expected an integer from 1 to 10 or a list of them, got {error.instance!r}"
+    if v == "pattern":
+        return f"config key {key}: {error.instance!r} does not match the pattern {error.validator_value}"
+    return f"config key {key}: {error.message}"
+
+
+def load_schema(path: str | Path) -> dict:
+    return yaml.safe_load(Path(path).read_text())
+
+
+def check_config(config: Mapping[str, Any], schema: Mapping[str, Any]) -> dict[str, ModelSpec]:
+    """Validate ``config``; return the expanded model specs. Raises ``ConfigError``."""
+    validator = jsonschema.Draft7Validator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), e.path))
+    if errors:
+        error = jsonschema.exceptions.best_match(errors, key=jsonschema.exceptions.by_relevance())
+        # best_match descends into oneOf/anyOf contexts; keep the deepest concrete error
+        raise ConfigError(_describe(error))
+    try:
+        specs = expand_models(config["models"])
+    except (PriorSpecError, ValueError) as err:
+        raise ConfigError(str(err)) from None
+    if not specs:
+        raise ConfigError("config key models: every model is disabled; enable at least one")
+    return specs
+
+
+def model_slice(config: Mapping[str, Any], model_id: str, specs: Mapping[str, ModelSpec]) -> dict:
+    """Everything a per-model rule depends on: the model's spec (priors merged with defaults)."""
+    spec = specs[model_id]
+    return {"model_id": spec.model_id, "family": spec.family, "priors": spec.priors, "options": spec.options}

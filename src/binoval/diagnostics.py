@@ -1,0 +1,111 @@
+"""MCMC diagnostics of a fit, as tables.
+
+Per scalar posterior quantity: posterior mean, sd and 94% HDI; rank-normalised
+split R-hat (values above 1.01 mean the chains disagree); bulk and tail
+effective sample sizes (how many independent draws the chains are worth for
+the centre and for the 5%/95% quantiles); Monte Carlo standard errors of the
+mean and sd. Per chain: divergent transitions, E-BFMI, tree-depth saturation.
+"""
+
+from __future__ import annotations
+
+import arviz as az
+import numpy as np
+import pandas as pd
+
+SAMPLE_DIMS = ("chain", "draw")
+HDI_PROB = 0.94
+
+
+def _flatten(ds, var: str) -> pd.Series:
+    """A variable of a per-quantity statistic dataset as a Series indexed by its cell label."""
+    da = ds[var]
+    if da.ndim == 0:
+        return pd.Series([float(da.values)], index=[""])
+    values = da.values.reshape(-1)
+    coord_values = [da.coords[d].values for d in da.dims]
+    labels = [",".join(str(coord_values[axis][i]) for axis, i in enumerate(cell)) for cell in np.ndindex(*da.shape)]
+    return pd.Series(values.astype(float), index=labels)
+
+
+def parameter_diagnostics(idata, model_id: str, free_variables: set[str]) -> pd.DataFrame:
+    """One row per scalar posterior quantity with its summary and convergence diagnostics."""
+    posterior = idata.posterior
+    stats = {
+        "mean": posterior.mean(dim=SAMPLE_DIMS),
+        "sd": posterior.std(dim=SAMPLE_DIMS, ddof=1),
+        "mcse_mean": az.mcse(posterior, method="mean"),
+        "mcse_sd": az.mcse(posterior, method="sd"),
+        "ess_bulk": az.ess(posterior, method="bulk"),
+        "ess_tail": az.ess(posterior, method="tail"),
+        "r_hat": az.rhat(posterior),
+    }
+    hdi = az.hdi(posterior, hdi_prob=HDI_PROB)
+    stats["hdi_low"] = hdi.sel(hdi="lower")
+    stats["hdi_high"] = hdi.sel(hdi="higher")
+    frames = []
+    for var in posterior.data_vars:
+        columns = {name: _flatten(ds, var) for name, ds in stats.items()}
+        frame = pd.DataFrame(columns)
+        frame.insert(0, "index", frame.index.astype(str))
+        frame.insert(0, "free", var in free_variables)
+        frame.insert(0, "variable", var)
+        frames.append(frame)
+    table = pd.concat(frames, ignore_index=True)
+    table.insert(0, "model_id", model_id)
+    columns = ["model_id", "variable", "index", "free", "mean", "sd", "hdi_low", "hdi_high",
+               "mcse_mean", "mcse_sd", "ess_bulk", "ess_tail", "r_hat"]
+    return table[columns]
+
+
+def sampler_diagnostics(idata, model_id: str, tune: int, max_treedepth: int, wall_time_s: float, backend: str) -> pd.DataFrame:
+    """One row per chain: divergences, E-BFMI, tree-depth saturation, step size, wall time."""
+    stats = idata.sample_stats
+    diverging = stats["diverging"].values.astype(bool)
+    chains, draws = diverging.shape
+    depth = _tree_depth(stats)
+    hits = _treedepth_hits(stats, depth, max_treedepth)
+    ebfmi = az.bfmi(idata) if "energy" in stats else np.full(chains, np.nan)
+    step = stats["step_size"].values.mean(axis=1) if "step_size" in stats else np.full(chains, np.nan)
+    return pd.DataFrame({
+        "model_id": model_id,
+        "chain": np.arange(chains),
+        "draws": draws,
+        "tune": int(tune),
+        "divergences": diverging.sum(axis=1).astype(int),
+        "ebfmi": np.asarray(ebfmi, dtype=float),
+        "treedepth_hits": hits.astype(int),
+        "max_treedepth": int(max_treedepth),
+        "mean_treedepth": depth.mean(axis=1) if depth is not None else np.nan,
+        "step_size": step.astype(float),
+        "wall_time_s": float(wall_time_s),
+        "backend": backend,
+        "error": "",
+    })
+
+
+def failed_fit_diagnostics(model_id: str, tune: int, max_treedepth: int, wall_time_s: float, backend: str, error: str) -> pd.DataFrame:
+    """The sampler table of a fit that raised: one row, ``chain = -1``, the error message."""
+    return pd.DataFrame({
+        "model_id": [model_id], "chain": [-1], "draws": [0], "tune": [int(tune)], "divergences": [0],
+        "ebfmi": [np.nan], "treedepth_hits": [0], "max_treedepth": [int(max_treedepth)], "mean_treedepth": [np.nan],
+        "step_size": [np.nan], "wall_time_s": [float(wall_time_s)], "backend": [backend], "error": [error],
+    })
+
+
+def _tree_depth(stats) -> np.ndarray | None:
+    """Tree depth per draw: nutpie's ``depth``, PyMC's ``tree_depth``."""
+    for name in ("depth", "tree_depth"):
+        if name in stats:
+            return stats[name].values.astype(float)
+    return None
+
+
+def _treedepth_hits(stats, depth, max_treedepth: int) -> np.ndarray:
+    """Draws per chain whose trajectory stopped at the maximum tree depth."""
+    for name in ("maxdepth_reached", "reached_max_treedepth"):
+        if name in stats:
+            return stats[name].values.astype(bool).sum(axis=1)
+    if depth is not None:
+        return (depth >= max_treedepth).sum(axis=1)
+    return np.zeros(stats.sizes["chain"], dtype=int)

@@ -1,0 +1,85 @@
+"""What every model family shares: the data it sees and how it is built.
+
+A family is a set of default priors (with the support each parameter needs)
+plus a ``declare`` method that adds the family's parameters and the
+likelihood of ``r`` to a model that already holds the observed data in
+``pm.Data`` containers ``n`` and ``r_observed``. Because the data live in
+containers, one compiled model serves the observed fit and every simulated
+dataset (swap them with ``nutpie``'s ``with_data`` or ``pm.set_data``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Mapping
+
+import numpy as np
+import pandas as pd
+
+#: Names of the data containers every model declares.
+N_DATA, R_DATA = "n", "r_observed"
+#: Name of the observed random variable (and so of the log-likelihood and
+#: posterior predictive variables).
+R_VAR = "r"
+GROUP_DIM = "group"
+
+
+@dataclass(frozen=True)
+class GroupedCounts:
+    """Grouped binomial data: ``r[i]`` successes out of ``n[i]`` trials in ``groups[i]``."""
+
+    groups: tuple[str, ...]
+    n: np.ndarray
+    r: np.ndarray
+
+    @classmethod
+    def from_frame(cls, df: pd.DataFrame) -> "GroupedCounts":
+        return cls(
+            groups=tuple(str(g) for g in df["group"]),
+            n=df["n"].to_numpy(dtype="int64"),
+            r=df["r"].to_numpy(dtype="int64"),
+        )
+
+    def with_successes(self, r: np.ndarray) -> "GroupedCounts":
+        """The same groups and trials with other success counts (a simulated dataset)."""
+        return GroupedCounts(self.groups, self.n, np.asarray(r, dtype="int64"))
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model as configured: its id, family, checked priors and family options."""
+
+    model_id: str
+    family: str
+    priors: dict[str, dict]
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+class Family:
+    """Base class of a model family. Subclasses set the class attributes and ``declare``."""
+
+    name: ClassVar[str]
+    #: prior spec per parameter, used where the config gives none
+    default_priors: ClassVar[dict[str, dict]]
+    #: support per parameter that takes a prior (see ``binoval.priors``)
+    supports: ClassVar[dict[str, str]]
+    #: options the family accepts in its config spec, besides family/priors/enabled
+    options: ClassVar[tuple[str, ...]] = ()
+
+    def build(self, data: GroupedCounts, priors: Mapping[str, dict], **options):
+        """Return a ``pm.Model`` of ``data`` with the given (checked) priors."""
+        import pymc as pm
+
+
+        with pm.Model(coords={GROUP_DIM: list(data.groups)}) as model:
+            n = pm.Data(N_DATA, data.n, dims=GROUP_DIM)
+            r_observed = pm.Data(R_DATA, data.r, dims=GROUP_DIM)
+            self.declare(model, n, r_observed, priors, **options)
+        return model
+
+    def declare(self, model, n, r_observed, priors: Mapping[str, dict], **options) -> None:
+        raise NotImplementedError
+
+    def parameter_names(self, **options) -> list[str]:
+        """Posterior variables a user reads (the contract names), in display order."""
+        raise NotImplementedError

@@ -1,0 +1,29 @@
+"""``beta_binomial``: group rates drawn from a Beta population.
+
+p[i] ~ Beta(mu * kappa, (1 - mu) * kappa), r[i] ~ Binomial(n[i], p[i]).
+``mu`` is the population mean rate and ``kappa`` the concentration: the
+population variance of rates is mu (1 - mu) / (kappa + 1).
+"""
+
+from ..priors import POSITIVE, UNIT, make_rv
+from .base import GROUP_DIM, R_VAR, Family
+
+
+class BetaBinomial(Family):
+    name = "beta_binomial"
+    default_priors = {
+        "mu": {"dist": "Beta", "alpha": 1.0, "beta": 1.0},
+        "kappa": {"dist": "Gamma", "alpha": 2.0, "beta": 0.05},
+    }
+    supports = {"mu": UNIT, "kappa": POSITIVE}
+
+    def declare(self, model, n, r_observed, priors):
+        import pymc as pm
+
+        mu = make_rv("mu", priors["mu"])
+        kappa = make_rv("kappa", priors["kappa"])
+        p = pm.Beta("p", alpha=mu * kappa, beta=(1.0 - mu) * kappa, dims=GROUP_DIM)
+        pm.Binomial(R_VAR, n=n, p=p, observed=r_observed, dims=GROUP_DIM)
+
+    def parameter_names(self):
+        return ["mu", "kappa", "p"]
