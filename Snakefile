@@ -17,6 +17,7 @@ include: "workflow/rules/common.smk"
 
 MODEL_SPECS = checked_model_specs(config)
 validate(config, "workflow/schemas/config.schema.yaml")
+check_dataset(config)
 
 
 wildcard_constraints:

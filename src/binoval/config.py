@@ -63,7 +63,7 @@ def load_schema(path: str | Path) -> dict:
 
 def check_config(config: Mapping[str, Any], schema: Mapping[str, Any]) -> dict[str, ModelSpec]:
     """Validate ``config``; return the expanded model specs. Raises ``ConfigError``."""
-    validator = jsonschema.Draft7Validator(schema)
+    validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), e.path))
     if errors:
         error = jsonschema.exceptions.best_match(errors, key=jsonschema.exceptions.by_relevance())

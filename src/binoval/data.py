@@ -11,9 +11,10 @@ import csv
 import io
 from importlib import resources
 from pathlib import Path
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Counts must fit a 32-bit signed integer: some numeric backends use int32.
 MAX_COUNT = 2**31 - 1
@@ -56,13 +57,14 @@ def _parse_count(text: str, where: str, column: str) -> int:
     return number
 
 
-def read_grouped_csv(path: str | Path, columns: Mapping[str, str] | None = None) -> pd.DataFrame:
-    """Read a CSV of grouped binomial data into columns ``group, n, r``.
+def parse_grouped_csv(path: str | Path, columns: Mapping[str, str] | None = None) -> dict[str, list]:
+    """Parse and check a CSV of grouped binomial data, without pandas.
 
     ``columns`` maps binoval's names (``group``, ``n``, ``r``) to the file's
-    column names. Other columns are kept as they are (numeric where every
-    value is numeric). Raises ``DataError`` with a one-line message on any
-    problem.
+    column names. Returns the columns as lists keyed by ``group``, ``n``, ``r``
+    and the file's other column names. Raises ``DataError`` with a one-line
+    message naming the file, row, line and column on any problem. Cheap enough
+    to run when the workflow starts.
     """
     path = Path(path)
     columns = {key: (columns or {}).get(key, key) for key in REQUIRED}
@@ -117,16 +119,27 @@ def read_grouped_csv(path: str | Path, columns: Mapping[str, str] | None = None)
         records[columns["group"]][-1], records[columns["n"]][-1], records[columns["r"]][-1] = group, n, r
     if len(first_seen) < 2:
         raise DataError(f"{path}: only 1 group; at least 2 groups are needed")
+    parsed = {key: records[name] for key, name in columns.items()}
+    parsed.update({name: values for name, values in records.items() if name not in columns.values() and name not in REQUIRED})
+    return parsed
 
+
+def read_grouped_csv(path: str | Path, columns: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Read a CSV of grouped binomial data into a frame with columns ``group, n, r``.
+
+    Other columns are kept (numeric where every value is numeric). Raises
+    ``DataError`` as ``parse_grouped_csv`` does.
+    """
+    import pandas as pd
+
+    parsed = parse_grouped_csv(path, columns)
     frame = pd.DataFrame({
-        "group": pd.Series(records[columns["group"]], dtype=str),
-        "n": pd.Series(records[columns["n"]], dtype="int64"),
-        "r": pd.Series(records[columns["r"]], dtype="int64"),
+        "group": pd.Series(parsed.pop("group"), dtype=str),
+        "n": pd.Series(parsed.pop("n"), dtype="int64"),
+        "r": pd.Series(parsed.pop("r"), dtype="int64"),
     })
-    for name in header:
-        if name in columns.values() or name in REQUIRED:
-            continue
-        values = pd.Series(records[name], dtype=str)
+    for name, raw in parsed.items():
+        values = pd.Series(raw, dtype=str)
         numeric = pd.to_numeric(values, errors="coerce")
         frame[name] = values if numeric.isna().any() else numeric
     return frame

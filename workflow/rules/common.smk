@@ -1,6 +1,6 @@
-# Helpers shared by every rule file: config checks, paths, per-rule config slices.
+# Helpers for the rule files; config and data checks, paths, per-rule config slices.
 from binoval.config import ConfigError, check_config, load_schema, model_slice
-from binoval.data import resolve_dataset, run_name
+from binoval.data import DataError, parse_grouped_csv, resolve_dataset, run_name
 
 
 def checked_model_specs(config):
@@ -10,6 +10,14 @@ def checked_model_specs(config):
         return check_config(config, load_schema(schema))
     except ConfigError as err:
         sys.exit(f"binoval: invalid config: {err}")
+
+
+def check_dataset(config):
+    """Check the dataset before any job runs; on a problem print one line naming file, row and column, and stop."""
+    try:
+        parse_grouped_csv(resolve_dataset(config["dataset"]), config.get("columns"))
+    except DataError as err:
+        sys.exit(f"binoval: invalid data: {err}")
 
 
 def model_id_pattern(specs):

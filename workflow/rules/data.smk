@@ -11,5 +11,7 @@ rule validate_data:
     resources:
         mem_mb=500,
         runtime=5,
+    conda:
+        "../../envs/binoval.yaml"
     script:
         "../../scripts/validate_data.py"

@@ -17,5 +17,7 @@ rule fit:
     resources:
         mem_mb=3000,
         runtime=30,
+    conda:
+        "../../envs/binoval.yaml"
     script:
         "../../scripts/fit.py"

@@ -1,0 +1,57 @@
+"""The workflow end to end through the fit stage, on tiny configs."""
+
+import arviz as az
+import pytest
+
+from binoval.schemas import ParameterDiagnostics, SamplerDiagnostics, read_table
+
+from conftest import DATA, REPO, run_snakemake, tiny_config
+
+pytestmark = pytest.mark.workflow
+
+
+def test_fit_stage_runs_and_writes_contract_outputs(tmp_path):
+    config = tiny_config(("pooled", "hier_logit", "bb_mixture"))
+    config["models"]["bb_mixture"] = {"K": [2]}
+    run_snakemake(tmp_path, config, "--until", "fit")
+    results = tmp_path / "results" / "tiny"
+    for model_id in ("pooled", "hier_logit", "bb_mixture_k2"):
+        idata = az.from_netcdf(results / "fits" / f"{model_id}.nc")
+        assert {"posterior", "sample_stats", "log_likelihood", "posterior_predictive", "observed_data"} <= set(idata.groups())
+        read_table(results / "diagnostics" / f"{model_id}_parameters.parquet", ParameterDiagnostics)
+        sampler = read_table(results / "diagnostics" / f"{model_id}_sampler.parquet", SamplerDiagnostics)
+        assert (sampler["error"] == "").all()
+        assert (tmp_path / "logs" / "tiny" / "fit" / f"{model_id}.log").exists()
+    mixture = az.from_netcdf(results / "fits" / "bb_mixture_k2.nc").posterior
+    assert {"w", "mu", "kappa"} <= set(mixture.data_vars) and mixture["mu"].sizes["cluster"] == 2
+    assert not (results / "fits" / "unpooled.nc").exists()
+    # nothing changed: nothing to do
+    dry = run_snakemake(tmp_path, config, "--until", "fit", "-n")
+    assert "Nothing to be done" in dry.stdout + dry.stderr
+
+
+def test_user_csv_with_mapped_columns(tmp_path):
+    csv = tmp_path / "mine.csv"
+    csv.write_text("site,trials,events\nx,40,3\ny,55,9\nz,20,0\n")
+    config = tiny_config(("pooled",), dataset=str(csv), columns={"group": "site", "n": "trials", "r": "events"})
+    del config["run"]
+    run_snakemake(tmp_path, config, "--until", "fit")
+    assert (tmp_path / "results" / "mine" / "fits" / "pooled.nc").exists()
+
+
+@pytest.mark.parametrize("name", ["r_exceeds_n.csv", "semicolon_delimiter.csv", "does_not_exist.csv"])
+def test_bad_data_stops_before_any_job_with_one_line(tmp_path, name):
+    result = run_snakemake(tmp_path, tiny_config(("pooled",), dataset=str(DATA / "bad" / name)), check=False)
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.startswith("binoval: invalid data:")]
+    assert len(lines) == 1 and name in lines[0]
+    assert not (tmp_path / "results").exists()
+
+
+def test_bad_config_stops_before_any_job_naming_the_key(tmp_path):
+    config = tiny_config(("pooled",))
+    config["models"]["pooled"] = {"priors": {"p": {"dist": "Beta", "alpha": -1, "beta": 1}}}
+    result = run_snakemake(tmp_path, config, check=False)
+    assert result.returncode != 0
+    assert "binoval: invalid config: config key models.pooled.priors.p.alpha: must be > 0" in result.stderr
+    assert not (tmp_path / "results").exists()
