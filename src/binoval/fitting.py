@@ -34,12 +34,12 @@ def free_variable_names(model) -> set[str]:
     return {rv.name for rv in model.free_RVs}
 
 
-def fit_model(spec: ModelSpec, data: GroupedCounts, settings: SamplerSettings, seed: int) -> FitOutputs:
-    """Fit ``spec`` to ``data``; on failure return outputs that carry the error."""
+def fit_model(spec: ModelSpec, data: GroupedCounts, settings: SamplerSettings, seed: int, threads: int | None = None) -> FitOutputs:
+    """Fit ``spec`` to ``data`` (``threads`` chains at once); on failure return outputs that carry the error."""
     start = time.perf_counter()
     try:
         model = build_model(spec, data)
-        sampler = CompiledSampler(model, settings)
+        sampler = CompiledSampler(model, settings, threads)
         log.info("compiled %s (%s) in %.1f s", spec.model_id, settings.backend, time.perf_counter() - start)
         result = sampler.fit(data, seeds.int_seed(seed, "fit", spec.model_id))
         log.info("sampled %s: %d chains x %d draws in %.2f s", spec.model_id, settings.chains, settings.draws, result.wall_time_s)

@@ -52,13 +52,18 @@ class FitResult:
 
 
 class CompiledSampler:
-    """A model compiled once for repeated fits to datasets of the same shape."""
+    """A model compiled once for repeated fits to datasets of the same shape.
 
-    def __init__(self, model, settings: SamplerSettings):
+    ``threads`` caps how many chains run at once (default: all); it does not
+    change the draws, which depend only on the seed.
+    """
+
+    def __init__(self, model, settings: SamplerSettings, threads: int | None = None):
         if settings.backend not in ("nutpie", "pymc"):
             raise ValueError(f"sampler.backend must be 'nutpie' or 'pymc', got {settings.backend!r}")
         self.model = model
         self.settings = settings
+        self.threads = max(1, min(threads or settings.chains, settings.chains))
         self._compiled = None
         if settings.backend == "nutpie":
             import nutpie
@@ -78,7 +83,7 @@ class CompiledSampler:
                 draws=s.draws,
                 tune=s.tune,
                 chains=s.chains,
-                cores=s.chains,
+                cores=self.threads,
                 seed=int(seed),
                 save_warmup=False,
                 progress_bar=False,
