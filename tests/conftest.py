@@ -38,6 +38,23 @@ def hospital12():
     return load_dataset("hospital12")
 
 
+def scheduled_jobs(workdir: Path, config: dict | None, *args: str) -> set[tuple[str, str]]:
+    """The jobs a dry-run would execute, as (rule, wildcards) pairs; ``all`` is left out."""
+    result = run_snakemake(workdir, config, "-n", *args)
+    jobs, rule = set(), None
+    for line in result.stdout.splitlines():
+        if line.startswith(("rule ", "localrule ")):
+            if rule is not None:
+                jobs.add((rule, ""))
+            rule = line.split()[1].rstrip(":")
+        elif line.strip().startswith("wildcards:") and rule is not None:
+            jobs.add((rule, line.split(":", 1)[1].strip()))
+            rule = None
+    if rule is not None:
+        jobs.add((rule, ""))
+    return {job for job in jobs if job[0] != "all"}
+
+
 def tiny_config(keep: tuple[str, ...], **extra) -> dict:
     """An overlay that keeps only the model ids in ``keep`` and uses tiny sampler settings."""
     default = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
@@ -45,3 +62,16 @@ def tiny_config(keep: tuple[str, ...], **extra) -> dict:
     config = {"run": "tiny", "sampler": dict(TINY_SAMPLER), "models": models}
     config.update(extra)
     return config
+
+
+#: Models of the shared tiny run: one simple, one hierarchical.
+TINY_RUN_MODELS = ("pooled", "hier_logit")
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """One complete run of the workflow on a tiny config, shared by tests that only read it or dry-run against it."""
+    workdir = tmp_path_factory.mktemp("tiny_run")
+    config = tiny_config(TINY_RUN_MODELS)
+    run_snakemake(workdir, config)
+    return workdir, config

@@ -11,10 +11,12 @@ dataset (swap them with ``nutpie``'s ``with_data`` or ``pm.set_data``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Names of the data containers every model declares.
 N_DATA, R_DATA = "n", "r_observed"
