@@ -17,7 +17,7 @@ include: "workflow/rules/common.smk"
 
 MODEL_SPECS = checked_model_specs(config)
 validate(config, "workflow/schemas/config.schema.yaml")
-check_dataset(config)
+check_dataset(config, MODEL_SPECS)
 
 
 wildcard_constraints:

@@ -14,6 +14,7 @@ CASES = {
     "beta_binomial": ({"family": "beta_binomial"}, {"mu": (), "kappa": (), "p": (5,)}),
     "mix_k1": ({"family": "bb_mixture", "K": 1}, {"w": (1,), "mu": (1,), "kappa": (1,)}),
     "mix_k3": ({"family": "bb_mixture", "K": 3}, {"w": (3,), "mu": (3,), "kappa": (3,)}),
+    "glmm": ({"family": "glmm", "formula": "r ~ (1 | group)"}, {"Intercept": (), "sigma_group": (1,), "u_group": (5, 1), "theta": (5,), "p": (5,)}),
 }
 
 

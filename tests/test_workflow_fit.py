@@ -55,3 +55,20 @@ def test_bad_config_stops_before_any_job_naming_the_key(tmp_path):
     assert result.returncode != 0
     assert "binoval: invalid config: config key models.pooled.priors.p.alpha: must be > 0" in result.stderr
     assert not (tmp_path / "results").exists()
+
+
+def test_trial_level_input_is_aggregated_and_kept(tmp_path):
+    config = tiny_config(("pooled",), dataset="agent_trials",
+                         trials={"group_by": ["model_num"], "success": 'response == "H"', "filter": "cue_proportion == 0.8"})
+    run_snakemake(tmp_path, config, "--until", "fit")
+    aggregated = tmp_path / "results" / "tiny" / "data" / "aggregated.csv"
+    assert aggregated.read_text().splitlines()[0] == "group,n,r,model_num"
+    assert (tmp_path / "results" / "tiny" / "fits" / "pooled.nc").exists()
+
+
+def test_formula_naming_a_missing_column_stops_the_run(tmp_path):
+    config = tiny_config(("pooled",))
+    config["models"]["g"] = {"family": "glmm", "formula": "r | trials(n) ~ sex + (1 | edu)"}
+    result = run_snakemake(tmp_path, config, check=False)
+    assert result.returncode != 0
+    assert "binoval: invalid data: config key models.g.formula: column 'edu' is not in the data" in result.stderr

@@ -26,9 +26,12 @@ class DataError(ValueError):
 
 
 def bundled_datasets() -> dict[str, Path]:
-    """Names of the datasets shipped with binoval and their CSV paths."""
+    """Names of the datasets shipped with binoval and their CSV paths (trial-level ones under ``trials/``)."""
     folder = resources.files("binoval") / "datasets"
-    return {Path(p.name).stem: Path(str(p)) for p in folder.iterdir() if p.name.endswith(".csv")}
+    found = {}
+    for sub in (folder, folder / "trials"):
+        found.update({Path(p.name).stem: Path(str(p)) for p in sub.iterdir() if p.name.endswith(".csv")})
+    return found
 
 
 def resolve_dataset(dataset: str) -> Path:

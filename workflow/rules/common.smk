@@ -1,6 +1,8 @@
 # Helpers for the rule files; config and data checks, paths, per-rule config slices.
 from binoval.config import ConfigError, check_config, load_schema, model_slice
 from binoval.data import DataError, parse_grouped_csv, resolve_dataset, run_name
+from binoval.formula import FormulaError, check_columns, parse_formula
+from binoval.trials import check_trial_header
 
 
 def checked_model_specs(config):
@@ -12,10 +14,24 @@ def checked_model_specs(config):
         sys.exit(f"binoval: invalid config: {err}")
 
 
-def check_dataset(config):
-    """Check the dataset before any job runs; on a problem print one line naming file, row and column, and stop."""
+def check_dataset(config, specs):
+    """Check the dataset (and that model formulas name its columns) before any job runs.
+
+    On a problem print one line naming the file, row and column (or config key) and stop.
+    """
     try:
-        parse_grouped_csv(resolve_dataset(config["dataset"]), config.get("columns"))
+        if config.get("trials"):
+            check_trial_header(resolve_dataset(config["dataset"]), config["trials"]["group_by"])
+            available = {"group", *config["trials"]["group_by"]}
+        else:
+            parsed = parse_grouped_csv(resolve_dataset(config["dataset"]), config.get("columns"))
+            available = set(parsed)
+        for spec in specs.values():
+            if "formula" in spec.options:
+                try:
+                    check_columns(parse_formula(spec.options["formula"]), available)
+                except FormulaError as err:
+                    raise DataError(f"config key models.{spec.model_id}.formula: {err}") from None
     except DataError as err:
         sys.exit(f"binoval: invalid data: {err}")
 
@@ -39,8 +55,19 @@ def logs(path):
     return f"logs/{run_dir()}/{path}"
 
 
-def dataset_csv():
+def dataset_source():
+    """The dataset file as given: grouped counts, or trial records when `trials` is set."""
     return str(resolve_dataset(config["dataset"]))
+
+
+def grouped_csv():
+    """The grouped CSV that validate_data reads: the dataset itself or the aggregated trials."""
+    return results("data/aggregated.csv") if config.get("trials") else dataset_source()
+
+
+def data_columns():
+    """Column mapping for validate_data (aggregated trials already use group, n, r)."""
+    return {"group": "group", "n": "n", "r": "r"} if config.get("trials") else config["columns"]
 
 
 def model_params(wildcards):

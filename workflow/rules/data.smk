@@ -1,10 +1,29 @@
+rule aggregate_trials:
+    input:
+        records=dataset_source(),
+    output:
+        csv=results("data/aggregated.csv"),
+    params:
+        trials=config.get("trials"),
+    log:
+        logs("aggregate_trials.log"),
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        "../../envs/binoval.yaml"
+    script:
+        "../../scripts/aggregate_trials.py"
+
+
 rule validate_data:
     input:
-        csv=dataset_csv(),
+        csv=grouped_csv(),
     output:
         data=results("data/data.parquet"),
     params:
-        columns=config["columns"],
+        columns=data_columns(),
     log:
         logs("validate_data.log"),
     threads: 1

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from ..formula import FormulaError, parse_formula
 from ..priors import merge_priors
 from .base import GROUP_DIM, N_DATA, R_DATA, R_VAR, Family, GroupedCounts, ModelSpec
 from .bb_mixture import BetaBinomialMixture
 from .beta_binomial import BetaBinomial
+from .glmm import Glmm
 from .hier_logit import HierLogit
 from .pooled import Pooled
 from .unpooled import Unpooled
 
 FAMILIES: dict[str, Family] = {
-    family.name: family for family in (Pooled(), Unpooled(), HierLogit(), BetaBinomial(), BetaBinomialMixture())
+    family.name: family for family in (Pooled(), Unpooled(), HierLogit(), BetaBinomial(), BetaBinomialMixture(), Glmm())
 }
 
 __all__ = [
@@ -39,6 +41,11 @@ def expand_models(models: Mapping[str, Mapping[str, Any]]) -> dict[str, ModelSpe
         family = FAMILIES[family_name]
         priors = merge_priors(family.default_priors, raw.get("priors"), family.supports, f"models.{model_id}.priors")
         options = {k: raw[k] for k in family.options if k in raw}
+        if "formula" in options:
+            try:
+                parse_formula(options["formula"])
+            except FormulaError as err:
+                raise ValueError(f"config key models.{model_id}.formula: {err}") from None
         if family_name == "bb_mixture":
             ks = options["K"] if isinstance(options["K"], list) else [options["K"]]
             expanded = [ModelSpec(f"{model_id}_k{k}", family_name, priors, {"K": int(k)}) for k in ks]

@@ -28,11 +28,16 @@ GROUP_DIM = "group"
 
 @dataclass(frozen=True)
 class GroupedCounts:
-    """Grouped binomial data: ``r[i]`` successes out of ``n[i]`` trials in ``groups[i]``."""
+    """Grouped binomial data: ``r[i]`` successes out of ``n[i]`` trials in ``groups[i]``.
+
+    ``covariates`` holds the data's other columns (e.g. ``sex``, ``edu``) for
+    families that use them; they never change between simulated datasets.
+    """
 
     groups: tuple[str, ...]
     n: np.ndarray
     r: np.ndarray
+    covariates: Mapping[str, np.ndarray] = field(default_factory=dict)
 
     @classmethod
     def from_frame(cls, df: pd.DataFrame) -> "GroupedCounts":
@@ -40,11 +45,12 @@ class GroupedCounts:
             groups=tuple(str(g) for g in df["group"]),
             n=df["n"].to_numpy(dtype="int64"),
             r=df["r"].to_numpy(dtype="int64"),
+            covariates={str(c): df[c].to_numpy() for c in df.columns if c not in ("group", "n", "r")},
         )
 
     def with_successes(self, r: np.ndarray) -> "GroupedCounts":
-        """The same groups and trials with other success counts (a simulated dataset)."""
-        return GroupedCounts(self.groups, self.n, np.asarray(r, dtype="int64"))
+        """The same groups, trials and covariates with other success counts (a simulated dataset)."""
+        return GroupedCounts(self.groups, self.n, np.asarray(r, dtype="int64"), self.covariates)
 
 
 @dataclass(frozen=True)
@@ -76,10 +82,10 @@ class Family:
         with pm.Model(coords={GROUP_DIM: list(data.groups)}) as model:
             n = pm.Data(N_DATA, data.n, dims=GROUP_DIM)
             r_observed = pm.Data(R_DATA, data.r, dims=GROUP_DIM)
-            self.declare(model, n, r_observed, priors, **options)
+            self.declare(model, data, n, r_observed, priors, **options)
         return model
 
-    def declare(self, model, n, r_observed, priors: Mapping[str, dict], **options) -> None:
+    def declare(self, model, data, n, r_observed, priors: Mapping[str, dict], **options) -> None:
         raise NotImplementedError
 
     def parameter_names(self, **options) -> list[str]:

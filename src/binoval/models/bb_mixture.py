@@ -26,7 +26,7 @@ class BetaBinomialMixture(Family):
     supports = {"w": SIMPLEX, "kappa": POSITIVE}
     options = ("K",)
 
-    def declare(self, model, n, r_observed, priors, K):
+    def declare(self, model, data, n, r_observed, priors, K):
         import numpy as np
         import pymc as pm
         import pytensor.tensor as pt

@@ -17,7 +17,7 @@ class BetaBinomial(Family):
     }
     supports = {"mu": UNIT, "kappa": POSITIVE}
 
-    def declare(self, model, n, r_observed, priors):
+    def declare(self, model, data, n, r_observed, priors):
         import pymc as pm
 
         mu = make_rv("mu", priors["mu"])

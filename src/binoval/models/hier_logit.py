@@ -21,7 +21,7 @@ class HierLogit(Family):
     supports = {"mu": REAL, "tau": POSITIVE}
     options = ("parameterization",)
 
-    def declare(self, model, n, r_observed, priors, parameterization="noncentered"):
+    def declare(self, model, data, n, r_observed, priors, parameterization="noncentered"):
         import pymc as pm
 
         if parameterization not in PARAMETERIZATIONS:

@@ -9,7 +9,7 @@ class Unpooled(Family):
     default_priors = {"p": {"dist": "Beta", "alpha": 1.0, "beta": 1.0}}
     supports = {"p": UNIT}
 
-    def declare(self, model, n, r_observed, priors):
+    def declare(self, model, data, n, r_observed, priors):
         import pymc as pm
 
         p = make_rv("p", priors["p"], dims=GROUP_DIM)

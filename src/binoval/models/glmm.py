@@ -1,0 +1,77 @@
+"""``glmm``: binomial GLMM on the logit scale with covariates and varying effects.
+
+theta[i] = Intercept + X[i] b + sum over factors g of Z_g[i] u_g[level_g(i)],
+r[i] ~ Binomial(n[i], invlogit(theta[i])). The formula (see
+``binoval.formula``) names the fixed effects and the varying terms. Varying
+effects are non-centred: u_g = z_g * sigma_g for one effect or uncorrelated
+effects, u_g = z_g L_g' with L_g the Cholesky factor of an LKJ-distributed
+covariance (``lkj_eta``) for correlated intercepts and slopes.
+
+Posterior names: ``Intercept``, ``b[coef]``, ``sigma_<g>[<g>_effect]``,
+``corr_<g>[<g>_pair]`` (correlated terms), ``u_<g>[<g>, <g>_effect]``,
+``theta[group]``, ``p[group]``.
+"""
+
+from __future__ import annotations
+
+from ..formula import build_design, parse_formula
+from ..priors import POSITIVE, REAL, make_dist, make_rv
+from .base import GROUP_DIM, R_VAR, Family
+
+
+class Glmm(Family):
+    name = "glmm"
+    default_priors = {
+        "Intercept": {"dist": "Normal", "mu": 0.0, "sigma": 1.5},
+        "b": {"dist": "Normal", "mu": 0.0, "sigma": 1.0},
+        "sigma": {"dist": "HalfNormal", "sigma": 1.0},
+    }
+    supports = {"Intercept": REAL, "b": REAL, "sigma": POSITIVE}
+    options = ("formula", "lkj_eta")
+
+    def declare(self, model, data, n, r_observed, priors, formula, lkj_eta=2.0):
+        import numpy as np
+        import pymc as pm
+        import pytensor.tensor as pt
+
+        design = build_design(parse_formula(formula), data.covariates, data.groups)
+        theta = pt.zeros(len(data.groups))
+        if design.intercept:
+            theta = theta + make_rv("Intercept", priors["Intercept"])
+        if design.fixed_names:
+            model.add_coord("coef", design.fixed_names)
+            b = make_rv("b", priors["b"], dims="coef")
+            theta = theta + pt.dot(design.fixed, b)
+        for block in design.varying:
+            g = block.term.factor
+            effect_dim, k = f"{g}_effect", len(block.names)
+            model.add_coord(g, block.levels)
+            model.add_coord(effect_dim, block.names)
+            z = pm.Normal(f"z_{g}", 0.0, 1.0, dims=(g, effect_dim))
+            if block.term.correlated:
+                pairs = [f"{block.names[i]}~{block.names[j]}" for i in range(k) for j in range(i + 1, k)]
+                model.add_coord(f"{g}_pair", pairs)
+                packed = pm.LKJCholeskyCov(
+                    f"chol_{g}", n=k, eta=float(lkj_eta), sd_dist=make_dist(priors["sigma"], shape=k), compute_corr=False
+                )
+                chol = pm.expand_packed_triangular(k, packed, lower=True)
+                covariance = pt.dot(chol, chol.T)
+                stds = pt.sqrt(pt.diag(covariance))
+                pm.Deterministic(f"sigma_{g}", stds, dims=effect_dim)
+                upper = np.triu_indices(k, 1)
+                pm.Deterministic(f"corr_{g}", (covariance / pt.outer(stds, stds))[upper], dims=f"{g}_pair")
+                u = pm.Deterministic(f"u_{g}", pt.dot(z, chol.T), dims=(g, effect_dim))
+            else:
+                sigma = make_rv(f"sigma_{g}", priors["sigma"], dims=effect_dim)
+                u = pm.Deterministic(f"u_{g}", z * sigma, dims=(g, effect_dim))
+            theta = theta + (u[block.index] * block.matrix).sum(axis=1)
+        theta = pm.Deterministic("theta", theta, dims=GROUP_DIM)
+        p = pm.Deterministic("p", pm.math.invlogit(theta), dims=GROUP_DIM)
+        pm.Binomial(R_VAR, n=n, p=p, observed=r_observed, dims=GROUP_DIM)
+
+    def parameter_names(self, formula, lkj_eta=2.0):
+        parsed = parse_formula(formula)
+        names = (["Intercept"] if parsed.intercept else []) + (["b"] if parsed.fixed else [])
+        for term in parsed.varying:
+            names += [f"sigma_{term.factor}"] + ([f"corr_{term.factor}"] if term.correlated else []) + [f"u_{term.factor}"]
+        return names + ["theta", "p"]
