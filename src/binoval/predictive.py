@@ -64,7 +64,7 @@ def two_sided_p_value(draws: np.ndarray, observed: float) -> tuple[float, float,
 
 def central_interval(draws: np.ndarray, level: float, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Ends of the central ``level`` interval of ``draws`` along ``axis`` (attainable values)."""
-    tail = (1.0 - level) / 2.0
+    tail = round((1.0 - level) / 2.0, 12)  # 0.025, not 0.025000000000000022
     low = np.quantile(draws, tail, axis=axis, method="inverted_cdf")
     high = np.quantile(draws, 1.0 - tail, axis=axis, method="inverted_cdf")
     return low, high
@@ -246,8 +246,10 @@ def _failed_ppc(model_id: str, idata, error: str) -> PosteriorPredictiveTables:
     groups = pd.DataFrame({
         "model_id": pd.Series(dtype=str), "group": pd.Series(dtype=str), "n": pd.Series(dtype="int64"),
         "r": pd.Series(dtype="int64"), "observed_proportion": pd.Series(dtype=float), "mean": pd.Series(dtype=float),
-        **{f"{side}_{round(l * 100)}": pd.Series(dtype="int64") for l in GROUP_LEVELS for side in ("lower", "upper")},
-        **{f"inside_{round(l * 100)}": pd.Series(dtype=bool) for l in GROUP_LEVELS},
+        **{
+            f"{column}_{round(l * 100)}": pd.Series(dtype=bool if column == "inside" else "int64")
+            for l in GROUP_LEVELS for column in ("lower", "upper", "inside")
+        },
         "pit": pd.Series(dtype=float),
     })
     calibration = pd.DataFrame([{

@@ -24,6 +24,9 @@ from typing import Callable
 
 import numpy as np
 
+#: spreads below this are rounding noise of equal proportions and count as no spread
+_NO_SPREAD = 1e-12
+
 
 def _arrays(r, n) -> tuple[np.ndarray, np.ndarray]:
     r = np.asarray(r, dtype=float)
@@ -108,7 +111,8 @@ def cv_proportion(r, n) -> np.ndarray:
     p = proportions(r, n)
     mean = p.mean(axis=-1)
     sd = p.std(axis=-1)
-    return np.where(mean > 0, sd / np.where(mean > 0, mean, 1.0), 0.0)
+    spread = (mean > 0) & (sd > _NO_SPREAD)
+    return np.where(spread, sd / np.where(spread, mean, 1.0), 0.0)
 
 
 def max_gap(r, n) -> np.ndarray:
@@ -135,7 +139,8 @@ def max_gap(r, n) -> np.ndarray:
         return np.zeros(p.shape[:-1])
     gap = np.diff(p, axis=-1).max(axis=-1)
     sd = p.std(axis=-1)
-    return np.where(sd > 0, gap / np.where(sd > 0, sd, 1.0), 0.0)
+    spread = sd > _NO_SPREAD
+    return np.where(spread, gap / np.where(spread, sd, 1.0), 0.0)
 
 
 #: name -> (function, one-line meaning), in display order.
