@@ -185,10 +185,27 @@ def test_ppc_warns_between_thresholds():
         "model_id": "m", "statistic": "sd_proportion", "observed": 0.1, "mean": 0.05, "lower_95": 0.01, "upper_95": 0.09,
         "p_greater_eq": 0.015, "p_less_eq": 0.985, "p_value": 0.03, "draws": 1000,
     }])
-    groups = pd.DataFrame({"group": ["a", "b"], "inside_95": [True, True]})
+    groups = pd.DataFrame({"group": ["a", "b"], "inside_95": [True, True], "pit": [0.3, 0.6]})
     calibration = pd.DataFrame([{"draws": 1000, "groups": 2, "coverage_95": 1.0, "pit_ks_statistic": 0.3, "pit_ks_pvalue": 0.5, "fit_error": ""}])
     result = ppc_status({"ppc": statistics, "ppc_groups": groups, "ppc_calibration": calibration}, {})
     assert result.status == "WARN" and "p = 0.030 < 0.05" in result.reasons[0]
+
+
+def test_pit_check_warns_by_default_and_names_the_shape():
+    statistics = pd.DataFrame(columns=["statistic", "p_value"])
+    pit = np.linspace(0.4, 0.6, 20)  # crowding the middle
+    groups = pd.DataFrame({"group": [f"g{i}" for i in range(20)], "inside_95": True, "pit": pit})
+    d, p = uniformity_test(pit)
+    calibration = pd.DataFrame([{"draws": 1000, "groups": 20, "coverage_95": 1.0, "pit_ks_statistic": d, "pit_ks_pvalue": p, "fit_error": ""}])
+    keyed = {"ppc": statistics, "ppc_groups": groups, "ppc_calibration": calibration}
+    result = ppc_status(keyed, {})
+    assert p < 0.01 and result.status == "WARN"
+    assert "100% of them in [0.25, 0.75]" in result.reasons[0] and "crowding the middle" in result.reasons[0]
+    assert ppc_status(keyed, {"pit_pvalue_fail": 0.005}).status == "FAIL"
+    ends = np.concatenate([np.linspace(0, 0.05, 10), np.linspace(0.95, 1, 10)])
+    groups["pit"] = ends
+    calibration["pit_ks_pvalue"] = uniformity_test(ends)[1]
+    assert "crowding the ends" in ppc_status(keyed, {}).reasons[0]
 
 
 def test_ppc_of_a_failed_fit_fails_and_tables_validate(tmp_path):
@@ -229,3 +246,44 @@ def test_unknown_judged_statistic_is_an_error():
     with pytest.raises(ValueError, match="unknown statistics"):
         ppc_status({"ppc": pd.DataFrame(), "ppc_groups": pd.DataFrame(), "ppc_calibration": pd.DataFrame([{"fit_error": ""}])},
                    {"statistics": ["nope"]})
+
+
+def test_mixture_membership_matches_scipy_betabinom():
+    from scipy.stats import betabinom
+
+    w, mu, kappa = np.array([[0.3, 0.7]]), np.array([[0.2, 0.6]]), np.array([[10.0, 30.0]])
+    n, r = np.array([50, 40]), np.array([12, 30])
+    like = np.array([[w[0, k] * betabinom.pmf(r[i], n[i], mu[0, k] * kappa[0, k], (1 - mu[0, k]) * kappa[0, k])
+                      for k in range(2)] for i in range(2)])
+    expected = like / like.sum(axis=1, keepdims=True)
+    from binoval.predictive import mixture_membership
+
+    np.testing.assert_allclose(mixture_membership(w, mu, kappa, n, r)[0], expected, rtol=1e-10)
+
+
+def test_mixture_replications_condition_on_each_groups_cluster():
+    from binoval.predictive import mixture_conditional_draws
+
+    data = GroupedCounts(("low", "high"), np.array([100, 100]), np.array([10, 90]))
+    draws = 2000
+    posterior = {
+        "w": np.full((2, draws // 2, 2), 0.5),
+        "mu": np.broadcast_to([0.1, 0.9], (2, draws // 2, 2)).copy(),
+        "kappa": np.full((2, draws // 2, 2), 200.0),
+        "mu_gaps": np.broadcast_to([0.1, 0.8, 0.1], (2, draws // 2, 3)).copy(),
+    }
+    marginal = np.random.default_rng(0).binomial(100, np.where(np.random.default_rng(1).uniform(size=(2, draws // 2, 2)) < 0.5, 0.1, 0.9))
+    idata = az.from_dict(
+        posterior=posterior, posterior_predictive={"r": marginal}, observed_data={"r": data.r}, constant_data={"n": data.n},
+        coords={"group": list(data.groups), "cluster": [1, 2]},
+        dims={"w": ["cluster"], "mu": ["cluster"], "kappa": ["cluster"], "r": ["group"], "n": ["group"]},
+    )
+    r_rep = mixture_conditional_draws(idata, data, np.random.default_rng(3))
+    assert r_rep.shape == (draws, 2)
+    assert abs(r_rep[:, 0].mean() - 10) < 1 and abs(r_rep[:, 1].mean() - 90) < 1
+    tables = posterior_predictive_check("mix", idata, 1)
+    assert tables.calibration["replication"].iloc[0] == "mixture_conditional"
+    groups = tables.groups.set_index("group")
+    assert groups.loc["low", "upper_95"] < 30 and groups.loc["high", "lower_95"] > 70
+    # the fit's marginal predictive would have given each group the whole population's range
+    assert np.quantile(marginal[..., 0], 0.975) > 80

@@ -90,6 +90,7 @@ def clusters():
 
 def test_pooled_fails_overdispersion_on_three_clusters(clusters):
     tables, keyed = _ppc("pooled", clusters)
+    assert tables.calibration["replication"].iloc[0] == "fit"
     chi2 = tables.statistics.set_index("statistic").loc["chi2_overdispersion"]
     assert chi2["p_value"] < 0.01
     assert chi2["observed"] > chi2["upper_95"]
@@ -100,6 +101,8 @@ def test_pooled_fails_overdispersion_on_three_clusters(clusters):
 
 def test_mixture_passes_overdispersion_on_three_clusters(clusters):
     tables, keyed = _ppc("bb_mixture_k2", clusters)
+    assert tables.calibration["replication"].iloc[0] == "mixture_conditional"
+    assert tables.calibration["coverage_95"].iloc[0] >= 0.9
     chi2 = tables.statistics.set_index("statistic").loc["chi2_overdispersion"]
     assert chi2["p_value"] >= 0.05
     assert ppc_status(keyed, {"statistics": ["chi2_overdispersion"]}).status == "PASS"

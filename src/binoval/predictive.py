@@ -193,13 +193,77 @@ def posterior_predictive_draws(idata) -> np.ndarray:
     return values.reshape(-1, values.shape[-1]).astype("int64")
 
 
+def is_mixture(idata) -> bool:
+    """True for a ``bb_mixture`` fit (posterior has cluster weights ``w``, means ``mu`` and ``kappa``)."""
+    if "posterior" not in idata.groups():
+        return False
+    posterior = idata.posterior
+    return posterior.attrs.get("family") == "bb_mixture" or all(v in posterior for v in ("w", "mu", "kappa", "mu_gaps"))
+
+
+def mixture_conditional_draws(idata, data: GroupedCounts, generator: np.random.Generator) -> np.ndarray:
+    """Replicated counts of the same groups under a beta-binomial mixture fit, (chains x draws, G).
+
+    The mixture's likelihood is marginalised over cluster assignments, so the
+    fit's own posterior predictive draws every group's cluster afresh from
+    ``w``: it replicates new groups, not these groups. Here, per posterior draw,
+    each group's cluster is drawn from its membership probabilities given its
+    observed count, P(z = k | r, w, mu, kappa) proportional to
+    w_k BetaBinomial(r | n, mu_k kappa_k, (1 - mu_k) kappa_k), then its rate
+    from that cluster's Beta and its count from the Binomial. This is the
+    replication that conditions on the group, like the per-group rates of the
+    other families.
+    """
+    def flat(name):
+        values = idata.posterior[name].values
+        return values.reshape(-1, values.shape[-1]).astype(float)
+
+    w, mu, kappa = flat("w"), flat("mu"), flat("kappa")  # (S, K)
+    membership = mixture_membership(w, mu, kappa, data.n, data.r)  # (S, G, K)
+    alpha, beta = mu * kappa, (1.0 - mu) * kappa
+    cumulative = np.cumsum(membership, axis=-1)
+    u = generator.uniform(size=cumulative.shape[:-1] + (1,))
+    z = np.minimum((u > cumulative).sum(axis=-1), membership.shape[-1] - 1)  # (S, G)
+    a = np.take_along_axis(alpha, z, axis=1)
+    b = np.take_along_axis(beta, z, axis=1)
+    rates = generator.beta(a, b)
+    return generator.binomial(data.n[None, :], rates).astype("int64")
+
+
+def mixture_membership(w, mu, kappa, n, r) -> np.ndarray:
+    """P(cluster k | r_i) per posterior draw and group, shape (S, G, K), from w, mu, kappa of shape (S, K)."""
+    from scipy.special import betaln, gammaln
+
+    alpha, beta = (mu * kappa)[:, None, :], ((1.0 - mu) * kappa)[:, None, :]  # (S, 1, K)
+    n = np.asarray(n, dtype=float)[None, :, None]
+    r = np.asarray(r, dtype=float)[None, :, None]  # (1, G, 1)
+    log_pmf = gammaln(n + 1) - gammaln(r + 1) - gammaln(n - r + 1) + betaln(r + alpha, n - r + beta) - betaln(alpha, beta)
+    with np.errstate(divide="ignore"):
+        log_post = np.log(w)[:, None, :] + log_pmf
+    log_post = log_post - log_post.max(axis=-1, keepdims=True)
+    membership = np.exp(log_post)
+    return membership / membership.sum(axis=-1, keepdims=True)
+
+
+def replicated_counts(idata, data: GroupedCounts, model_id: str, seed: int) -> tuple[np.ndarray, str]:
+    """The replicated datasets a PPC compares with the data, and where they come from.
+
+    ``"fit"``: the fit's posterior_predictive draws. ``"mixture_conditional"``:
+    for ``bb_mixture`` fits, replications conditioned on each group's cluster
+    membership (see ``mixture_conditional_draws``).
+    """
+    if is_mixture(idata):
+        return mixture_conditional_draws(idata, data, seeds.rng(seed, "ppc", model_id, 1)), "mixture_conditional"
+    return posterior_predictive_draws(idata), "fit"
+
+
 def posterior_predictive_check(model_id: str, idata, seed: int) -> PosteriorPredictiveTables:
     """All posterior predictive tables of one fit; the PIT randomisation is seeded from ``seed``."""
     error = fit_error(idata)
     if error:
         return _failed_ppc(model_id, idata, error)
     data = observed_counts(idata)
-    r_rep = posterior_predictive_draws(idata)
+    r_rep, source = replicated_counts(idata, data, model_id, seed)
     n_draws, n_groups = r_rep.shape
     replicated = compute_statistics(r_rep, data.n)
     observed = compute_statistics(data.r, data.n)
@@ -231,7 +295,7 @@ def posterior_predictive_check(model_id: str, idata, seed: int) -> PosteriorPred
     calibration = pd.DataFrame([{
         "model_id": model_id, "draws": int(n_draws), "groups": int(n_groups),
         **{f"coverage_{round(level * 100)}": float(groups[f"inside_{round(level * 100)}"].mean()) for level in GROUP_LEVELS},
-        "pit_ks_statistic": ks_statistic, "pit_ks_pvalue": ks_pvalue, "fit_error": "",
+        "pit_ks_statistic": ks_statistic, "pit_ks_pvalue": ks_pvalue, "replication": source, "fit_error": "",
     }])
     return PosteriorPredictiveTables(pd.DataFrame(rows), groups, calibration, replicated)
 
@@ -255,6 +319,6 @@ def _failed_ppc(model_id: str, idata, error: str) -> PosteriorPredictiveTables:
     calibration = pd.DataFrame([{
         "model_id": model_id, "draws": 0, "groups": int(idata.observed_data[R_VAR].size),
         **{f"coverage_{round(l * 100)}": np.nan for l in GROUP_LEVELS},
-        "pit_ks_statistic": np.nan, "pit_ks_pvalue": np.nan, "fit_error": error,
+        "pit_ks_statistic": np.nan, "pit_ks_pvalue": np.nan, "replication": "none", "fit_error": error,
     }])
     return PosteriorPredictiveTables(statistics, groups, calibration, None)

@@ -259,7 +259,10 @@ class PPCCalibration(pa.DataFrameModel):
     ``coverage_50/90/95`` are the shares of groups whose observed r lies inside
     its central predictive interval; ``pit_ks_statistic``/``pit_ks_pvalue`` test
     the randomised PIT values for uniformity (exact Kolmogorov-Smirnov, i.e. the
-    ECDF simultaneous band). When the fit failed, ``fit_error`` holds its error,
+    ECDF simultaneous band). ``replication`` says where the replicated datasets
+    come from: ``fit`` (the fit's posterior predictive), ``mixture_conditional``
+    (bb_mixture: each group's cluster drawn given its count), ``none`` (the fit
+    failed). When the fit failed, ``fit_error`` holds its error,
     ``draws`` is 0 and the other numbers are missing.
     """
 
@@ -271,6 +274,7 @@ class PPCCalibration(pa.DataFrameModel):
     coverage_95: Series[float] = pa.Field(ge=0, le=1, nullable=True)
     pit_ks_statistic: Series[float] = pa.Field(ge=0, le=1, nullable=True)
     pit_ks_pvalue: Series[float] = pa.Field(ge=0, le=1, nullable=True)
+    replication: Series[str] = pa.Field(isin=["fit", "mixture_conditional", "none"])
     fit_error: Series[str]
 
     class Config:
