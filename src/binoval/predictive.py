@@ -130,6 +130,7 @@ def summarise_prior_predictive(model_id: str, data: GroupedCounts, r_draws: np.n
         values = replicated[name]
         obs = float(observed[name])
         low, high = central_interval(values, PRIOR_INTERVAL)
+        quantile, tail = midrank_quantile(values, obs), (1.0 - PRIOR_INTERVAL) / 2.0
         rows.append({
             "model_id": model_id,
             "statistic": name,
@@ -137,8 +138,8 @@ def summarise_prior_predictive(model_id: str, data: GroupedCounts, r_draws: np.n
             "mean": float(values.mean()),
             "lower_99": float(low),
             "upper_99": float(high),
-            "quantile": midrank_quantile(values, obs),
-            "inside_99": bool(low <= obs <= high),
+            "quantile": quantile,
+            "inside_99": bool(tail <= quantile <= 1.0 - tail),
             "draws": int(n_draws),
             "degenerate_share": float(degenerate.mean()),
         })

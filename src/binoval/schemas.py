@@ -123,7 +123,9 @@ class PriorPredictiveSummary(pa.DataFrameModel):
     ``observed`` is the statistic of the data; ``mean``, ``lower_99``/``upper_99``
     summarise its prior predictive distribution over ``draws`` datasets (central
     99% interval); ``quantile`` is the observed value's mid-rank quantile among the
-    draws (ties count half); ``inside_99`` says whether it lies in the interval;
+    draws (ties count half); ``inside_99`` says whether that quantile lies in
+    [0.005, 0.995] (so an observed value tied with an interval end is judged by
+    its mid-rank, not by the tie);
     ``degenerate_share`` (same on every row) is the share of draws in which every
     group is at 0 or every group at n.
     """

@@ -36,8 +36,17 @@ from typing import Mapping
 
 import pandas as pd
 
+from ..schemas import PPCCalibration, PPCGroups, PPCStatistics, PriorPredictiveSummary
 from ..statistics import STATISTIC_NAMES
 from .status import StageResult
+
+#: Schema of each table key the status functions read (use with ``schemas.read_table``).
+TABLE_SCHEMAS = {
+    "prior_predictive": PriorPredictiveSummary,
+    "ppc": PPCStatistics,
+    "ppc_groups": PPCGroups,
+    "ppc_calibration": PPCCalibration,
+}
 
 DEFAULT_PRIOR_PREDICTIVE_THRESHOLDS = {
     "statistics": list(STATISTIC_NAMES),
@@ -93,7 +102,7 @@ def prior_predictive_status(tables: Mapping[str, pd.DataFrame], thresholds: Mapp
         if tail < t["quantile_fail"]:
             result.fail(f"{where}: the prior almost never produces such data")
         elif tail < t["quantile_warn"]:
-            result.warn(f"{where}: outside the central {1 - 2 * t['quantile_warn']:.1%} of the prior predictive")
+            result.warn(f"{where}: in the outer {2 * t['quantile_warn']:.1%} of the prior predictive (mid-rank)")
     share = float(summary["degenerate_share"].iloc[0])
     message = f"{share:.1%} of prior predictive datasets are degenerate (every group at 0 or every group at n)"
     if share > t["degenerate_fail"]:
