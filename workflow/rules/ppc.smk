@@ -19,9 +19,9 @@ rule ppc:
         statistics=results("ppc/{model_id}.parquet"),
         groups=results("ppc/{model_id}_groups.parquet"),
         calibration=results("ppc/{model_id}_calibration.parquet"),
-        plot_statistics=results("ppc/{model_id}_statistics.png"),
-        plot_groups=results("ppc/{model_id}_groups.png"),
-        plot_pit=results("ppc/{model_id}_pit.png"),
+        plot_statistics=report(results("ppc/{model_id}_statistics.png"), category="posterior predictive", labels={"model": "{model_id}", "plot": "statistics"}),
+        plot_groups=report(results("ppc/{model_id}_groups.png"), category="posterior predictive", labels={"model": "{model_id}", "plot": "groups"}),
+        plot_pit=report(results("ppc/{model_id}_pit.png"), category="posterior predictive", labels={"model": "{model_id}", "plot": "PIT"}),
     params:
         seed=config["seed"],
     log:

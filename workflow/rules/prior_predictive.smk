@@ -14,8 +14,8 @@ rule prior_predictive:
         summary=results("prior_predictive/{model_id}.parquet"),
         draws=results("prior_predictive/{model_id}_draws.parquet"),
         groups=results("prior_predictive/{model_id}_groups.parquet"),
-        plot_groups=results("prior_predictive/{model_id}_proportions.png"),
-        plot_statistics=results("prior_predictive/{model_id}_statistics.png"),
+        plot_groups=report(results("prior_predictive/{model_id}_proportions.png"), category="prior predictive", labels={"model": "{model_id}", "plot": "proportions"}),
+        plot_statistics=report(results("prior_predictive/{model_id}_statistics.png"), category="prior predictive", labels={"model": "{model_id}", "plot": "statistics"}),
     params:
         model=model_params,
         draws=config["prior_predictive"]["draws"],
