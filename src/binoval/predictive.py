@@ -42,6 +42,9 @@ from .statistics import STATISTIC_NAMES, compute_statistics, is_degenerate, prop
 PRIOR_INTERVAL = 0.99
 PPC_INTERVAL = 0.95
 GROUP_LEVELS = (0.5, 0.9, 0.95)
+# Stream indices under seeds.rng(seed, "ppc", model_id, index). Index 0 is the
+# fit stage's posterior predictive draw (fitting.py), so these stay apart from it.
+PIT_STREAM, MIXTURE_STREAM = 1, 2
 
 
 # ---------------------------------------------------------------- primitives
@@ -254,7 +257,7 @@ def replicated_counts(idata, data: GroupedCounts, model_id: str, seed: int) -> t
     membership (see ``mixture_conditional_draws``).
     """
     if is_mixture(idata):
-        return mixture_conditional_draws(idata, data, seeds.rng(seed, "ppc", model_id, 1)), "mixture_conditional"
+        return mixture_conditional_draws(idata, data, seeds.rng(seed, "ppc", model_id, MIXTURE_STREAM)), "mixture_conditional"
     return posterior_predictive_draws(idata), "fit"
 
 
@@ -290,7 +293,7 @@ def posterior_predictive_check(model_id: str, idata, seed: int) -> PosteriorPred
         groups[f"lower_{tag}"] = low.astype("int64")
         groups[f"upper_{tag}"] = high.astype("int64")
         groups[f"inside_{tag}"] = (low <= data.r) & (data.r <= high)
-    groups["pit"] = randomised_pit(r_rep, data.r, seeds.rng(seed, "ppc", model_id))
+    groups["pit"] = randomised_pit(r_rep, data.r, seeds.rng(seed, "ppc", model_id, PIT_STREAM))
 
     ks_statistic, ks_pvalue = uniformity_test(groups["pit"].to_numpy())
     calibration = pd.DataFrame([{
