@@ -26,6 +26,8 @@ wildcard_constraints:
 
 include: "workflow/rules/data.smk"
 include: "workflow/rules/fit.smk"
+include: "workflow/rules/prior_predictive.smk"
+include: "workflow/rules/ppc.smk"
 
 
 rule all:

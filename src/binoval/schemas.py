@@ -107,3 +107,177 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike, schema: type[pa.DataF
 def read_table(path: str | os.PathLike, schema: type[pa.DataFrameModel]) -> pd.DataFrame:
     """Read a Parquet table and validate it against ``schema``."""
     return schema.validate(pd.read_parquet(path))
+
+
+# ============================================================================
+# Predictive checks (issue 4): prior_predictive and ppc stages.
+# Statistic names are those of binoval.statistics.STATISTIC_NAMES.
+# ============================================================================
+
+from .statistics import STATISTIC_NAMES as _STATISTIC_NAMES  # noqa: E402
+
+
+class PriorPredictiveSummary(pa.DataFrameModel):
+    """Contract table ``prior_predictive/<model_id>.parquet``: one row per test statistic.
+
+    ``observed`` is the statistic of the data; ``mean``, ``lower_99``/``upper_99``
+    summarise its prior predictive distribution over ``draws`` datasets (central
+    99% interval); ``quantile`` is the observed value's mid-rank quantile among the
+    draws (ties count half); ``inside_99`` says whether that quantile lies in
+    [0.005, 0.995] (so an observed value tied with an interval end is judged by
+    its mid-rank, not by the tie);
+    ``degenerate_share`` (same on every row) is the share of draws in which every
+    group is at 0 or every group at n.
+    """
+
+    model_id: Series[str]
+    statistic: Series[str] = pa.Field(isin=list(_STATISTIC_NAMES), unique=True)
+    observed: Series[float]
+    mean: Series[float]
+    lower_99: Series[float]
+    upper_99: Series[float]
+    quantile: Series[float] = pa.Field(ge=0, le=1)
+    inside_99: Series[bool]
+    draws: Series[int] = pa.Field(ge=1)
+    degenerate_share: Series[float] = pa.Field(ge=0, le=1)
+
+    @pa.dataframe_check(error="lower_99 must not exceed upper_99")
+    def ordered_interval(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["lower_99"] <= df["upper_99"]
+
+    class Config:
+        strict = True
+
+
+class PriorPredictiveDraws(pa.DataFrameModel):
+    """``prior_predictive/<model_id>_draws.parquet``: every statistic of every prior predictive draw."""
+
+    model_id: Series[str]
+    draw: Series[int] = pa.Field(ge=0, unique=True)
+    total_successes: Series[float] = pa.Field(ge=0)
+    pooled_proportion: Series[float] = pa.Field(ge=0, le=1)
+    sd_proportion: Series[float] = pa.Field(ge=0)
+    var_proportion: Series[float] = pa.Field(ge=0)
+    chi2_overdispersion: Series[float] = pa.Field(ge=0)
+    min_proportion: Series[float] = pa.Field(ge=0, le=1)
+    max_proportion: Series[float] = pa.Field(ge=0, le=1)
+    n_zero: Series[float] = pa.Field(ge=0)
+    n_full: Series[float] = pa.Field(ge=0)
+    cv_proportion: Series[float] = pa.Field(ge=0)
+    max_gap: Series[float] = pa.Field(ge=0)
+    degenerate: Series[bool]
+
+    class Config:
+        strict = True
+
+
+class PriorPredictiveGroups(pa.DataFrameModel):
+    """``prior_predictive/<model_id>_groups.parquet``: prior predictive proportions per group.
+
+    ``q05``..``q95`` are quantiles of r/n over the draws, ``p_zero`` the prior
+    predictive probability of r = 0, ``observed_quantile`` the mid-rank quantile of
+    the observed r among the draws.
+    """
+
+    model_id: Series[str]
+    group: Series[str] = pa.Field(unique=True)
+    n: Series[int] = pa.Field(ge=1)
+    r: Series[int] = pa.Field(ge=0)
+    observed_proportion: Series[float] = pa.Field(ge=0, le=1)
+    q05: Series[float] = pa.Field(ge=0, le=1)
+    q25: Series[float] = pa.Field(ge=0, le=1)
+    median: Series[float] = pa.Field(ge=0, le=1)
+    q75: Series[float] = pa.Field(ge=0, le=1)
+    q95: Series[float] = pa.Field(ge=0, le=1)
+    p_zero: Series[float] = pa.Field(ge=0, le=1)
+    observed_quantile: Series[float] = pa.Field(ge=0, le=1)
+
+    class Config:
+        strict = True
+
+
+class PPCStatistics(pa.DataFrameModel):
+    """Contract table ``ppc/<model_id>.parquet``: one row per test statistic.
+
+    ``mean`` and ``lower_95``/``upper_95`` summarise the statistic over the
+    posterior predictive draws; ``p_greater_eq`` = P(T_rep >= T_obs),
+    ``p_less_eq`` = P(T_rep <= T_obs) and ``p_value`` = min(1, 2 min of both),
+    the two-sided Bayesian p-value (ties counted in both tails). Empty when the
+    fit failed (see the calibration table's ``fit_error``).
+    """
+
+    model_id: Series[str]
+    statistic: Series[str] = pa.Field(isin=list(_STATISTIC_NAMES), unique=True)
+    observed: Series[float]
+    mean: Series[float]
+    lower_95: Series[float]
+    upper_95: Series[float]
+    p_greater_eq: Series[float] = pa.Field(ge=0, le=1)
+    p_less_eq: Series[float] = pa.Field(ge=0, le=1)
+    p_value: Series[float] = pa.Field(ge=0, le=1)
+    draws: Series[int] = pa.Field(ge=1)
+
+    class Config:
+        strict = True
+
+
+class PPCGroups(pa.DataFrameModel):
+    """``ppc/<model_id>_groups.parquet``: per group, central 50/90/95% posterior
+    predictive intervals of r (attainable counts), whether the observed r is
+    inside each, the predictive mean of r and the randomised PIT value."""
+
+    model_id: Series[str]
+    group: Series[str] = pa.Field(unique=True)
+    n: Series[int] = pa.Field(ge=1)
+    r: Series[int] = pa.Field(ge=0)
+    observed_proportion: Series[float] = pa.Field(ge=0, le=1)
+    mean: Series[float] = pa.Field(ge=0)
+    lower_50: Series[int] = pa.Field(ge=0)
+    upper_50: Series[int] = pa.Field(ge=0)
+    inside_50: Series[bool]
+    lower_90: Series[int] = pa.Field(ge=0)
+    upper_90: Series[int] = pa.Field(ge=0)
+    inside_90: Series[bool]
+    lower_95: Series[int] = pa.Field(ge=0)
+    upper_95: Series[int] = pa.Field(ge=0)
+    inside_95: Series[bool]
+    pit: Series[float] = pa.Field(ge=0, le=1)
+
+    @pa.dataframe_check(error="intervals must be nested: lower_95 <= lower_90 <= lower_50 <= upper_50 <= upper_90 <= upper_95")
+    def nested_intervals(cls, df: pd.DataFrame) -> Series[bool]:
+        return (
+            (df["lower_95"] <= df["lower_90"]) & (df["lower_90"] <= df["lower_50"]) & (df["lower_50"] <= df["upper_50"])
+            & (df["upper_50"] <= df["upper_90"]) & (df["upper_90"] <= df["upper_95"])
+        )
+
+    class Config:
+        strict = True
+        ordered = True
+
+
+class PPCCalibration(pa.DataFrameModel):
+    """``ppc/<model_id>_calibration.parquet``: one row per model.
+
+    ``coverage_50/90/95`` are the shares of groups whose observed r lies inside
+    its central predictive interval; ``pit_ks_statistic``/``pit_ks_pvalue`` test
+    the randomised PIT values for uniformity (exact Kolmogorov-Smirnov, i.e. the
+    ECDF simultaneous band). ``replication`` says where the replicated datasets
+    come from: ``fit`` (the fit's posterior predictive), ``mixture_conditional``
+    (bb_mixture: each group's cluster drawn given its count), ``none`` (the fit
+    failed). When the fit failed, ``fit_error`` holds its error,
+    ``draws`` is 0 and the other numbers are missing.
+    """
+
+    model_id: Series[str] = pa.Field(unique=True)
+    draws: Series[int] = pa.Field(ge=0)
+    groups: Series[int] = pa.Field(ge=1)
+    coverage_50: Series[float] = pa.Field(ge=0, le=1, nullable=True)
+    coverage_90: Series[float] = pa.Field(ge=0, le=1, nullable=True)
+    coverage_95: Series[float] = pa.Field(ge=0, le=1, nullable=True)
+    pit_ks_statistic: Series[float] = pa.Field(ge=0, le=1, nullable=True)
+    pit_ks_pvalue: Series[float] = pa.Field(ge=0, le=1, nullable=True)
+    replication: Series[str] = pa.Field(isin=["fit", "mixture_conditional", "none"])
+    fit_error: Series[str]
+
+    class Config:
+        strict = True

@@ -77,6 +77,11 @@ def model_params(wildcards):
 
 def all_targets():
     return expand(
-        [results("fits/{model_id}.nc"), results("diagnostics/{model_id}_parameters.parquet")],
+        [
+            results("fits/{model_id}.nc"),
+            results("diagnostics/{model_id}_parameters.parquet"),
+            results("prior_predictive/{model_id}.parquet"),
+            results("ppc/{model_id}.parquet"),
+        ],
         model_id=list(MODEL_SPECS),
     )

@@ -1,0 +1,36 @@
+# Posterior predictive check per model, from the fit's posterior_predictive draws:
+# statistics with p-values, per-group interval coverage, randomised PIT, plots.
+# Thresholds are applied at verdict time.
+
+
+def ppc_tables(model_id):
+    """Tables the ppc status needs (keys of checks.predictive.ppc_status)."""
+    return {
+        "ppc": results(f"ppc/{model_id}.parquet"),
+        "ppc_groups": results(f"ppc/{model_id}_groups.parquet"),
+        "ppc_calibration": results(f"ppc/{model_id}_calibration.parquet"),
+    }
+
+
+rule ppc:
+    input:
+        idata=results("fits/{model_id}.nc"),
+    output:
+        statistics=results("ppc/{model_id}.parquet"),
+        groups=results("ppc/{model_id}_groups.parquet"),
+        calibration=results("ppc/{model_id}_calibration.parquet"),
+        plot_statistics=report(results("ppc/{model_id}_statistics.png"), category="posterior predictive", labels={"model": "{model_id}", "plot": "statistics"}),
+        plot_groups=report(results("ppc/{model_id}_groups.png"), category="posterior predictive", labels={"model": "{model_id}", "plot": "groups"}),
+        plot_pit=report(results("ppc/{model_id}_pit.png"), category="posterior predictive", labels={"model": "{model_id}", "plot": "PIT"}),
+    params:
+        seed=config["seed"],
+    log:
+        logs("ppc/{model_id}.log"),
+    benchmark:
+        results("benchmarks/ppc/{model_id}.tsv")
+    threads: 1
+    resources:
+        mem_mb=1500,
+        runtime=10,
+    script:
+        "../../scripts/ppc.py"

@@ -1,0 +1,32 @@
+# Prior predictive check per model: datasets drawn from the prior, their test statistics,
+# where the observed data fall among them, and plots. Thresholds are applied at verdict time.
+
+
+def prior_predictive_tables(model_id):
+    """Tables the prior predictive status needs (keys of checks.predictive.prior_predictive_status)."""
+    return {"prior_predictive": results(f"prior_predictive/{model_id}.parquet")}
+
+
+rule prior_predictive:
+    input:
+        data=rules.validate_data.output.data,
+    output:
+        summary=results("prior_predictive/{model_id}.parquet"),
+        draws=results("prior_predictive/{model_id}_draws.parquet"),
+        groups=results("prior_predictive/{model_id}_groups.parquet"),
+        plot_groups=report(results("prior_predictive/{model_id}_proportions.png"), category="prior predictive", labels={"model": "{model_id}", "plot": "proportions"}),
+        plot_statistics=report(results("prior_predictive/{model_id}_statistics.png"), category="prior predictive", labels={"model": "{model_id}", "plot": "statistics"}),
+    params:
+        model=model_params,
+        draws=config["prior_predictive"]["draws"],
+        seed=config["seed"],
+    log:
+        logs("prior_predictive/{model_id}.log"),
+    benchmark:
+        results("benchmarks/prior_predictive/{model_id}.tsv")
+    threads: 1
+    resources:
+        mem_mb=1500,
+        runtime=10,
+    script:
+        "../../scripts/prior_predictive.py"
