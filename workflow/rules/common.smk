@@ -85,3 +85,20 @@ def all_targets():
         ],
         model_id=list(MODEL_SPECS),
     )
+
+
+# Tables each stage's status is computed from at verdict time (keys as in binoval.checks.<stage>).
+
+
+def prior_predictive_tables(model_id):
+    """Tables the prior predictive status needs (keys of checks.predictive.prior_predictive_status)."""
+    return {"prior_predictive": results(f"prior_predictive/{model_id}.parquet")}
+
+
+def ppc_tables(model_id):
+    """Tables the ppc status needs (keys of checks.predictive.ppc_status)."""
+    return {
+        "ppc": results(f"ppc/{model_id}.parquet"),
+        "ppc_groups": results(f"ppc/{model_id}_groups.parquet"),
+        "ppc_calibration": results(f"ppc/{model_id}_calibration.parquet"),
+    }

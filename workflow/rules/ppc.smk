@@ -2,16 +2,6 @@
 # statistics with p-values, per-group interval coverage, randomised PIT, plots.
 # Thresholds are applied at verdict time.
 
-
-def ppc_tables(model_id):
-    """Tables the ppc status needs (keys of checks.predictive.ppc_status)."""
-    return {
-        "ppc": results(f"ppc/{model_id}.parquet"),
-        "ppc_groups": results(f"ppc/{model_id}_groups.parquet"),
-        "ppc_calibration": results(f"ppc/{model_id}_calibration.parquet"),
-    }
-
-
 rule ppc:
     input:
         idata=results("fits/{model_id}.nc"),
@@ -32,5 +22,7 @@ rule ppc:
     resources:
         mem_mb=1500,
         runtime=10,
+    conda:
+        "../../envs/binoval.yaml"
     script:
         "../../scripts/ppc.py"

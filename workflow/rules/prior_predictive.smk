@@ -1,12 +1,6 @@
 # Prior predictive check per model: datasets drawn from the prior, their test statistics,
 # where the observed data fall among them, and plots. Thresholds are applied at verdict time.
 
-
-def prior_predictive_tables(model_id):
-    """Tables the prior predictive status needs (keys of checks.predictive.prior_predictive_status)."""
-    return {"prior_predictive": results(f"prior_predictive/{model_id}.parquet")}
-
-
 rule prior_predictive:
     input:
         data=rules.validate_data.output.data,
@@ -28,5 +22,7 @@ rule prior_predictive:
     resources:
         mem_mb=1500,
         runtime=10,
+    conda:
+        "../../envs/binoval.yaml"
     script:
         "../../scripts/prior_predictive.py"
