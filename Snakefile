@@ -25,6 +25,8 @@ wildcard_constraints:
 
 include: "workflow/rules/data.smk"
 include: "workflow/rules/fit.smk"
+include: "workflow/rules/loo.smk"
+include: "workflow/rules/verdict.smk"  # keep last: collects every stage's <stage>_tables
 
 
 rule all:

@@ -44,4 +44,4 @@ def all_targets():
     return expand(
         [results("fits/{model_id}.nc"), results("diagnostics/{model_id}_parameters.parquet")],
         model_id=list(MODEL_SPECS),
-    )
+    ) + [results("verdict.json"), results("report.md"), results("verdict.checked")]

@@ -19,3 +19,11 @@ rule fit:
         runtime=30,
     script:
         "../../scripts/fit.py"
+
+
+def fit_tables(model_id):
+    """The fit stage's tables for the verdict (keys as binoval.checks.fit.fit_status names them)."""
+    return {
+        "parameters": results(f"diagnostics/{model_id}_parameters.parquet"),
+        "sampler": results(f"diagnostics/{model_id}_sampler.parquet"),
+    }

@@ -30,9 +30,10 @@ def _label(row) -> str:
     return f"{row.variable}[{row['index']}]" if row["index"] else row.variable
 
 
-def fit_status(parameters: pd.DataFrame, sampler: pd.DataFrame, thresholds: Mapping[str, float] | None = None) -> StageResult:
-    """The fit stage's status from its parameter and per-chain diagnostics tables."""
+def fit_status(tables: Mapping[str, pd.DataFrame], thresholds: Mapping[str, float] | None = None) -> StageResult:
+    """The fit stage's status from tables ``parameters`` (ParameterDiagnostics) and ``sampler`` (SamplerDiagnostics)."""
     t = {**DEFAULT_FIT_THRESHOLDS, **(thresholds or {})}
+    parameters, sampler = tables["parameters"], tables["sampler"]
     result = StageResult()
     errors = [e for e in sampler["error"] if e]
     if errors:

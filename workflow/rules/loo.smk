@@ -1,0 +1,60 @@
+# PSIS-LOO / WAIC per model, then the comparison of all models (issue 5).
+from binoval.compare import mixture_base_id
+
+
+rule loo:
+    input:
+        data=rules.validate_data.output.data,
+        idata=results("fits/{model_id}.nc"),
+    output:
+        loo=results("loo/{model_id}.parquet"),
+    params:
+        model=model_params,
+        loo=config["loo"],
+        sampler=config["sampler"],
+        seed=config["seed"],
+    log:
+        logs("loo/{model_id}.log"),
+    benchmark:
+        results("benchmarks/loo/{model_id}.tsv")
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    script:
+        "../../scripts/loo.py"
+
+
+def loo_tables(model_id):
+    """The loo stage's tables for the verdict (key as binoval.checks.loo.loo_status names it)."""
+    return {"loo": results(f"loo/{model_id}.parquet")}
+
+
+def mixture_ids():
+    """Mixture model id -> (its config id, K), for the K choice."""
+    return {
+        m: [mixture_base_id(m, s.options["K"]), s.options["K"]]
+        for m, s in MODEL_SPECS.items()
+        if s.family == "bb_mixture"
+    }
+
+
+rule compare:
+    input:
+        loo=expand(results("loo/{model_id}.parquet"), model_id=list(MODEL_SPECS)),
+    output:
+        comparison=results("compare.parquet"),
+    params:
+        model_ids=list(MODEL_SPECS),
+        mixtures=mixture_ids(),
+        tolerance=config["compare"],
+    log:
+        logs("compare.log"),
+    benchmark:
+        results("benchmarks/compare/compare.tsv")
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../../scripts/compare.py"
