@@ -78,7 +78,7 @@ def loo_table(idata, model_id: str, data: GroupedCounts, exact: Mapping[str, flo
     elpd_loo, se_loo = _totals(elpd_loo_i)
     elpd_waic_i = np.asarray(waic.waic_i.values, dtype=float)
     elpd_waic, se_waic = _totals(elpd_waic_i)
-    var_i = np.var(ll, axis=0, ddof=1)
+    var_i = np.var(ll, axis=0)  # as arviz.waic (ddof 0)
     position = {g: i for i, g in enumerate(data.groups)}
     order = [position[g] for g in groups]
     return pd.DataFrame(
