@@ -65,7 +65,8 @@ def verdict_rst(verdict: Mapping, reason: str, report_md: str) -> str:
     ]
     for i, row in enumerate([list(frame.columns)] + frame.astype(str).values.tolist()):
         for j, value in enumerate(row):
-            lines.append(f"   {'* -' if j == 0 else '  -'} {value if value else '-'}")
+            value = value if value not in ("", "-") else "none"
+            lines.append(f"   {'* -' if j == 0 else '  -'} {value}")
     lines += ["", f"The full report (stage figures and plots) is ``{report_md}``; its plots are listed under Results.", ""]
     return "\n".join(lines)
 
