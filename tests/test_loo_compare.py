@@ -218,3 +218,67 @@ def test_k_selection_per_family_id():
     tables = _family(3, {"x_k1": 0.0, "x_k2": 0.0, "y_k1": 0.0})
     sel = k_selection(tables, {"x_k1": ("x", 1), "x_k2": ("x", 2), "y_k1": ("y", 1)})
     assert sel.groupby("mixture")["selected"].sum().to_dict() == {"x": 1, "y": 1}
+
+
+# -- slow: reference figures and exact refits ---------------------------------------------------
+
+REFERENCE_PRIORS = {
+    "mu": {"dist": "Normal", "mu": -2.5123056239761148, "sigma": 1.0},
+    "tau": {"dist": "HalfNormal", "sigma": 1.0},
+}
+
+
+def _hospital12():
+    from binoval.data import read_grouped_csv, resolve_dataset
+
+    return GroupedCounts.from_frame(read_grouped_csv(resolve_dataset("hospital12")))
+
+
+@pytest.mark.slow
+def test_reference_loo_waic_of_hospital12():
+    """BRIEF section 5: elpd_loo -38.41 (se 2.29), p_loo 7.84; elpd_waic -36.37 (se 1.85), p_waic 5.80."""
+    from binoval.fitting import fit_model
+    from binoval.sampling import SamplerSettings
+
+    data = _hospital12()
+    spec = ModelSpec("hier_logit", "hier_logit", REFERENCE_PRIORS, {"parameterization": "noncentered"})
+    out = fit_model(spec, data, SamplerSettings.from_config({"chains": 4, "draws": 1000, "tune": 1000, "target_accept": 0.95}), seed=12345)
+    table = loo_table(out.idata, "hier_logit", data)
+    first = table.iloc[0]
+    # PSIS with most k high is noisy across seeds; WAIC is stable
+    assert first["elpd_loo"] == pytest.approx(-38.41, abs=1.0)
+    assert first["se_loo"] == pytest.approx(2.29, abs=0.4)
+    assert first["p_loo"] == pytest.approx(7.84, abs=1.0)
+    assert first["elpd_waic"] == pytest.approx(-36.37, abs=0.4)
+    assert first["se_waic"] == pytest.approx(1.85, abs=0.3)
+    assert first["p_waic"] == pytest.approx(5.80, abs=0.4)
+    assert (table["pareto_k"] > k_threshold(4000)).sum() >= 3
+    assert loo_status({"loo": table}, {}).status == "WARN"
+
+
+@pytest.mark.slow
+def test_exact_loo_agrees_with_psis_where_k_is_low_and_replaces_it_where_high():
+    """Exact leave-one-group-out refits (beta_binomial, hospital12) against PSIS and the marginal model."""
+    from binoval.fitting import fit_model
+    from binoval.loo import exact_loo
+    from binoval.models import expand_models
+    from binoval.sampling import SamplerSettings
+
+    data = _hospital12()
+    settings = SamplerSettings.from_config({"chains": 2, "draws": 1000, "tune": 500})
+    spec = expand_models({"beta_binomial": {"family": "beta_binomial"}})["beta_binomial"]
+    out = fit_model(spec, data, settings, seed=7)
+    table = loo_table(out.idata, spec.model_id, data).set_index("group")
+    low = table["pareto_k"].idxmin()
+    high = table["pareto_k"].idxmax()
+    exact = exact_loo(spec, data, [low, high], settings, seed=7)
+    # where PSIS is reliable, the exact refit agrees with it
+    assert exact[low] == pytest.approx(table.loc[low, "elpd_loo_i"], abs=0.15)
+    # the beta-binomial integrates p out exactly: the K=1 mixture is the same model, marginalised,
+    # so its PSIS-LOO (reliable: k small) is the reference for the held-out density of the high-k group
+    mix_spec = expand_models({"m": {"family": "bb_mixture", "K": [1]}})["m_k1"]
+    mix = loo_table(fit_model(mix_spec, data, settings, seed=7).idata, "m_k1", data).set_index("group")
+    assert mix.loc[high, "pareto_k"] < 0.7
+    assert exact[high] == pytest.approx(mix.loc[high, "elpd_loo_i"], abs=0.25)
+    replaced = loo_table(out.idata, spec.model_id, data, exact=exact).set_index("group")
+    assert replaced.loc[high, "loo_method"] == "exact"
