@@ -282,3 +282,10 @@ def test_exact_loo_agrees_with_psis_where_k_is_low_and_replaces_it_where_high():
     assert exact[high] == pytest.approx(mix.loc[high, "elpd_loo_i"], abs=0.25)
     replaced = loo_table(out.idata, spec.model_id, data, exact=exact).set_index("group")
     assert replaced.loc[high, "loo_method"] == "exact"
+
+
+def test_flagged_groups_highest_k_first():
+    from binoval.loo import flagged_groups
+
+    table = _table([0.1, 0.9, 0.75, 0.5], draws=4000)
+    assert flagged_groups(table) == ["g1", "g2"]

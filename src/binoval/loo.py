@@ -106,9 +106,9 @@ def loo_table(idata, model_id: str, data: GroupedCounts, exact: Mapping[str, flo
 
 
 def flagged_groups(table: pd.DataFrame, cap: float = 0.7) -> list[str]:
-    """Groups whose PSIS Pareto k exceeds the sample-size-dependent threshold."""
+    """Groups whose PSIS Pareto k exceeds the sample-size-dependent threshold, highest k first."""
     threshold = k_threshold(int(table["total_draws"].iloc[0]), cap)
-    return table.loc[table["pareto_k"] > threshold, "group"].tolist()
+    return table[table["pareto_k"] > threshold].sort_values("pareto_k", ascending=False)["group"].tolist()
 
 
 # -- exact leave-one-group-out ---------------------------------------------------------------
