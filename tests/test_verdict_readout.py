@@ -243,3 +243,16 @@ def test_build_report_puts_verdict_first_and_embeds_registered_stage_plots(tmp_p
     assert "| m2 | REJECT | FAIL | fit: m2 broke |" in md
     assert "![fit m1](ppc_m1.png)" in md
     assert (tmp_path / "report" / "comparison.png").stat().st_size > 1000
+
+
+def test_stage_tables_are_validated_on_read(tmp_path):
+    from pandera.errors import SchemaError
+
+    from binoval.verdict import read_stage_tables
+
+    good = _loo("m", np.full(4, -1.0))
+    good.to_parquet(tmp_path / "good.parquet")
+    assert len(read_stage_tables("loo", {"loo": str(tmp_path / "good.parquet")})["loo"]) == 4
+    good.drop(columns=["pareto_k"]).to_parquet(tmp_path / "bad.parquet")
+    with pytest.raises(SchemaError):
+        read_stage_tables("loo", {"loo": str(tmp_path / "bad.parquet")})

@@ -81,6 +81,17 @@ def status_function(stage: str) -> Callable[[Mapping[str, pd.DataFrame], Mapping
     return getattr(module, f"{stage}_status")
 
 
+def read_stage_tables(stage: str, paths: Mapping[str, str]) -> dict[str, pd.DataFrame]:
+    """Read a stage's tables, validated with the schemas its checks module lists in ``TABLE_SCHEMAS``."""
+    from .schemas import read_table
+
+    try:
+        schemas = getattr(importlib.import_module(f"binoval.checks.{stage}"), "TABLE_SCHEMAS", {})
+    except ImportError:
+        schemas = {}
+    return {key: read_table(path, schemas[key]) if key in schemas else pd.read_parquet(path) for key, path in paths.items()}
+
+
 def judge_stage(stage: str, tables: Mapping[str, pd.DataFrame], thresholds: Mapping | None) -> StageResult:
     """A stage's status; a status function that raises makes the stage FAIL with the error as reason."""
     try:

@@ -14,7 +14,11 @@ from typing import Mapping
 
 import pandas as pd
 
+from ..schemas import ParameterDiagnostics, SamplerDiagnostics
 from .status import StageResult
+
+#: pandera schema of each table fit_status reads (the verdict validates them on read)
+TABLE_SCHEMAS = {"parameters": ParameterDiagnostics, "sampler": SamplerDiagnostics}
 
 DEFAULT_FIT_THRESHOLDS = {
     "r_hat_max": 1.01,

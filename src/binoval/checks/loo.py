@@ -21,7 +21,11 @@ import numpy as np
 import pandas as pd
 
 from ..loo import k_threshold
+from ..schemas import LooTable
 from .status import StageResult
+
+#: pandera schema of each table loo_status reads (the verdict validates them on read)
+TABLE_SCHEMAS = {"loo": LooTable}
 
 DEFAULT_LOO_THRESHOLDS = {
     "pareto_k_max": 0.7,
