@@ -1,10 +1,10 @@
 """Rule verdict: judge every stage of every model, accept/reject, recommend; print the summary."""
 import sys
-from binoval.schemas import BinomialData, read_table
 
 from binoval.io import write_json, write_text
 from binoval.logs import log_to
 from binoval.report import verdict_rst
+from binoval.schemas import BinomialData, read_table
 from binoval.verdict import build_verdict, judge_model, population_parameters, read_stage_tables, summary_text
 
 log = log_to(snakemake.log[0])
