@@ -289,3 +289,15 @@ def test_flagged_groups_highest_k_first():
 
     table = _table([0.1, 0.9, 0.75, 0.5], draws=4000)
     assert flagged_groups(table) == ["g1", "g2"]
+
+
+def test_failed_fit_gets_a_failing_loo_and_leaves_the_comparison():
+    empty = az.from_dict(observed_data={"r": DATA.r})
+    table = LooTable.validate(loo_table(empty, "broken", DATA))
+    assert table["total_draws"].iloc[0] == 0 and table["elpd_loo"].isna().all()
+    result = loo_status({"loo": table}, {})
+    assert result.status == "FAIL" and "no draws" in result.reasons[0]
+    tables = _family(4, {"a": 0.0, "b": -0.1})
+    tables["broken"] = table
+    comp = comparison_with_k(tables, {})
+    assert set(comp["model_id"]) == {"a", "b"}

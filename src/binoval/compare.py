@@ -158,10 +158,22 @@ def k_selection(
     return pd.DataFrame(rows, columns=["mixture", "model_id", "K", "selected", "reason"])
 
 
+def comparable(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The tables whose elpd_loo and elpd_waic are finite (failed fits have none)."""
+    return {m: t for m, t in tables.items() if np.isfinite(t["elpd_loo"].iloc[0]) and np.isfinite(t["elpd_waic"].iloc[0])}
+
+
 def comparison_with_k(
     tables: Mapping[str, pd.DataFrame], mixtures: Mapping[str, tuple[str, int]], tolerance: Mapping[str, float] | None = None
 ) -> pd.DataFrame:
-    """``compare_models`` plus the mixture K choice: columns ``mixture``, ``K``, ``k_selected``, ``k_reason``."""
+    """``compare_models`` plus the mixture K choice: columns ``mixture``, ``K``, ``k_selected``, ``k_reason``.
+
+    Models without finite elpd (failed fits) are left out of the comparison and the K choice.
+    """
+    tables = comparable(tables)
+    if not tables:
+        raise ValueError("no model has a finite elpd_loo: every fit failed")
+    mixtures = {m: v for m, v in mixtures.items() if m in tables}
     comp = compare_models(tables)
     ks = k_selection(tables, mixtures, tolerance).set_index("model_id")
     comp["mixture"] = comp["model_id"].map(ks["mixture"]).fillna("")

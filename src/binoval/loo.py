@@ -61,6 +61,8 @@ def loo_table(idata, model_id: str, data: GroupedCounts, exact: Mapping[str, flo
     import arviz as az
     import warnings
 
+    if "log_likelihood" not in idata.groups() or "posterior" not in idata.groups():
+        return failed_fit_table(model_id, data)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         loo = az.loo(idata, pointwise=True, var_name=R_VAR)
@@ -105,8 +107,23 @@ def loo_table(idata, model_id: str, data: GroupedCounts, exact: Mapping[str, flo
     )
 
 
+def failed_fit_table(model_id: str, data: GroupedCounts) -> pd.DataFrame:
+    """The LOO table of a fit that produced no draws: every figure NaN, ``total_draws`` 0."""
+    nan = np.full(len(data.groups), np.nan)
+    columns = ["elpd_loo_i", "p_loo_i", "pareto_k", "elpd_waic_i", "p_waic_i", "loglik_var_i",
+               "elpd_loo", "se_loo", "p_loo", "elpd_waic", "se_waic", "p_waic"]
+    table = pd.DataFrame({"model_id": model_id, "group": list(data.groups), "n": data.n, "r": data.r})
+    for column in columns:
+        table[column] = nan
+    table.insert(table.columns.get_loc("elpd_waic_i"), "loo_method", "psis")
+    table["total_draws"] = 0
+    return table
+
+
 def flagged_groups(table: pd.DataFrame, cap: float = 0.7) -> list[str]:
     """Groups whose PSIS Pareto k exceeds the sample-size-dependent threshold, highest k first."""
+    if int(table["total_draws"].iloc[0]) < 2:
+        return []
     threshold = k_threshold(int(table["total_draws"].iloc[0]), cap)
     return table[table["pareto_k"] > threshold].sort_values("pareto_k", ascending=False)["group"].tolist()
 

@@ -120,7 +120,8 @@ class LooTable(pa.DataFrameModel):
     ``elpd_waic_i``, ``p_waic_i`` and ``loglik_var_i`` (variance of the
     pointwise log-likelihood over draws; WAIC is unreliable above 0.4).
     Totals repeated on every row: ``elpd_loo``, ``se_loo``, ``p_loo``,
-    ``elpd_waic``, ``se_waic``, ``p_waic``; ``total_draws`` is S.
+    ``elpd_waic``, ``se_waic``, ``p_waic``; ``total_draws`` is S (0 and every
+    figure NaN when the fit produced no draws).
     """
 
     model_id: Series[str]
@@ -140,7 +141,7 @@ class LooTable(pa.DataFrameModel):
     elpd_waic: Series[float] = pa.Field(nullable=True)
     se_waic: Series[float] = pa.Field(nullable=True)
     p_waic: Series[float] = pa.Field(nullable=True)
-    total_draws: Series[int] = pa.Field(ge=1)
+    total_draws: Series[int] = pa.Field(ge=0)
 
     class Config:
         strict = True

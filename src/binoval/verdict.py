@@ -26,6 +26,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
+import numpy as np
 import pandas as pd
 
 from .checks.status import FAIL, StageResult
@@ -135,7 +136,7 @@ def recommend(
 ) -> Recommendation:
     """The best accepted model by elpd_loo with the simplicity rule (see the module doc)."""
     t = {**DEFAULT_COMPARE, **(tolerance or {})}
-    usable = [m for m in accepted if m in loo_tables]
+    usable = [m for m in accepted if m in loo_tables and np.isfinite(loo_tables[m]["elpd_loo"].iloc[0])]
     if not usable:
         return Recommendation(None, "no model was accepted" if not accepted else "no accepted model has LOO results")
     elpd = {m: float(loo_tables[m]["elpd_loo"].iloc[0]) for m in usable}

@@ -40,6 +40,9 @@ def loo_status(tables: Mapping[str, pd.DataFrame], thresholds: Mapping[str, floa
     table = tables["loo"]
     result = StageResult()
     first = table.iloc[0]
+    if int(first["total_draws"]) == 0:
+        result.fail("no log-likelihood: the fit produced no draws")
+        return result
     for name in ("elpd_loo", "se_loo", "elpd_waic", "se_waic"):
         if not np.isfinite(first[name]):
             result.fail(f"{name} is not finite ({first[name]}); the log-likelihood is broken")
