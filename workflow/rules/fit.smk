@@ -21,9 +21,8 @@ rule fit:
         "../../scripts/fit.py"
 
 
-def fit_tables(model_id):
-    """The fit stage's tables for the verdict (keys as binoval.checks.fit.fit_status names them)."""
-    return {
-        "parameters": results(f"diagnostics/{model_id}_parameters.parquet"),
-        "sampler": results(f"diagnostics/{model_id}_sampler.parquet"),
-    }
+# The fit stage's tables for the verdict (keys as binoval.checks.fit.fit_status names them).
+fit_tables = lambda model_id: {
+    "parameters": results(f"diagnostics/{model_id}_parameters.parquet"),
+    "sampler": results(f"diagnostics/{model_id}_sampler.parquet"),
+}

@@ -1,5 +1,5 @@
 # PSIS-LOO / WAIC per model, then the comparison of all models (issue 5).
-from binoval.compare import mixture_base_id
+include: "compare_common.smk"
 
 
 rule loo:
@@ -23,20 +23,6 @@ rule loo:
         runtime=30,
     script:
         "../../scripts/loo.py"
-
-
-def loo_tables(model_id):
-    """The loo stage's tables for the verdict (key as binoval.checks.loo.loo_status names it)."""
-    return {"loo": results(f"loo/{model_id}.parquet")}
-
-
-def mixture_ids():
-    """Mixture model id -> (its config id, K), for the K choice."""
-    return {
-        m: [mixture_base_id(m, s.options["K"]), s.options["K"]]
-        for m, s in MODEL_SPECS.items()
-        if s.family == "bb_mixture"
-    }
 
 
 rule compare:

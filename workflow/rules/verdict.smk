@@ -1,37 +1,6 @@
 # Verdict, report and the CI gate (issue 5). Include this file LAST: it collects the
 # stages whose rule files define `<stage>_tables(model_id)` (and, for the report,
-# optionally `<stage>_plots(model_id)` -> list of PNG paths).
-import os
-
-from binoval.verdict import STAGE_ORDER
-
-
-def verdict_stages():
-    """The stage registry: stage -> tables function, for every stage whose rules are included."""
-    return {stage: globals()[f"{stage}_tables"] for stage in STAGE_ORDER if f"{stage}_tables" in globals()}
-
-
-def verdict_layout():
-    """{stage: {model_id: {table key: path}}} for the verdict rule."""
-    return {stage: {m: tables(m) for m in MODEL_SPECS} for stage, tables in verdict_stages().items()}
-
-
-def layout_paths(layout):
-    return sorted({p for per_model in layout.values() for keys in per_model.values() for p in keys.values()})
-
-
-def stage_plot_layout():
-    """{stage: {model_id: [png paths]}} from every included `<stage>_plots(model_id)`."""
-    out = {}
-    for stage in STAGE_ORDER:
-        plots = globals().get(f"{stage}_plots")
-        if plots is not None:
-            out[stage] = {m: list(plots(m)) for m in MODEL_SPECS}
-    return out
-
-
-def model_families():
-    return {m: {"family": s.family, "priors": s.priors, "options": s.options} for m, s in MODEL_SPECS.items()}
+# optionally `<stage>_plots(model_id)` -> list of PNG paths); see compare_common.smk.
 
 
 # Front page of `snakemake --report report.html`: the verdict table written by rule verdict.
