@@ -87,7 +87,7 @@ def plot_comparison(comparison: pd.DataFrame, path: Path) -> str:
     import matplotlib.pyplot as plt
 
     loo = comparison[comparison["criterion"] == "loo"].sort_values("rank")
-    fig, ax = plt.subplots(figsize=(7, 0.45 * len(loo) + 1.2))
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(loo) + 1.6), layout="constrained")
     y = np.arange(len(loo))[::-1]
     ax.errorbar(loo["elpd"], y, xerr=loo["se"], fmt="o", color="black", label="elpd_loo ± se")
     best = loo["elpd"].iloc[0]
@@ -95,7 +95,7 @@ def plot_comparison(comparison: pd.DataFrame, path: Path) -> str:
     ax.axvline(best, color="grey", linestyle=":")
     ax.set_yticks(y, loo["model_id"])
     ax.set_xlabel("elpd_loo (higher is better)")
-    ax.legend(fontsize=8, loc="lower left")
+    fig.legend(fontsize=8, loc="outside lower center", ncols=2)
     return _savefig(fig, path)
 
 
@@ -110,7 +110,7 @@ def plot_pareto_k(loo_tables: Mapping[str, pd.DataFrame], path: Path) -> str:
     models = list(loo_tables)
     cols = min(3, len(models))
     rows = int(np.ceil(len(models) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 2.6 * rows), squeeze=False, sharey=True)
+    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 2.8 * rows), squeeze=False, sharey=True, layout="constrained")
     for ax, model_id in zip(axes.flat, models):
         t = loo_tables[model_id]
         threshold = k_threshold(int(t["total_draws"].iloc[0]))
