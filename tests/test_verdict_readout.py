@@ -256,3 +256,11 @@ def test_stage_tables_are_validated_on_read(tmp_path):
     good.drop(columns=["pareto_k"]).to_parquet(tmp_path / "bad.parquet")
     with pytest.raises(SchemaError):
         read_stage_tables("loo", {"loo": str(tmp_path / "bad.parquet")})
+
+
+def test_equally_simple_candidates_are_ranked_by_elpd():
+    base = np.random.default_rng(3).normal(-2, 0.5, 20)
+    loo = {"a": _loo("a", base - 0.1), "b": _loo("b", base), "c": _loo("c", base - 0.05)}
+    loo["a"]["p_loo"] = 0.1  # a tiny p_loo does not make a model simpler
+    rec = recommend(["a", "b", "c"], loo, {"a": 2, "b": 2, "c": 2})
+    assert rec.model_id == "b"

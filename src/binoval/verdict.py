@@ -12,8 +12,10 @@ function's docstring names them) and ``thresholds.<stage>`` from the config.
   config ``compare``) is a candidate, and the simplest candidate wins.
   Simplicity is the number of population-level parameters
   (``population_parameters``: pooled 1, hier_logit 2, beta_binomial 2,
-  bb_mixture 3K - 1, unpooled one per group), then the smaller p_loo, then the
-  higher elpd_loo.
+  bb_mixture 3K - 1, unpooled one per group); among equally simple candidates
+  the higher elpd_loo. (p_loo is not used: it is not comparable between models
+  that marginalise their group parameters, like bb_mixture, and models that
+  sample them.)
 * ``overall`` is ACCEPT when at least one model is accepted.
 
 ``verdict.json`` holds exactly the fields of DESIGN.md and is validated with
@@ -140,7 +142,6 @@ def recommend(
     if not usable:
         return Recommendation(None, "no model was accepted" if not accepted else "no accepted model has LOO results")
     elpd = {m: float(loo_tables[m]["elpd_loo"].iloc[0]) for m in usable}
-    p_loo = {m: float(loo_tables[m]["p_loo"].iloc[0]) for m in usable}
     best = max(usable, key=lambda m: elpd[m])
     pointwise = {m: loo_tables[m].sort_values("group")["elpd_loo_i"].to_numpy() for m in usable}
     candidates = {}
@@ -148,7 +149,7 @@ def recommend(
         diff, se = paired_difference(pointwise[best], pointwise[m])
         if m == best or within_tolerance(diff, se, t):
             candidates[m] = (diff, se)
-    chosen = min(candidates, key=lambda m: (complexity[m], p_loo[m], -elpd[m]))
+    chosen = min(candidates, key=lambda m: (complexity[m], -elpd[m]))
     if chosen == best:
         others = sorted(set(candidates) - {best})
         extra = f"; within tolerance but not simpler: {', '.join(others)}" if others else ""
