@@ -154,3 +154,18 @@ def test_fail_on_reject_gates_the_run(run):
     # without the gate the same verdict passes the run
     result = _snakemake(workdir, extra={**impossible, "fail_on_reject": False})
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+@pytest.mark.slow
+def test_reloo_refits_flagged_groups_exactly(run):
+    workdir, _ = run
+    result = _snakemake(workdir, extra={"loo": {"reloo": True, "reloo_max_groups": 2}})
+    assert result.returncode == 0, result.stderr[-3000:]
+    table = read_table(workdir / "results" / "cmp" / "loo" / "hier_logit.parquet", LooTable)
+    from binoval.loo import k_threshold
+
+    high = table["pareto_k"] > k_threshold(int(table["total_draws"].iloc[0]))
+    assert high.sum() >= 1, "no high Pareto k: the case does not exercise the refits"
+    assert (table["loo_method"] == "exact").sum() == min(2, int(high.sum()))
+    assert set(table.loc[table["loo_method"] == "exact", "group"]) <= set(table.loc[high, "group"])
+    assert table["elpd_loo"].iloc[0] == pytest.approx(table["elpd_loo_i"].sum())
