@@ -264,3 +264,23 @@ def test_equally_simple_candidates_are_ranked_by_elpd():
     loo["a"]["p_loo"] = 0.1  # a tiny p_loo does not make a model simpler
     rec = recommend(["a", "b", "c"], loo, {"a": 2, "b": 2, "c": 2})
     assert rec.model_id == "b"
+
+
+@pytest.mark.slow
+def test_mixture_membership_recovers_simulated_clusters_from_a_real_fit():
+    """Simulate 30 groups from 3 well-separated beta-binomial clusters, fit bb_mixture K=3, read membership."""
+    from binoval.fitting import fit_model
+    from binoval.models import expand_models
+    from binoval.sampling import SamplerSettings
+
+    rng = np.random.default_rng(11)
+    labels = np.repeat(["c", "a", "b"], 10)  # labels deliberately not in rate order
+    rate = {"c": 0.1, "a": 0.5, "b": 0.85}
+    n = rng.integers(80, 200, 30)
+    p = np.array([rng.beta(rate[l] * 60, (1 - rate[l]) * 60) for l in labels])
+    frame = pd.DataFrame({"group": [f"g{i:02d}" for i in range(30)], "n": n, "r": rng.binomial(n, p), "true_cluster": labels})
+    spec = expand_models({"mix": {"family": "bb_mixture", "K": [3]}})["mix_k3"]
+    out = fit_model(spec, GroupedCounts.from_frame(frame), SamplerSettings.from_config({"chains": 2, "draws": 500, "tune": 500}), seed=3)
+    readout = model_readout(spec, out.idata, frame, {}, np.random.default_rng(0))
+    assert readout["accuracy"] >= 0.9, readout["confusion"]
+    assert readout["clusters"]["mu_mean"].to_numpy() == pytest.approx([0.1, 0.5, 0.85], abs=0.08)
