@@ -284,3 +284,14 @@ def test_mixture_membership_recovers_simulated_clusters_from_a_real_fit():
     readout = model_readout(spec, out.idata, frame, {}, np.random.default_rng(0))
     assert readout["accuracy"] >= 0.9, readout["confusion"]
     assert readout["clusters"]["mu_mean"].to_numpy() == pytest.approx([0.1, 0.5, 0.85], abs=0.08)
+
+
+def test_verdict_rst_survives_markup_in_ids_and_reasons():
+    import docutils.core
+
+    r = StageResult()
+    r.fail("R-hat of p[group_1_] is 1.2 > 1.01 *bad* `x` |y|")
+    verdict, rec = build_verdict("run_1", "d", {"model_a_": {"fit": r}}, {}, {"model_a_": 1})
+    rst = verdict_rst(verdict, rec.reason, "report.md")
+    parts = docutils.core.publish_parts(rst, writer="html", settings_overrides={"report_level": 2, "halt_level": 2})
+    assert "model_a_" in parts["body"] and "p[group_1_]" in parts["body"] and "*bad*" in parts["body"]

@@ -49,6 +49,13 @@ def verdict_frame(verdict: Mapping) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _rst_escape(text: str) -> str:
+    """Backslash-escape reStructuredText markup characters in plain text (reasons, ids)."""
+    for char in ("\\", "*", "`", "_", "|", "[", "]"):
+        text = text.replace(char, "\\" + char)
+    return text
+
+
 def verdict_rst(verdict: Mapping, reason: str, report_md: str) -> str:
     """The verdict as reStructuredText (front page of ``snakemake --report``)."""
     frame = verdict_frame(verdict)
@@ -56,8 +63,8 @@ def verdict_rst(verdict: Mapping, reason: str, report_md: str) -> str:
         "binoval verdict",
         "===============",
         "",
-        f"Run **{verdict['run']}** on dataset ``{verdict['dataset']}``: overall **{verdict['overall']}**; "
-        f"recommended model: **{verdict['recommended_model'] or 'none'}** ({reason}).",
+        f"Run **{_rst_escape(verdict['run'])}** on dataset ``{verdict['dataset']}``: overall **{verdict['overall']}**; "
+        f"recommended model: **{_rst_escape(verdict['recommended_model'] or 'none')}** ({_rst_escape(reason)}).",
         "",
         ".. list-table::",
         "   :header-rows: 1",
@@ -65,7 +72,7 @@ def verdict_rst(verdict: Mapping, reason: str, report_md: str) -> str:
     ]
     for i, row in enumerate([list(frame.columns)] + frame.astype(str).values.tolist()):
         for j, value in enumerate(row):
-            value = value if value not in ("", "-") else "none"
+            value = _rst_escape(value) if value not in ("", "-") else "none"
             lines.append(f"   {'* -' if j == 0 else '  -'} {value}")
     lines += ["", f"The full report (stage figures and plots) is ``{report_md}``; its plots are listed under Results.", ""]
     return "\n".join(lines)
