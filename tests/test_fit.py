@@ -70,7 +70,7 @@ def test_failing_fit_is_recorded_not_raised(monkeypatch):
     sampler = SamplerDiagnostics.validate(out.sampler)
     assert sampler["error"].iloc[0] == "RuntimeError: initial evaluation failed"
     assert out.parameters.empty and "observed_data" in out.idata.groups()
-    status = fit_status(out.parameters, sampler)
+    status = fit_status({"parameters": out.parameters, "sampler": sampler})
     assert status.status == "FAIL" and "initial evaluation failed" in status.reasons[0]
 
 
@@ -99,7 +99,7 @@ def _tables(r_hat=1.0, ess=1000.0, divergences=(0, 0), ebfmi=(1.0, 1.0), hits=(0
     ],
 )
 def test_fit_status_thresholds(kwargs, status, fragment):
-    result = fit_status(*_tables(**kwargs))
+    result = fit_status(dict(zip(("parameters", "sampler"), _tables(**kwargs))))
     assert result.status == status
     assert any(fragment in reason for reason in result.reasons), result.reasons
 
@@ -120,4 +120,4 @@ def test_reference_posterior_of_hospital12():
     assert abs(float(p.sel(group="1")) - 0.050) < 0.01
     assert abs(float(p.sel(group="8")) - 0.126) < 0.01
     assert abs(float(p.sel(group="4")) - 0.054) < 0.01
-    assert fit_status(out.parameters, out.sampler).status in ("PASS", "WARN")
+    assert fit_status({"parameters": out.parameters, "sampler": out.sampler}).status in ("PASS", "WARN")

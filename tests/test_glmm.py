@@ -48,4 +48,4 @@ def test_census_sex_effect_matches_reference():
 def test_census_correlated_slopes_runs_with_few_divergences():
     out = fit_model(glmm("r | trials(n) ~ sex + (1 + sex | edu)"), CENSUS, SamplerSettings.from_config({}), seed=12)
     assert int(out.sampler["divergences"].sum()) <= 5
-    assert not any("divergent" in reason and reason.startswith("FAIL") for reason in fit_status(out.parameters, out.sampler).reasons)
+    assert not any("divergent" in reason and reason.startswith("FAIL") for reason in fit_status({"parameters": out.parameters, "sampler": out.sampler}).reasons)

@@ -281,3 +281,75 @@ class PPCCalibration(pa.DataFrameModel):
 
     class Config:
         strict = True
+
+
+# ---- issue 5: LOO / comparison tables --------------------------------------------------------
+
+
+class LooTable(pa.DataFrameModel):
+    """PSIS-LOO and WAIC of one model, one row per group (``binoval.loo.loo_table``).
+
+    Pointwise: ``elpd_loo_i`` (PSIS or, where ``loo_method`` is ``exact``, an
+    exact leave-one-group-out refit), ``p_loo_i``, ``pareto_k``,
+    ``elpd_waic_i``, ``p_waic_i`` and ``loglik_var_i`` (variance of the
+    pointwise log-likelihood over draws; WAIC is unreliable above 0.4).
+    Totals repeated on every row: ``elpd_loo``, ``se_loo``, ``p_loo``,
+    ``elpd_waic``, ``se_waic``, ``p_waic``; ``total_draws`` is S (0 and every
+    figure NaN when the fit produced no draws).
+    """
+
+    model_id: Series[str]
+    group: Series[str] = pa.Field(unique=True)
+    n: Series[int] = pa.Field(ge=1)
+    r: Series[int] = pa.Field(ge=0)
+    elpd_loo_i: Series[float] = pa.Field(nullable=True)
+    p_loo_i: Series[float] = pa.Field(nullable=True)
+    pareto_k: Series[float] = pa.Field(nullable=True)
+    loo_method: Series[str] = pa.Field(isin=["psis", "exact"])
+    elpd_waic_i: Series[float] = pa.Field(nullable=True)
+    p_waic_i: Series[float] = pa.Field(nullable=True, ge=0)
+    loglik_var_i: Series[float] = pa.Field(nullable=True, ge=0)
+    elpd_loo: Series[float] = pa.Field(nullable=True)
+    se_loo: Series[float] = pa.Field(nullable=True)
+    p_loo: Series[float] = pa.Field(nullable=True)
+    elpd_waic: Series[float] = pa.Field(nullable=True)
+    se_waic: Series[float] = pa.Field(nullable=True)
+    p_waic: Series[float] = pa.Field(nullable=True)
+    total_draws: Series[int] = pa.Field(ge=0)
+
+    class Config:
+        strict = True
+
+
+class Comparison(pa.DataFrameModel):
+    """All models compared, one row per (``criterion`` loo|waic, ``model_id``).
+
+    ``rank`` 0 is the best; ``elpd_diff``/``dse`` are the difference from the
+    best and its paired standard error; ``weight`` the stacking weight;
+    ``warning`` flags unreliable estimates (high Pareto k / WAIC variance).
+    Mixture models carry their config id (``mixture``), ``K`` and whether
+    that K was chosen (``k_selected``, with ``k_reason``); others have
+    ``mixture`` empty and ``K`` 0.
+    """
+
+    criterion: Series[str] = pa.Field(isin=["loo", "waic"])
+    model_id: Series[str]
+    rank: Series[int] = pa.Field(ge=0)
+    elpd: Series[float] = pa.Field(nullable=True)
+    se: Series[float] = pa.Field(nullable=True)
+    p: Series[float] = pa.Field(nullable=True)
+    elpd_diff: Series[float] = pa.Field(nullable=True)
+    dse: Series[float] = pa.Field(nullable=True)
+    weight: Series[float] = pa.Field(ge=0, le=1.000001)
+    warning: Series[bool]
+    mixture: Series[str]
+    K: Series[int] = pa.Field(ge=0)
+    k_selected: Series[bool]
+    k_reason: Series[str]
+
+    class Config:
+        strict = True
+
+    @pa.dataframe_check(error="each (criterion, model_id) appears once")
+    def unique_rows(cls, df: pd.DataFrame) -> bool:
+        return not df.duplicated(["criterion", "model_id"]).any()

@@ -84,10 +84,18 @@ def all_targets():
             results("ppc/{model_id}.parquet"),
         ],
         model_id=list(MODEL_SPECS),
-    )
+    ) + [results("verdict.json"), results("report.md"), results("verdict.checked")]
 
 
 # Tables each stage's status is computed from at verdict time (keys as in binoval.checks.<stage>).
+
+
+def fit_tables(model_id):
+    """Tables the fit status needs (keys of checks.fit.fit_status)."""
+    return {
+        "parameters": results(f"diagnostics/{model_id}_parameters.parquet"),
+        "sampler": results(f"diagnostics/{model_id}_sampler.parquet"),
+    }
 
 
 def prior_predictive_tables(model_id):

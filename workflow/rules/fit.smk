@@ -21,3 +21,4 @@ rule fit:
         "../../envs/binoval.yaml"
     script:
         "../../scripts/fit.py"
+

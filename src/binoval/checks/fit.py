@@ -14,7 +14,11 @@ from typing import Mapping
 
 import pandas as pd
 
+from ..schemas import ParameterDiagnostics, SamplerDiagnostics
 from .status import StageResult
+
+#: pandera schema of each table fit_status reads (the verdict validates them on read)
+TABLE_SCHEMAS = {"parameters": ParameterDiagnostics, "sampler": SamplerDiagnostics}
 
 DEFAULT_FIT_THRESHOLDS = {
     "r_hat_max": 1.01,
@@ -30,9 +34,10 @@ def _label(row) -> str:
     return f"{row.variable}[{row['index']}]" if row["index"] else row.variable
 
 
-def fit_status(parameters: pd.DataFrame, sampler: pd.DataFrame, thresholds: Mapping[str, float] | None = None) -> StageResult:
-    """The fit stage's status from its parameter and per-chain diagnostics tables."""
+def fit_status(tables: Mapping[str, pd.DataFrame], thresholds: Mapping[str, float] | None = None) -> StageResult:
+    """The fit stage's status from tables ``parameters`` (ParameterDiagnostics) and ``sampler`` (SamplerDiagnostics)."""
     t = {**DEFAULT_FIT_THRESHOLDS, **(thresholds or {})}
+    parameters, sampler = tables["parameters"], tables["sampler"]
     result = StageResult()
     errors = [e for e in sampler["error"] if e]
     if errors:

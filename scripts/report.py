@@ -1,0 +1,35 @@
+"""Rule report: report.md with the verdict first, then every stage's figures, read-outs and plots."""
+import json
+from pathlib import Path
+
+import arviz as az
+
+from binoval import seeds
+from binoval.io import write_text
+from binoval.logs import log_to
+from binoval.models import ModelSpec
+from binoval.readout import model_readout
+from binoval.report import build_report
+from binoval.schemas import BinomialData, Comparison, LooTable, read_table
+
+log = log_to(snakemake.log[0])
+p = snakemake.params
+verdict = json.loads(Path(snakemake.input.verdict).read_text())
+notes = json.loads(Path(snakemake.input.notes).read_text())
+frame = read_table(snakemake.input.data, BinomialData)
+loo_tables = {m: read_table(path, LooTable) for m, path in zip(p.model_ids, snakemake.input.loo)}
+readouts = {}
+for model_id, path in zip(p.model_ids, snakemake.input.fits):
+    spec = ModelSpec(model_id, **p.models[model_id])
+    idata = az.from_netcdf(path)
+    if "posterior" not in idata.groups() or not idata.posterior.sizes.get("draw"):
+        log.warning("%s: no posterior draws (failed fit); no read-out", model_id)
+        continue
+    readouts[model_id] = model_readout(spec, idata, frame, p.readout, seeds.rng(p.seed, "report", model_id))
+plot_dir = Path(snakemake.output.plots)
+plot_dir.mkdir(parents=True, exist_ok=True)
+markdown = build_report(
+    verdict, notes["reason"], read_table(snakemake.input.comparison, Comparison), loo_tables, readouts,
+    snakemake.output.md, plot_dir, p.stage_plots, p.readout.get("new_group_n"),
+)
+write_text(markdown, snakemake.output.md)

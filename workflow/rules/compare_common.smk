@@ -1,0 +1,48 @@
+# Helpers of the loo, compare, verdict and report rules (issue 5); functions only, rules live in
+# loo.smk and verdict.smk.
+import os
+
+from binoval.compare import mixture_base_id
+from binoval.verdict import STAGE_ORDER
+
+
+def loo_tables(model_id):
+    """The loo stage's tables for the verdict (key as binoval.checks.loo.loo_status names it)."""
+    return {"loo": results(f"loo/{model_id}.parquet")}
+
+
+def mixture_ids():
+    """Mixture model id -> (its config id, K), for the K choice."""
+    return {
+        m: [mixture_base_id(m, s.options["K"]), s.options["K"]]
+        for m, s in MODEL_SPECS.items()
+        if s.family == "bb_mixture"
+    }
+
+
+def verdict_stages():
+    """The stage registry: stage -> tables function, for every stage whose rules are included."""
+    return {stage: globals()[f"{stage}_tables"] for stage in STAGE_ORDER if f"{stage}_tables" in globals()}
+
+
+def verdict_layout():
+    """{stage: {model_id: {table key: path}}} for the verdict rule."""
+    return {stage: {m: tables(m) for m in MODEL_SPECS} for stage, tables in verdict_stages().items()}
+
+
+def layout_paths(layout):
+    return sorted({p for per_model in layout.values() for keys in per_model.values() for p in keys.values()})
+
+
+def stage_plot_layout():
+    """{stage: {model_id: [png paths]}} from every included `<stage>_plots(model_id)`."""
+    out = {}
+    for stage in STAGE_ORDER:
+        plots = globals().get(f"{stage}_plots")
+        if plots is not None:
+            out[stage] = {m: list(plots(m)) for m in MODEL_SPECS}
+    return out
+
+
+def model_families():
+    return {m: {"family": s.family, "priors": s.priors, "options": s.options} for m, s in MODEL_SPECS.items()}

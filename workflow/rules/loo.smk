@@ -1,0 +1,50 @@
+# PSIS-LOO / WAIC per model, then the comparison of all models (issue 5).
+include: "compare_common.smk"
+
+
+rule loo:
+    input:
+        data=rules.validate_data.output.data,
+        idata=results("fits/{model_id}.nc"),
+    output:
+        loo=results("loo/{model_id}.parquet"),
+    params:
+        model=model_params,
+        loo=config["loo"],
+        sampler=config["sampler"],
+        seed=config["seed"],
+    log:
+        logs("loo/{model_id}.log"),
+    benchmark:
+        results("benchmarks/loo/{model_id}.tsv")
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    conda:
+        "../../envs/binoval.yaml"
+    script:
+        "../../scripts/loo.py"
+
+
+rule compare:
+    input:
+        loo=expand(results("loo/{model_id}.parquet"), model_id=list(MODEL_SPECS)),
+    output:
+        comparison=results("compare.parquet"),
+    params:
+        model_ids=list(MODEL_SPECS),
+        mixtures=mixture_ids(),
+        tolerance=config["compare"],
+    log:
+        logs("compare.log"),
+    benchmark:
+        results("benchmarks/compare/compare.tsv")
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../../envs/binoval.yaml"
+    script:
+        "../../scripts/compare.py"

@@ -1,0 +1,93 @@
+# Verdict, report and the CI gate (issue 5). Include this file LAST: it collects the
+# stages whose rule files define `<stage>_tables(model_id)` (and, for the report,
+# optionally `<stage>_plots(model_id)` -> list of PNG paths); see compare_common.smk.
+
+
+# Front page of `snakemake --report report.html`: the verdict table written by rule verdict.
+report: os.path.join(os.getcwd(), results("verdict.rst"))
+
+
+rule verdict:
+    input:
+        layout_paths(verdict_layout()),
+        data=rules.validate_data.output.data,
+    output:
+        verdict=report(results("verdict.json"), category="Verdict", caption="../report/verdict.rst"),
+        notes=results("verdict_notes.json"),
+        summary=results("summary.txt"),
+        rst=results("verdict.rst"),
+    params:
+        layout=verdict_layout(),
+        thresholds=config.get("thresholds", {}),
+        tolerance=config["compare"],
+        models=model_families(),
+        run=run_dir(),
+        dataset=config["dataset"],
+        report_md=results("report.md"),
+    log:
+        logs("verdict.log"),
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../../envs/binoval.yaml"
+    script:
+        "../../scripts/verdict.py"
+
+
+rule report:
+    input:
+        layout_paths(stage_plot_layout()),
+        verdict=rules.verdict.output.verdict,
+        notes=rules.verdict.output.notes,
+        comparison=rules.compare.output.comparison,
+        data=rules.validate_data.output.data,
+        loo=expand(results("loo/{model_id}.parquet"), model_id=list(MODEL_SPECS)),
+        fits=expand(results("fits/{model_id}.nc"), model_id=list(MODEL_SPECS)),
+    output:
+        md=report(results("report.md"), category="Report", caption="../report/report_md.rst"),
+        plots=report(
+            directory(results("report")),
+            patterns=["{name}.png"],
+            category="Plots",
+            caption="../report/plots.rst",
+        ),
+    params:
+        model_ids=list(MODEL_SPECS),
+        models=model_families(),
+        readout=config["readout"],
+        seed=config["seed"],
+        stage_plots=stage_plot_layout(),
+    log:
+        logs("report.log"),
+    benchmark:
+        results("benchmarks/report/report.tsv")
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    conda:
+        "../../envs/binoval.yaml"
+    script:
+        "../../scripts/report.py"
+
+
+rule check_verdict:
+    input:
+        verdict=rules.verdict.output.verdict,
+        report=rules.report.output.md,
+    output:
+        checked=results("verdict.checked"),
+    params:
+        fail_on_reject=config["fail_on_reject"],
+    log:
+        logs("check_verdict.log"),
+    threads: 1
+    resources:
+        mem_mb=200,
+        runtime=5,
+    conda:
+        "../../envs/binoval.yaml"
+    script:
+        "../../scripts/check_verdict.py"
