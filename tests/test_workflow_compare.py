@@ -113,7 +113,10 @@ def test_threshold_change_reruns_only_the_verdict_and_after(run):
     assert planned == {"compare", "verdict", "report", "check_verdict", "all"}, planned
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium not installed")
+@pytest.mark.skipif(
+    not Path(CHROMIUM).exists() and not os.environ.get("BINOVAL_REQUIRE_CHROMIUM"),
+    reason="chromium not installed (CI installs it and sets BINOVAL_REQUIRE_CHROMIUM)",
+)
 def test_html_report_renders_in_headless_browser(run, tmp_path):
     workdir, _ = run
     result = _snakemake(workdir, "--report", "report.html")
