@@ -1,7 +1,7 @@
 """The verdict: every model's stages judged, models accepted or rejected, one recommended.
 
-Stages plug in through a registry. A stage ``<stage>`` provides
-``binoval.checks.<stage>.<stage>_status(tables, thresholds)``; the workflow
+Stages plug in through a registry, ``STAGE_CHECKS``: stage -> the checks module
+providing ``<stage>_status(tables, thresholds)`` and ``TABLE_SCHEMAS``; the workflow
 hands this module, per model, the stage's stored tables (keys as the status
 function's docstring names them) and ``thresholds.<stage>`` from the config.
 
@@ -78,20 +78,26 @@ VERDICT_SCHEMA = {
 }
 
 
+#: stage -> module with ``<stage>_status`` and ``TABLE_SCHEMAS`` (both predictive stages share one module)
+STAGE_CHECKS = {
+    "prior_predictive": "binoval.checks.predictive",
+    "sbc": "binoval.checks.sbc",
+    "fit": "binoval.checks.fit",
+    "ppc": "binoval.checks.predictive",
+    "loo": "binoval.checks.loo",
+}
+
+
 def status_function(stage: str) -> Callable[[Mapping[str, pd.DataFrame], Mapping], StageResult]:
-    """``binoval.checks.<stage>.<stage>_status``."""
-    module = importlib.import_module(f"binoval.checks.{stage}")
-    return getattr(module, f"{stage}_status")
+    """The stage's ``<stage>_status`` from its module in ``STAGE_CHECKS``."""
+    return getattr(importlib.import_module(STAGE_CHECKS[stage]), f"{stage}_status")
 
 
 def read_stage_tables(stage: str, paths: Mapping[str, str]) -> dict[str, pd.DataFrame]:
     """Read a stage's tables, validated with the schemas its checks module lists in ``TABLE_SCHEMAS``."""
     from .schemas import read_table
 
-    try:
-        schemas = getattr(importlib.import_module(f"binoval.checks.{stage}"), "TABLE_SCHEMAS", {})
-    except ImportError:
-        schemas = {}
+    schemas = getattr(importlib.import_module(STAGE_CHECKS[stage]), "TABLE_SCHEMAS", {})
     return {key: read_table(path, schemas[key]) if key in schemas else pd.read_parquet(path) for key, path in paths.items()}
 
 
