@@ -25,6 +25,7 @@ wildcard_constraints:
 
 include: "workflow/rules/data.smk"
 include: "workflow/rules/fit.smk"
+include: "workflow/rules/sbc.smk"
 
 
 rule all:

@@ -42,6 +42,7 @@ def model_params(wildcards):
 
 def all_targets():
     return expand(
-        [results("fits/{model_id}.nc"), results("diagnostics/{model_id}_parameters.parquet")],
+        [results("fits/{model_id}.nc"), results("diagnostics/{model_id}_parameters.parquet"),
+         results("sbc/{model_id}.parquet")],
         model_id=list(MODEL_SPECS),
     )
