@@ -78,6 +78,16 @@ class ShardRunner:
         self.sampler = CompiledSampler(self.model, self.settings)
         self.compile_time_s = time.perf_counter() - start
 
+    def simulating_from(self, simulate_priors: Mapping[str, Any] | None) -> "ShardRunner":
+        """A runner sharing this one's compiled model but simulating from other priors (a cheap copy)."""
+        import copy
+
+        other = copy.copy(self)
+        other.simulate_priors = dict(simulate_priors or {})
+        other.sim_model = (build_model(simulation_spec(self.spec, other.simulate_priors), self.data)
+                           if other.simulate_priors else self.model)
+        return other
+
     def run(self, shard: int, progress_every: int | None = None) -> pd.DataFrame:
         """All simulations of shard ``shard``: one row per simulation and test quantity."""
         S = int(self.sims_per_shard)
