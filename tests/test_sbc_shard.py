@@ -30,6 +30,21 @@ def test_thin_factor():
     np.testing.assert_array_equal(thin_draws(x, 3), [0, 3, 6, 9, 10, 13, 16, 19])
 
 
+@pytest.mark.parametrize("draws", [1000, 251])
+def test_convergence_diagnostics_match_arviz(draws):
+    import arviz as az
+    import xarray as xr
+
+    from binoval.sbc.ranks import convergence_diagnostics
+
+    rng = np.random.default_rng(draws)
+    x = rng.normal(size=(3, draws, 4)).cumsum(axis=1) * 0.05 + rng.normal(size=(3, draws, 4))
+    ds = xr.Dataset({"q": (("chain", "draw", "quantity"), x)})
+    rhat, ess = convergence_diagnostics(x)
+    np.testing.assert_allclose(rhat, az.rhat(ds)["q"].values)
+    np.testing.assert_allclose(ess, az.ess(ds, method="bulk")["q"].values)
+
+
 def test_ranks_count_draws_below_and_break_ties_at_random():
     draws = np.array([[0.1, 1.0], [0.2, 1.0], [0.3, 1.0], [0.4, 1.0]])
     rng = np.random.default_rng(0)
@@ -109,6 +124,20 @@ def pooled_runner():
     return ShardRunner(spec("pooled"), SMALL, settings, seed=5, sims_per_shard=3, min_ranks=50)
 
 
+def test_raw_trace_path_matches_arviz_path(pooled_runner):
+    """The fast nutpie path (raw Arrow trace) gives the same draws and stats as CompiledSampler.fit."""
+    from binoval.sbc.shard import ebfmi
+
+    fast = pooled_runner.sample(SMALL, 17)
+    slow = pooled_runner.sampler.fit(SMALL, 17).idata
+    np.testing.assert_array_equal(fast.posterior["p"], slow.posterior["p"].values)
+    np.testing.assert_array_equal(fast.diverging, slow.sample_stats["diverging"].values)
+    import arviz as az
+
+    np.testing.assert_allclose(ebfmi(fast.energy), az.bfmi(slow))
+    assert set(fast.posterior) == {"p"}
+
+
 def test_shard_is_deterministic_and_shards_differ(pooled_runner):
     first = pooled_runner.run(0)
     SbcSimulations.validate(first)
@@ -125,7 +154,7 @@ def test_shard_is_deterministic_and_shards_differ(pooled_runner):
 
 
 def test_a_fit_that_raises_is_recorded_and_the_shard_continues(pooled_runner, monkeypatch):
-    real_fit = pooled_runner.sampler.fit
+    real_fit = pooled_runner.sample
     calls = {"n": 0}
 
     def flaky(data, seed):
@@ -134,7 +163,7 @@ def test_a_fit_that_raises_is_recorded_and_the_shard_continues(pooled_runner, mo
             raise RuntimeError("sampler exploded")
         return real_fit(data, seed)
 
-    monkeypatch.setattr(pooled_runner.sampler, "fit", flaky)
+    monkeypatch.setattr(pooled_runner, "sample", flaky)
     table = pooled_runner.run(0)
     SbcSimulations.validate(table)
     fits = table.drop_duplicates("simulation").set_index("simulation")

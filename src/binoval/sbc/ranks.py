@@ -42,3 +42,39 @@ def ranks(draws: np.ndarray, truth: np.ndarray, rng: np.random.Generator) -> np.
     below = (draws < truth[None, :]).sum(axis=0)
     ties = (draws == truth[None, :]).sum(axis=0)
     return below + rng.integers(0, ties + 1)
+
+
+def _split_chains(x: np.ndarray) -> np.ndarray:
+    half = x.shape[1] // 2
+    return np.concatenate([x[:, :half], x[:, x.shape[1] - half:]], axis=0)
+
+
+def _z_scale(x: np.ndarray) -> np.ndarray:
+    """Rank-normalise each quantity (last axis) over all its draws, as ArviZ does."""
+    from scipy import stats
+
+    flat = x.reshape(-1, x.shape[-1])
+    ranked = stats.rankdata(flat, axis=0, method="average")
+    return stats.norm.ppf((ranked - 0.375) / (flat.shape[0] + 0.25)).reshape(x.shape)
+
+
+def convergence_diagnostics(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rank-normalised split R-hat and bulk ESS of each quantity of ``draws`` (chain, draw, quantity).
+
+    Same numbers as ``arviz.rhat`` / ``arviz.ess(method="bulk")``; the rank
+    normalisation is done for all quantities at once (it dominated the per-fit
+    cost), ArviZ's own kernels do the rest.
+    """
+    from arviz.stats.diagnostics import _ess, _rhat
+
+    draws = np.asarray(draws, dtype=float)
+    split = _split_chains(draws)
+    bulk = _z_scale(split)
+    folded = _z_scale(np.abs(split - np.median(split.reshape(-1, split.shape[-1]), axis=0)))
+    q = draws.shape[-1]
+    rhat = np.array([max(_rhat(bulk[..., j]), _rhat(folded[..., j])) for j in range(q)])
+    ess = np.array([_ess(bulk[..., j]) for j in range(q)])
+    constant = np.ptp(draws.reshape(-1, q), axis=0) < np.finfo(float).resolution
+    rhat[constant] = np.nan
+    ess[constant] = draws.shape[0] * draws.shape[1]
+    return rhat, ess

@@ -28,9 +28,9 @@ import numpy as np
 import pandas as pd
 
 from .. import seeds
-from ..models import GroupedCounts, ModelSpec, build_model
+from ..models import N_DATA, R_DATA, GroupedCounts, ModelSpec, build_model
 from ..sampling import CompiledSampler, SamplerSettings
-from .ranks import ranks, thin_draws, thin_factor
+from .ranks import convergence_diagnostics, ranks, thin_draws, thin_factor
 from .simulate import LOGLIK, LogLikelihood, Quantity, free_variable_names, sbc_quantities, simulate, simulation_spec
 from .uniformity import fractional_ranks
 
@@ -50,6 +50,42 @@ def sbc_sampler_settings(global_sampler: Mapping[str, Any] | None, sbc_sampler: 
 
 def interval_columns() -> list[str]:
     return [f"q{int(level * 100)}_{side}" for level in INTERVALS for side in ("low", "high")]
+
+
+@dataclass
+class Draws:
+    """What SBC needs from a fit: posterior arrays (chain, draw, ...), divergences, energy, sampling time."""
+
+    posterior: dict[str, np.ndarray]
+    diverging: np.ndarray
+    energy: np.ndarray | None
+    wall_time_s: float
+
+
+def ebfmi(energy: np.ndarray) -> np.ndarray:
+    """E-BFMI per chain: sum of squared energy changes over the sum of squared deviations (as ``arviz.bfmi``)."""
+    return np.square(np.diff(energy, axis=1)).sum(axis=1) / (energy.shape[1] * np.var(energy, axis=1))
+
+
+def _nutpie_draws(trace, wall_time_s: float) -> Draws:
+    """Posterior draws and the two sampler stats from nutpie's raw Arrow trace (warm-up dropped).
+
+    Skipping nutpie's conversion to ArviZ saves about 0.09 s per fit (a third of a 4 x 1000 fit of hier_logit).
+    """
+    from nutpie.sample import _add_arrow_data
+
+    draw_batches, stat_batches = trace.get_arrow_trace()
+    chains = len(draw_batches)
+    tuning = [int(stat.column("tuning").to_numpy().sum()) for stat in stat_batches]
+    length = max(draw.num_rows - t for draw, t in zip(draw_batches, tuning))
+    posterior: dict = {}
+    stats: dict = {}
+    for chain, (draw, stat, t) in enumerate(zip(draw_batches, stat_batches, tuning)):
+        _add_arrow_data(posterior, length, draw.slice(t, draw.num_rows - t), chain, chains, {}, [])
+        kept = stat.select([c for c in ("diverging", "energy") if c in stat.column_names])
+        _add_arrow_data(stats, length, kept.slice(t, stat.num_rows - t), chain, chains, {}, [])
+    posterior = {k: v for k, v in posterior.items() if not k.endswith("__")}
+    return Draws(posterior, stats["diverging"].astype(bool), stats.get("energy"), wall_time_s)
 
 
 @dataclass
@@ -119,12 +155,32 @@ class ShardRunner:
         true_values = np.array([self._true_value(q, truth, data) for q in self.quantities])
         start = time.perf_counter()
         try:
-            fit = self.sampler.fit(data, int(sampler_seq.generate_state(1, dtype=np.uint32)[0]))
+            fit = self.sample(data, int(sampler_seq.generate_state(1, dtype=np.uint32)[0]))
             return self._analyse(fit, data, true_values, simulation, np.random.default_rng(rank_seq))
         except Exception as err:  # noqa: BLE001 - a failed fit is a result, recorded and counted
             message = f"{type(err).__name__}: {err}".splitlines()[0] if str(err) else type(err).__name__
             log.warning("sbc %s simulation %d failed: %s", self.spec.model_id, simulation, message)
             return self._rows(simulation, "failed", message, true_values, wall_time_s=time.perf_counter() - start)
+
+    def sample(self, data: GroupedCounts, seed: int) -> Draws:
+        """Fit ``data`` with the model compiled once (nutpie: ``with_data`` and the raw trace)."""
+        s = self.settings
+        compiled = getattr(self.sampler, "_compiled", None)
+        if compiled is None:  # PyMC backend: the generic path
+            fit = self.sampler.fit(data, seed)
+            stats = fit.idata.sample_stats
+            posterior = {name: fit.idata.posterior[name].values for name in fit.idata.posterior.data_vars}
+            energy = stats["energy"].values if "energy" in stats else None
+            return Draws(posterior, stats["diverging"].values.astype(bool), energy, fit.wall_time_s)
+        import nutpie
+
+        start = time.perf_counter()
+        trace = nutpie.sample(
+            compiled.with_data(**{N_DATA: data.n, R_DATA: data.r}), draws=s.draws, tune=s.tune, chains=s.chains,
+            cores=s.chains, seed=int(seed), save_warmup=False, progress_bar=False, target_accept=s.target_accept,
+            maxdepth=s.max_treedepth, return_raw_trace=True,
+        )
+        return _nutpie_draws(trace, time.perf_counter() - start)
 
     def _true_value(self, q: Quantity, truth, data) -> float:
         if q.variable == LOGLIK:
@@ -137,38 +193,31 @@ class ShardRunner:
         for q in self.quantities:
             if q.variable == LOGLIK:
                 continue
-            values = posterior[q.variable].values
+            values = np.asarray(posterior[q.variable])
             columns.append(values[(slice(None), slice(None), *q.position)])
         return np.stack(columns, axis=-1).astype(float)
 
     def _analyse(self, fit, data, true_values, simulation, rng) -> pd.DataFrame:
-        import arviz as az
-        import xarray as xr
-
-        idata = fit.idata
-        draws = self._posterior(idata.posterior)
+        draws = self._posterior(fit.posterior)
         chains, per_chain, _ = draws.shape
-        ds = xr.Dataset({"q": (("chain", "draw", "quantity"), draws)})
-        rhat = az.rhat(ds)["q"].values
-        ess = az.ess(ds, method="bulk")["q"].values
+        rhat, ess = convergence_diagnostics(draws)
         ess_min = float(np.nanmin(ess)) if np.isfinite(ess).any() else np.nan
         k = thin_factor(chains * per_chain, ess_min, self.thin, self.min_ranks)
         kept = thin_draws(draws, k)
-        free_kept = {name: thin_draws(np.asarray(idata.posterior[name].values, dtype=float), k) for name in self.free}
+        free_kept = {name: thin_draws(np.asarray(fit.posterior[name], dtype=float), k) for name in self.free}
         kept = np.concatenate([kept, self.loglik(data, free_kept)[:, None]], axis=1)
         # parameters are summarised from all draws; the log-likelihood (evaluated at the thinned draws only) from those
         flat = draws.reshape(chains * per_chain, -1)
         summary_draws = [flat[:, j] for j in range(flat.shape[1])] + [kept[:, -1]]
-        stats = idata.sample_stats
-        divergences = int(np.asarray(stats["diverging"].values).sum())
-        ebfmi = float(np.min(az.bfmi(idata))) if "energy" in stats else np.nan
+        divergences = int(fit.diverging.sum())
+        ebfmi_min = float(np.min(ebfmi(fit.energy))) if fit.energy is not None else np.nan
         rank = ranks(kept, true_values, rng)
         n_ranks = kept.shape[0]
         frame = self._rows(simulation, "ok", "", true_values, wall_time_s=fit.wall_time_s)
         frame["rhat_max"] = float(np.nanmax(rhat)) if np.isfinite(rhat).any() else np.nan
         frame["ess_min"] = ess_min
         frame["divergences"] = divergences
-        frame["ebfmi_min"] = ebfmi
+        frame["ebfmi_min"] = ebfmi_min
         frame["thin"] = k
         frame["n_ranks"] = float(n_ranks)
         frame["rank"] = rank.astype(float)
