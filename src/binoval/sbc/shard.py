@@ -152,9 +152,10 @@ class ShardRunner:
         sampler_seq, rank_seq = seq.spawn(2)
         data = self.data.with_successes(truths["r"][i])
         truth = {name: truths[name][i] for name in truths}
-        true_values = np.array([self._true_value(q, truth, data) for q in self.quantities])
+        true_values = np.full(len(self.quantities), np.nan)
         start = time.perf_counter()
         try:
+            true_values = np.array([self._true_value(q, truth, data) for q in self.quantities])
             fit = self.sample(data, int(sampler_seq.generate_state(1, dtype=np.uint32)[0]))
             return self._analyse(fit, data, true_values, simulation, np.random.default_rng(rank_seq))
         except Exception as err:  # noqa: BLE001 - a failed fit is a result, recorded and counted
