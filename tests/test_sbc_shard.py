@@ -65,6 +65,8 @@ def test_check_simulate_priors_names_the_key():
         check_simulate_priors({"hier_logit": {"sigma": {"dist": "HalfNormal", "sigma": 1}}}, specs)
     with pytest.raises(PriorSpecError, match=r"sbc\.simulate_priors\.nope"):
         check_simulate_priors({"nope": {"tau": {"dist": "HalfNormal", "sigma": 1}}}, specs)
+    disabled = {"nope": {"family": "hier_logit", "enabled": False}}
+    assert check_simulate_priors({"nope": {"tau": {"dist": "HalfNormal", "sigma": 1}}}, specs, disabled) == {}
 
 
 def test_config_check_rejects_bad_simulate_priors():

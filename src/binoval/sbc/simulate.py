@@ -25,14 +25,18 @@ from ..priors import PriorSpecError, merge_priors
 LOGLIK = "log_likelihood"
 
 
-def check_simulate_priors(simulate_priors: Mapping[str, Any] | None, specs: Mapping[str, ModelSpec]) -> dict[str, dict]:
+def check_simulate_priors(simulate_priors: Mapping[str, Any] | None, specs: Mapping[str, ModelSpec],
+                          configured: Mapping[str, Any] | None = None) -> dict[str, dict]:
     """Check ``sbc.simulate_priors`` against the expanded model specs.
 
     Keys are model ids (an expanded id such as ``bb_mixture_k2``, or the
     configured id ``bb_mixture``, which then applies to every K). Each
     parameter must be one the family takes a prior for, and each spec must
     be a valid prior on that parameter's support. Returns the overrides per
-    expanded model id. Raises ``PriorSpecError`` naming the config key.
+    expanded model id. Keys naming a model of ``configured`` (the ``models``
+    config) that is disabled are skipped, so an overlay may switch a model
+    off without editing ``simulate_priors``. Raises ``PriorSpecError`` naming
+    the config key.
     """
     result: dict[str, dict] = {}
     for key, overrides in (simulate_priors or {}).items():
@@ -40,6 +44,8 @@ def check_simulate_priors(simulate_priors: Mapping[str, Any] | None, specs: Mapp
         targets = [mid for mid in specs if mid == key] or [
             mid for mid, spec in specs.items() if spec.family == "bb_mixture" and mid.rsplit("_k", 1)[0] == key
         ]
+        if not targets and key in (configured or {}) and not configured[key].get("enabled", True):
+            continue
         if not targets:
             raise PriorSpecError(f"config key {where}: no enabled model {key!r}; models are {', '.join(sorted(specs))}")
         if not isinstance(overrides, Mapping) or not overrides:
