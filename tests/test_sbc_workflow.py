@@ -52,3 +52,12 @@ def test_sbc_rules_and_incremental_simulations(tmp_path):
     jobs = dict(re.findall(r"^(sbc_\w+)\s+(\d+)\s*$", dry.stdout, flags=re.M))
     assert jobs == {"sbc_shard": "1", "sbc_summary": "1"}, dry.stdout
     assert "shards/pooled/2.parquet" in dry.stdout
+
+    shards = base / "shards" / "pooled"
+    before = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in shards.iterdir()}
+    snakemake(tmp_path, tiny_config(6), target)
+    after = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in shards.iterdir()}
+    assert sorted(after) == ["0.parquet", "1.parquet", "2.parquet"]
+    assert all(after[name] == before[name] for name in before)  # old shards untouched
+    simulations = read_table(base / "simulations" / "pooled.parquet", SbcSimulations)
+    assert sorted(simulations["simulation"].unique()) == [0, 1, 2, 3, 4, 5]
