@@ -123,3 +123,16 @@ def test_sbc_status_counts_failed_and_nonconverged_fits():
     status = sbc_status({"summary": summarise(table), "simulations": table}, {})
     assert status.status == "FAIL" and any("did not converge" in r for r in status.reasons)
     assert sbc_status({"summary": summarise(table), "simulations": table}, {"divergences_max": 5}).status == "PASS"
+
+
+def test_all_failed_fits_summarise_plot_and_fail(tmp_path):
+    from binoval.sbc.plots import plot_ecdf_difference, plot_rank_histograms
+    from binoval.schemas import SbcSimulations, SbcSummary
+
+    table = SbcSimulations.validate(synthetic_simulations(5, np.random.default_rng(13), failed=5))
+    summary = SbcSummary.validate(summarise(table))
+    assert (summary["ranked"] == 0).all() and summary["ecdf_p_holm"].isna().all()
+    plot_ecdf_difference(table, tmp_path / "e.png")
+    plot_rank_histograms(table, tmp_path / "r.png")
+    status = sbc_status({"summary": summary, "simulations": table}, {})
+    assert status.status == "FAIL" and any("no SBC fit succeeded" in r for r in status.reasons)
