@@ -28,6 +28,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/fit.smk"
 include: "workflow/rules/prior_predictive.smk"
 include: "workflow/rules/ppc.smk"
+include: "workflow/rules/sbc.smk"
 include: "workflow/rules/loo.smk"
 include: "workflow/rules/verdict.smk"  # keep last: collects every stage's <stage>_tables
 

@@ -295,3 +295,15 @@ def test_verdict_rst_survives_markup_in_ids_and_reasons():
     rst = verdict_rst(verdict, rec.reason, "report.md")
     parts = docutils.core.publish_parts(rst, writer="html", settings_overrides={"report_level": 2, "halt_level": 2})
     assert "model_a_" in parts["body"] and "p[group_1_]" in parts["body"] and "*bad*" in parts["body"]
+
+
+def test_every_stage_has_a_status_function_and_table_schemas():
+    """The registry resolves for every stage the verdict knows, so no stage can silently fail to load."""
+    import importlib
+
+    from binoval.verdict import STAGE_CHECKS, STAGE_ORDER, status_function
+
+    assert set(STAGE_CHECKS) == set(STAGE_ORDER)
+    for stage in STAGE_ORDER:
+        assert callable(status_function(stage))
+        assert importlib.import_module(STAGE_CHECKS[stage]).TABLE_SCHEMAS, stage

@@ -15,6 +15,7 @@ import yaml
 
 from .models import ModelSpec, expand_models
 from .priors import PriorSpecError
+from .sbc.simulate import check_simulate_priors
 
 
 class ConfigError(ValueError):
@@ -71,6 +72,7 @@ def check_config(config: Mapping[str, Any], schema: Mapping[str, Any]) -> dict[s
         raise ConfigError(_describe(error))
     try:
         specs = expand_models(config["models"])
+        check_simulate_priors((config.get("sbc") or {}).get("simulate_priors"), specs, config["models"])
     except (PriorSpecError, ValueError) as err:
         raise ConfigError(str(err)) from None
     if not specs:

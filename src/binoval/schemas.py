@@ -353,3 +353,108 @@ class Comparison(pa.DataFrameModel):
     @pa.dataframe_check(error="each (criterion, model_id) appears once")
     def unique_rows(cls, df: pd.DataFrame) -> bool:
         return not df.duplicated(["criterion", "model_id"]).any()
+
+# ---------------------------------------------------------------------------
+# SBC (simulation-based calibration) tables: binoval.sbc
+# ---------------------------------------------------------------------------
+
+
+class SbcSimulations(pa.DataFrameModel):
+    """One row per SBC simulation and test quantity (shards and the per-model table).
+
+    ``simulation`` is the global index (shard * sims_per_shard + i). ``status``
+    is ``ok`` or ``failed`` (``error`` holds the message; the true values are
+    kept, the posterior columns are NaN). Per fit, repeated on each of its
+    rows: ``rhat_max`` / ``ess_min`` (largest R-hat, smallest bulk ESS over the
+    parameter quantities), ``divergences``, ``ebfmi_min`` (smallest over
+    chains), ``wall_time_s`` (sampling time), ``thin`` (thinning factor) and
+    ``n_ranks`` (L, the thinned draws the true value is ranked among). Per
+    quantity: ``rank`` (0..L, ties broken at random), ``u`` = (rank + V)/(L + 1)
+    with V ~ U(0, 1), ``true_value``, posterior ``post_mean``/``post_sd`` and
+    central interval bounds ``q50_*``, ``q80_*``, ``q95_*``.
+    """
+
+    model_id: Series[str]
+    shard: Series[int] = pa.Field(ge=0)
+    simulation: Series[int] = pa.Field(ge=0)
+    quantity: Series[str]
+    variable: Series[str]
+    index: Series[str]
+    status: Series[str] = pa.Field(isin=["ok", "failed"])
+    error: Series[str]
+    rhat_max: Series[float] = pa.Field(nullable=True)
+    ess_min: Series[float] = pa.Field(nullable=True)
+    divergences: Series[int] = pa.Field(ge=0)
+    ebfmi_min: Series[float] = pa.Field(nullable=True)
+    wall_time_s: Series[float] = pa.Field(ge=0)
+    thin: Series[int] = pa.Field(ge=0)
+    n_ranks: Series[float] = pa.Field(nullable=True, ge=1)
+    rank: Series[float] = pa.Field(nullable=True, ge=0)
+    u: Series[float] = pa.Field(nullable=True, ge=0, lt=1)
+    true_value: Series[float] = pa.Field(nullable=True)
+    post_mean: Series[float] = pa.Field(nullable=True)
+    post_sd: Series[float] = pa.Field(nullable=True, ge=0)
+    q50_low: Series[float] = pa.Field(nullable=True)
+    q50_high: Series[float] = pa.Field(nullable=True)
+    q80_low: Series[float] = pa.Field(nullable=True)
+    q80_high: Series[float] = pa.Field(nullable=True)
+    q95_low: Series[float] = pa.Field(nullable=True)
+    q95_high: Series[float] = pa.Field(nullable=True)
+
+    @pa.dataframe_check(error="ok rows need a rank and u; failed rows need an error message")
+    def status_consistent(cls, df: pd.DataFrame) -> Series[bool]:
+        ok = df["status"] == "ok"
+        return (ok & df["rank"].notna() & df["u"].notna()) | (~ok & (df["error"].str.len() > 0))
+
+    @pa.dataframe_check(error="rank must not exceed n_ranks")
+    def rank_in_range(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["rank"].isna() | (df["rank"] <= df["n_ranks"])
+
+    class Config:
+        strict = True
+
+
+class SbcSummary(pa.DataFrameModel):
+    """One row per SBC test quantity of a model: uniformity tests, coverage, z-scores, contraction.
+
+    ``simulations`` is how many were run, ``ranked`` how many fits succeeded
+    (their ranks are tested). ``ecdf_stat`` is the smallest pointwise
+    two-sided binomial tail probability of the ECDF of ``u`` and ``ecdf_p`` its
+    p-value under uniformity (simulated null, Säilynoja et al. 2022);
+    ``chi2_*`` is the chi-square test on ``chi2_bins`` equal bins. ``*_p_holm``
+    are Holm-adjusted over all of the model's quantities and both tests.
+    ``coverage_<L>`` is the share of fits whose central L% interval holds the
+    true value, ``coverage_<L>_low/high`` its 95% Jeffreys interval.
+    ``z_mean``/``z_sd`` summarise the posterior z-scores
+    (post_mean - true)/post_sd; ``contraction`` is 1 - mean posterior variance
+    / variance of the true values.
+    """
+
+    model_id: Series[str]
+    quantity: Series[str]
+    variable: Series[str]
+    index: Series[str]
+    simulations: Series[int] = pa.Field(ge=0)
+    ranked: Series[int] = pa.Field(ge=0)
+    ecdf_stat: Series[float] = pa.Field(nullable=True, ge=0, le=1)
+    ecdf_p: Series[float] = pa.Field(nullable=True, ge=0, le=1)
+    chi2_stat: Series[float] = pa.Field(nullable=True, ge=0)
+    chi2_bins: Series[int] = pa.Field(ge=0)
+    chi2_p: Series[float] = pa.Field(nullable=True, ge=0, le=1)
+    ecdf_p_holm: Series[float] = pa.Field(nullable=True, ge=0, le=1)
+    chi2_p_holm: Series[float] = pa.Field(nullable=True, ge=0, le=1)
+    coverage_50: Series[float] = pa.Field(nullable=True, ge=0, le=1)
+    coverage_50_low: Series[float] = pa.Field(nullable=True, ge=0, le=1)
+    coverage_50_high: Series[float] = pa.Field(nullable=True, ge=0, le=1)
+    coverage_80: Series[float] = pa.Field(nullable=True, ge=0, le=1)
+    coverage_80_low: Series[float] = pa.Field(nullable=True, ge=0, le=1)
+    coverage_80_high: Series[float] = pa.Field(nullable=True, ge=0, le=1)
+    coverage_95: Series[float] = pa.Field(nullable=True, ge=0, le=1)
+    coverage_95_low: Series[float] = pa.Field(nullable=True, ge=0, le=1)
+    coverage_95_high: Series[float] = pa.Field(nullable=True, ge=0, le=1)
+    z_mean: Series[float] = pa.Field(nullable=True)
+    z_sd: Series[float] = pa.Field(nullable=True)
+    contraction: Series[float] = pa.Field(nullable=True)
+
+    class Config:
+        strict = True

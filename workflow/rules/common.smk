@@ -3,6 +3,8 @@ from binoval.config import ConfigError, check_config, load_schema, model_slice
 from binoval.data import DataError, parse_grouped_csv, resolve_dataset, run_name
 from binoval.formula import FormulaError, check_columns, parse_formula
 from binoval.trials import check_trial_header
+import math
+from binoval.sbc import DEFAULT_SBC_CONFIG
 
 
 def checked_model_specs(config):
@@ -82,6 +84,7 @@ def all_targets():
             results("diagnostics/{model_id}_parameters.parquet"),
             results("prior_predictive/{model_id}.parquet"),
             results("ppc/{model_id}.parquet"),
+            results("sbc/{model_id}.parquet"),
         ],
         model_id=list(MODEL_SPECS),
     ) + [results("verdict.json"), results("report.md"), results("verdict.checked")]
@@ -110,3 +113,42 @@ def ppc_tables(model_id):
         "ppc_groups": results(f"ppc/{model_id}_groups.parquet"),
         "ppc_calibration": results(f"ppc/{model_id}_calibration.parquet"),
     }
+
+
+# SBC: settings and shard count (sbc.smk).
+
+
+def sbc_config():
+    return {**DEFAULT_SBC_CONFIG, **config.get("sbc", {})}
+
+
+def sbc_shard_count():
+    c = sbc_config()
+    return math.ceil(int(c["simulations"]) / int(c["sims_per_shard"]))
+
+
+def sbc_shard_params(wildcards):
+    """The SBC settings a shard depends on (not sbc.simulations), with this model's simulate_priors only."""
+    c = sbc_config()
+    from binoval.sbc.simulate import check_simulate_priors
+
+    overrides = check_simulate_priors(c.get("simulate_priors"), MODEL_SPECS).get(wildcards.model_id, {})
+    return {"sims_per_shard": int(c["sims_per_shard"]), "sampler": c.get("sampler") or {}, "thin": c["thin"],
+            "min_ranks": int(c["min_ranks"]), "simulate_priors": overrides}
+
+
+def sbc_inherited_sampler():
+    """The global sampler keys SBC fits inherit (backend, target_accept, max_treedepth)."""
+    return {k: v for k, v in config["sampler"].items() if k in ("backend", "target_accept", "max_treedepth")}
+
+
+def sbc_threads():
+    from binoval.sbc.shard import DEFAULT_SBC_SAMPLER
+
+    chains = (sbc_config().get("sampler") or {}).get("chains", DEFAULT_SBC_SAMPLER["chains"])
+    return min(int(chains), workflow.cores)
+
+
+def sbc_tables(model_id):
+    """Tables sbc_status (binoval.checks.sbc) needs, by key."""
+    return {"summary": results(f"sbc/{model_id}.parquet"), "simulations": results(f"sbc/simulations/{model_id}.parquet")}

@@ -1,0 +1,22 @@
+"""Simulation-based calibration (SBC) at scale.
+
+- ``simulate``: prior-predictive datasets from the model itself (or from
+  ``sbc.simulate_priors``), test quantities, the compiled log-likelihood.
+- ``shard``: one shard of simulations, compiled once, every fit recorded.
+- ``ranks``: thinning by ESS and ranks with random tie-breaking.
+- ``uniformity``: ECDF-difference test with simultaneous bands, chi-square
+  test, Holm adjustment.
+- ``summary``: per-quantity tests, coverage, z-scores, contraction.
+- ``plots``: ECDF-difference and rank-histogram plots.
+The stage status is ``binoval.checks.sbc.sbc_status``.
+"""
+
+#: Defaults of the ``sbc`` config section (see config/README.md).
+DEFAULT_SBC_CONFIG = {
+    "simulations": 100,
+    "sims_per_shard": 100,
+    "sampler": {},
+    "thin": "auto",
+    "min_ranks": 100,
+    "simulate_priors": {},
+}

@@ -1,0 +1,78 @@
+"""SBC plots: ECDF difference with simultaneous 95% bands, and rank histograms, one panel per quantity."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .uniformity import chi_square_bins, ecdf_band, ecdf_counts
+
+
+def _grid(count: int):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cols = min(4, max(1, count))
+    rows = math.ceil(count / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows), squeeze=False)
+    for ax in axes.flat[count:]:
+        ax.set_visible(False)
+    return fig, axes.flat
+
+
+def _ok(table: pd.DataFrame):
+    ok = table[table["status"] == "ok"]
+    return [(q, ok.loc[ok["quantity"] == q, "u"].to_numpy(dtype=float)) for q in dict.fromkeys(table["quantity"])]
+
+
+def plot_ecdf_difference(table: pd.DataFrame, path, title: str = "", alpha: float = 0.05) -> None:
+    """ECDF of the fractional ranks minus the uniform CDF, inside the simultaneous 1 - alpha band."""
+    panels = _ok(table)
+    fig, axes = _grid(len(panels))
+    for ax, (quantity, u) in zip(axes, panels):
+        ax.set_title(quantity, fontsize=9)
+        ax.axhline(0, color="grey", lw=0.5)
+        if len(u) >= 2:
+            band = ecdf_band(len(u), alpha)
+            ax.fill_between(band.z, band.lower, band.upper, color="tab:blue", alpha=0.2, step="mid", lw=0)
+            diff = ecdf_counts(u, band.z) / len(u) - band.z
+            outside = (diff < band.lower) | (diff > band.upper)
+            ax.plot(band.z, diff, color="tab:red" if outside.any() else "black", lw=1)
+        ax.set_xlim(0, 1)
+        ax.tick_params(labelsize=7)
+    fig.suptitle(f"{title} ECDF difference of SBC ranks, {1 - alpha:.0%} simultaneous bands".strip(), fontsize=10)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def plot_rank_histograms(table: pd.DataFrame, path, title: str = "") -> None:
+    """Histograms of the fractional ranks with the central 99% range of each bin's count under uniformity."""
+    panels = _ok(table)
+    fig, axes = _grid(len(panels))
+    for ax, (quantity, u) in zip(axes, panels):
+        ax.set_title(quantity, fontsize=9)
+        if len(u):
+            bins = chi_square_bins(len(u))
+            low, high = stats.binom.ppf([0.005, 0.995], len(u), 1 / bins)
+            ax.axhspan(low, high, color="grey", alpha=0.25, lw=0)
+            ax.hist(u, bins=np.linspace(0, 1, bins + 1), color="tab:blue", edgecolor="white")
+        ax.set_xlim(0, 1)
+        ax.tick_params(labelsize=7)
+    fig.suptitle(f"{title} SBC rank histograms (grey: 99% range per bin if uniform)".strip(), fontsize=10)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def _save(fig, path) -> None:
+    import matplotlib.pyplot as plt
+
+    from ..io import atomic_path
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)

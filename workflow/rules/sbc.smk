@@ -1,0 +1,53 @@
+# Simulation-based calibration: shards of simulations per model, then a summary per model.
+# Shard s runs simulations s*sims_per_shard .. (s+1)*sims_per_shard - 1, always all of them; its params
+# do not include sbc.simulations, so raising it adds shards and reruns only those and the summary.
+
+rule sbc_shard:
+    input:
+        data=rules.validate_data.output.data,
+    output:
+        table=results("sbc/shards/{model_id}/{shard}.parquet"),
+    params:
+        model=model_params,
+        sbc=sbc_shard_params,
+        sampler=sbc_inherited_sampler(),
+        seed=config["seed"],
+    wildcard_constraints:
+        shard=r"\d+",
+    log:
+        logs("sbc/{model_id}/shard_{shard}.log"),
+    benchmark:
+        results("benchmarks/sbc_shard/{model_id}_{shard}.tsv")
+    threads: sbc_threads()
+    resources:
+        mem_mb=3000,
+        runtime=120,
+    conda:
+        "../../envs/binoval.yaml"
+    script:
+        "../../scripts/sbc_shard.py"
+
+
+rule sbc_summary:
+    input:
+        shards=lambda wc: expand(results("sbc/shards/{model_id}/{shard}.parquet"), model_id=wc.model_id,
+                                 shard=range(sbc_shard_count())),
+    output:
+        summary=results("sbc/{model_id}.parquet"),
+        simulations=results("sbc/simulations/{model_id}.parquet"),
+        ecdf=results("sbc/plots/{model_id}_ecdf.png"),
+        ranks=results("sbc/plots/{model_id}_ranks.png"),
+    params:
+        simulations=int(sbc_config()["simulations"]),
+    log:
+        logs("sbc/{model_id}/summary.log"),
+    benchmark:
+        results("benchmarks/sbc_summary/{model_id}.tsv")
+    threads: 1
+    resources:
+        mem_mb=1500,
+        runtime=10,
+    conda:
+        "../../envs/binoval.yaml"
+    script:
+        "../../scripts/sbc_summary.py"
