@@ -15,16 +15,17 @@ DATA = Path(__file__).resolve().parent / "data"
 
 #: Sampler settings small enough for workflow tests; statistics are not judged on them.
 TINY_SAMPLER = {"chains": 2, "draws": 100, "tune": 100}
+#: SBC of the tiny runs: 2 shards of 2 simulations per model, short fits.
+TINY_SBC = {"simulations": 4, "sims_per_shard": 2, "sampler": {"chains": 2, "draws": 100, "tune": 100}, "min_ranks": 20}
 
 
 def run_snakemake(workdir: Path, config: dict | None = None, *args: str, cores: int = 2, check: bool = True) -> subprocess.CompletedProcess:
     """Run the workflow in ``workdir`` with ``config`` overlaid on the default config."""
-    command = [sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "-d", str(workdir), "--cores", str(cores)]
-    if config is not None:
+    command = [sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "-d", str(workdir), "--cores", str(cores), *args]
+    if config is not None:  # last: --configfile takes every following word as a file
         path = workdir / "test_config.yaml"
         path.write_text(yaml.safe_dump(config))
         command += ["--configfile", str(path)]
-    command += list(args)
     result = subprocess.run(command, capture_output=True, text=True, cwd=workdir)
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake failed ({result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
@@ -59,7 +60,8 @@ def tiny_config(keep: tuple[str, ...], **extra) -> dict:
     """An overlay that keeps only the model ids in ``keep`` and uses tiny sampler settings."""
     default = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     models = {model_id: {"enabled": model_id in keep} for model_id in default["models"]}
-    config = {"run": "tiny", "sampler": dict(TINY_SAMPLER), "models": models}
+    config = {"run": "tiny", "sampler": dict(TINY_SAMPLER), "models": models, "sbc": dict(TINY_SBC),
+              "prior_predictive": {"draws": 200}}
     config.update(extra)
     return config
 
@@ -75,3 +77,30 @@ def tiny_run(tmp_path_factory):
     config = tiny_config(TINY_RUN_MODELS)
     run_snakemake(workdir, config)
     return workdir, config
+
+
+def assert_same_outputs(reference: Path, other: Path) -> None:
+    """Every table, fit and JSON file under results/ equal in both runs (timing columns aside).
+
+    Parquet files without timing columns must be byte-identical.
+    """
+    import arviz as az
+    import numpy as np
+    import pandas as pd
+
+    tables = sorted((reference / "results").rglob("*.parquet"))
+    assert tables
+    for path in tables:
+        twin = other / path.relative_to(reference)
+        left, right = pd.read_parquet(path), pd.read_parquet(twin)
+        timing = [c for c in left.columns if "time" in c or c.endswith("_s")]
+        pd.testing.assert_frame_equal(left.drop(columns=timing), right.drop(columns=timing), obj=str(path.relative_to(reference)))
+        if not timing:
+            assert path.read_bytes() == twin.read_bytes(), f"{path.name} differs byte-wise"
+    for path in sorted((reference / "results").rglob("*.nc")):
+        left, right = az.from_netcdf(path), az.from_netcdf(other / path.relative_to(reference))
+        for group in ("posterior", "posterior_predictive", "log_likelihood"):
+            for var in left[group].data_vars:
+                np.testing.assert_array_equal(left[group][var].values, right[group][var].values)
+    for path in sorted((reference / "results").rglob("*.json")):
+        assert path.read_text() == (other / path.relative_to(reference)).read_text(), path.name

@@ -33,6 +33,8 @@ CONFIG = {
     "sampler": {"chains": 2, "draws": 150, "tune": 150},
     "models": MODELS,
     "readout": {"new_group_n": 50, "compare_groups": [["8", "4"]]},
+    "prior_predictive": {"draws": 200},
+    "sbc": {"simulations": 2, "sims_per_shard": 2, "sampler": {"chains": 2, "draws": 100, "tune": 100}, "min_ranks": 20},
 }
 
 
@@ -67,7 +69,7 @@ def test_outputs_and_verdict(run):
     validate_verdict(verdict)
     assert set(verdict["models"]) == set(ids)
     for model in verdict["models"].values():
-        assert set(model["stages"]) == {"fit", "loo"}
+        assert set(model["stages"]) == {"prior_predictive", "sbc", "fit", "ppc", "loo"}
     loo = comparison[comparison["criterion"] == "loo"].set_index("model_id")
     assert loo["weight"].sum() == pytest.approx(1.0, abs=1e-6)
     assert verdict["recommended_model"] in (None, *ids)

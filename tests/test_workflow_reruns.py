@@ -4,35 +4,50 @@ import copy
 
 import pytest
 
-from conftest import scheduled_jobs
+from conftest import TINY_RUN_MODELS, scheduled_jobs
 
 pytestmark = pytest.mark.workflow
 
-
-@pytest.fixture
-def finished_run(tiny_run):
-    return tiny_run
+FINAL = {("compare", ""), ("verdict", ""), ("report", ""), ("check_verdict", "")}
+PER_MODEL_RULES = ("fit", "prior_predictive", "sbc_summary", "ppc", "loo")
 
 
-def test_nothing_changed_nothing_scheduled(finished_run):
-    workdir, config = finished_run
+def model_jobs(model_id, shards):
+    jobs = {(rule, f"model_id={model_id}") for rule in PER_MODEL_RULES}
+    return jobs | {("sbc_shard", f"model_id={model_id}, shard={s}") for s in shards}
+
+
+def test_nothing_changed_nothing_scheduled(tiny_run):
+    workdir, config = tiny_run
     assert scheduled_jobs(workdir, config) == set()
 
 
-def test_editing_one_models_priors_reruns_only_that_model(finished_run):
-    workdir, config = finished_run
+def test_editing_one_models_priors_reruns_only_that_model_and_the_end(tiny_run):
+    workdir, config = tiny_run
     changed = copy.deepcopy(config)
     changed["models"]["hier_logit"] = {"priors": {"tau": {"dist": "HalfNormal", "sigma": 0.5}}}
-    jobs = scheduled_jobs(workdir, changed)
-    assert jobs, "a prior change must rerun something"
-    assert all("model_id=hier_logit" in wildcards for rule, wildcards in jobs if wildcards), jobs
-    assert ("fit", "model_id=hier_logit") in jobs
-    assert not any("model_id=pooled" in wildcards for _, wildcards in jobs)
+    assert scheduled_jobs(workdir, changed) == model_jobs("hier_logit", (0, 1)) | FINAL
 
 
-def test_editing_a_threshold_reruns_no_model_job(finished_run):
-    workdir, config = finished_run
+def test_editing_a_threshold_reruns_only_the_verdict_and_report(tiny_run):
+    workdir, config = tiny_run
     changed = copy.deepcopy(config)
-    changed["thresholds"] = {"fit": {"r_hat_max": 1.05}}
-    jobs = scheduled_jobs(workdir, changed)
-    assert not any(wildcards for _, wildcards in jobs), jobs
+    changed["thresholds"] = {"fit": {"r_hat_max": 1.05}, "ppc": {"p_value_warn": 0.1}}
+    assert scheduled_jobs(workdir, changed) == FINAL - {("compare", "")}
+
+
+def test_raising_sbc_simulations_adds_only_new_shards(tiny_run):
+    workdir, config = tiny_run
+    changed = copy.deepcopy(config)
+    changed["sbc"]["simulations"] = 2 * config["sbc"]["simulations"]  # 2 -> 4 shards per model
+    expected = {("sbc_shard", f"model_id={m}, shard={s}") for m in TINY_RUN_MODELS for s in (2, 3)}
+    expected |= {("sbc_summary", f"model_id={m}") for m in TINY_RUN_MODELS}
+    assert scheduled_jobs(workdir, changed) == expected | FINAL - {("compare", "")}
+
+
+def test_editing_the_sampler_reruns_fits_but_not_sbc_or_prior_predictive(tiny_run):
+    workdir, config = tiny_run
+    changed = copy.deepcopy(config)
+    changed["sampler"]["draws"] = 120
+    rules = {rule for rule, _ in scheduled_jobs(workdir, changed)}
+    assert rules == {"fit", "ppc", "loo"} | {rule for rule, _ in FINAL}

@@ -7,6 +7,8 @@ rule aggregate_trials:
         trials=config.get("trials"),
     log:
         logs("aggregate_trials.log"),
+    benchmark:
+        results("benchmarks/aggregate_trials.tsv")
     threads: 1
     resources:
         mem_mb=1000,
@@ -26,6 +28,8 @@ rule validate_data:
         columns=data_columns(),
     log:
         logs("validate_data.log"),
+    benchmark:
+        results("benchmarks/validate_data.tsv")
     threads: 1
     resources:
         mem_mb=500,

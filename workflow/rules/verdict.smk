@@ -26,6 +26,8 @@ rule verdict:
         report_md=results("report.md"),
     log:
         logs("verdict.log"),
+    benchmark:
+        results("benchmarks/verdict.tsv")
     threads: 1
     resources:
         mem_mb=1000,
