@@ -173,3 +173,16 @@ def test_a_fit_that_raises_is_recorded_and_the_shard_continues(pooled_runner, mo
     assert fits.loc[1, "error"] == "RuntimeError: sampler exploded"
     failed = table[table["simulation"] == 1]
     assert failed["true_value"].notna().all() and failed["rank"].isna().all()
+
+
+def test_fits_short_of_effective_draws_are_extended(pooled_runner):
+    """A fit with fewer than min_ranks effective draws is rerun with extend_factor x the draws; 1 turns it off."""
+    import copy
+
+    demanding = copy.copy(pooled_runner)
+    demanding.min_ranks, demanding.extend_factor = 10**6, 3
+    table = demanding.run(0)
+    assert table["extended"].all()
+    plain = copy.copy(demanding)
+    plain.extend_factor = 1
+    assert not plain.run(0)["extended"].any()

@@ -88,7 +88,7 @@ def synthetic_simulations(n_sims, rng, narrow_tau=False, failed=0, diverging=0):
             status = "failed" if s < failed else "ok"
             row = dict(model_id="m", shard=0, simulation=s, quantity=q, variable=q, index="", status=status,
                        error="RuntimeError: boom" if status == "failed" else "", rhat_max=1.0, ess_min=300.0,
-                       divergences=int(s < failed + diverging) * 3, ebfmi_min=0.9, wall_time_s=0.1, thin=1,
+                       divergences=int(s < failed + diverging) * 3, ebfmi_min=0.9, wall_time_s=0.1, extended=False, thin=1,
                        n_ranks=float(L), rank=float(rank), u=(rank + rng.random()) / (L + 1), true_value=truth,
                        post_mean=mean, post_sd=sd, **bounds)
             if status == "failed":

@@ -387,6 +387,7 @@ class SbcSimulations(pa.DataFrameModel):
     divergences: Series[int] = pa.Field(ge=0)
     ebfmi_min: Series[float] = pa.Field(nullable=True)
     wall_time_s: Series[float] = pa.Field(ge=0)
+    extended: Series[bool]
     thin: Series[int] = pa.Field(ge=0)
     n_ranks: Series[float] = pa.Field(nullable=True, ge=1)
     rank: Series[float] = pa.Field(nullable=True, ge=0)

@@ -134,7 +134,7 @@ def sbc_shard_params(wildcards):
 
     overrides = check_simulate_priors(c.get("simulate_priors"), MODEL_SPECS).get(wildcards.model_id, {})
     return {"sims_per_shard": int(c["sims_per_shard"]), "sampler": c.get("sampler") or {}, "thin": c["thin"],
-            "min_ranks": int(c["min_ranks"]), "simulate_priors": overrides}
+            "min_ranks": int(c["min_ranks"]), "extend_factor": int(c["extend_factor"]), "simulate_priors": overrides}
 
 
 def sbc_inherited_sampler():

@@ -18,5 +18,6 @@ DEFAULT_SBC_CONFIG = {
     "sampler": {},
     "thin": "auto",
     "min_ranks": 100,
+    "extend_factor": 4,
     "simulate_priors": {},
 }

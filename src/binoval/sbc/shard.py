@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
 import numpy as np
@@ -100,6 +100,7 @@ class ShardRunner:
     simulate_priors: Mapping[str, Any] | None = None
     thin: str | int = "auto"
     min_ranks: int = 100
+    extend_factor: int = 4
     quantities: list[Quantity] = field(init=False)
 
     def __post_init__(self):
@@ -157,18 +158,42 @@ class ShardRunner:
         try:
             true_values = np.array([self._true_value(q, truth, data) for q in self.quantities])
             fit = self.sample(data, int(sampler_seq.generate_state(1, dtype=np.uint32)[0]))
-            return self._analyse(fit, data, true_values, simulation, np.random.default_rng(rank_seq))
+            fit, extended = self._extend_if_short(fit, data, sampler_seq)
+            frame = self._analyse(fit, data, true_values, simulation, np.random.default_rng(rank_seq))
+            frame["extended"] = extended
+            return frame
         except Exception as err:  # noqa: BLE001 - a failed fit is a result, recorded and counted
             message = f"{type(err).__name__}: {err}".splitlines()[0] if str(err) else type(err).__name__
             log.warning("sbc %s simulation %d failed: %s", self.spec.model_id, simulation, message)
             return self._rows(simulation, "failed", message, true_values, wall_time_s=time.perf_counter() - start)
 
-    def sample(self, data: GroupedCounts, seed: int) -> Draws:
+    def _extend_if_short(self, fit: Draws, data: GroupedCounts, sampler_seq: np.random.SeedSequence) -> tuple[Draws, bool]:
+        """Refit once with ``extend_factor`` times the draws when the fit has fewer than ``min_ranks`` effective draws.
+
+        SBC fits are sized for about 100 nearly independent draws; a simulated
+        dataset on which the sampler mixes slowly (e.g. a large simulated tau for
+        the non-centred hier_logit) gets a longer run instead of being ranked on
+        autocorrelated draws or judged non-converged for being short. The
+        extended fit replaces the first; its convergence is what gets judged.
+        """
+        if self.extend_factor <= 1:
+            return fit, False
+        draws = self._posterior(fit.posterior)
+        _, ess = convergence_diagnostics(draws)
+        if not np.isfinite(ess).any() or float(np.nanmin(ess)) >= self.min_ranks:
+            return fit, False
+        longer = replace(self.settings, draws=self.settings.draws * int(self.extend_factor))
+        seed = int(sampler_seq.spawn(1)[0].generate_state(1, dtype=np.uint32)[0])
+        extended = self.sample(data, seed, longer)
+        extended.wall_time_s += fit.wall_time_s
+        return extended, True
+
+    def sample(self, data: GroupedCounts, seed: int, settings: SamplerSettings | None = None) -> Draws:
         """Fit ``data`` with the model compiled once (nutpie: ``with_data`` and the raw trace)."""
-        s = self.settings
+        s = settings or self.settings
         compiled = getattr(self.sampler, "_compiled", None)
         if compiled is None:  # PyMC backend: the generic path
-            fit = self.sampler.fit(data, seed)
+            fit = CompiledSampler(self.model, s).fit(data, seed) if settings else self.sampler.fit(data, seed)
             stats = fit.idata.sample_stats
             posterior = {name: fit.idata.posterior[name].values for name in fit.idata.posterior.data_vars}
             energy = stats["energy"].values if "energy" in stats else None
@@ -246,6 +271,7 @@ class ShardRunner:
             "divergences": 0,
             "ebfmi_min": np.nan,
             "wall_time_s": float(wall_time_s),
+            "extended": False,
             "thin": 0,
             "n_ranks": nan,
             "rank": nan,
@@ -260,9 +286,9 @@ class ShardRunner:
 
 
 def run_shard(spec: ModelSpec, data: GroupedCounts, shard: int, sims_per_shard: int, settings: SamplerSettings,
-              seed: int, simulate_priors=None, thin="auto", min_ranks: int = 100) -> pd.DataFrame:
+              seed: int, simulate_priors=None, thin="auto", min_ranks: int = 100, extend_factor: int = 4) -> pd.DataFrame:
     """Compile ``spec`` once and run shard ``shard`` (see ``ShardRunner``)."""
-    runner = ShardRunner(spec, data, settings, seed, sims_per_shard, simulate_priors, thin, min_ranks)
+    runner = ShardRunner(spec, data, settings, seed, sims_per_shard, simulate_priors, thin, min_ranks, extend_factor)
     log.info("sbc %s: compiled in %.1f s; %d test quantities; sampler %s", spec.model_id, runner.compile_time_s,
              len(runner.quantities), settings)
     return runner.run(shard)
