@@ -142,13 +142,6 @@ def sbc_inherited_sampler():
     return {k: v for k, v in config["sampler"].items() if k in ("backend", "target_accept", "max_treedepth")}
 
 
-def sbc_threads():
-    from binoval.sbc.shard import DEFAULT_SBC_SAMPLER
-
-    chains = (sbc_config().get("sampler") or {}).get("chains", DEFAULT_SBC_SAMPLER["chains"])
-    return min(int(chains), workflow.cores)
-
-
 def sbc_tables(model_id):
     """Tables sbc_status (binoval.checks.sbc) needs, by key."""
     return {"summary": results(f"sbc/{model_id}.parquet"), "simulations": results(f"sbc/simulations/{model_id}.parquet")}

@@ -13,7 +13,9 @@ rule fit:
         logs("fit/{model_id}.log"),
     benchmark:
         results("benchmarks/fit/{model_id}.tsv")
-    threads: min(config["sampler"]["chains"], workflow.cores)
+    # one thread: a fit job is mostly single-threaded compilation (10-25 s) against < 1 s of sampling,
+    # so two jobs side by side beat one job on two threads; raise with --set-threads fit=N for long models
+    threads: 1
     resources:
         mem_mb=3000,
         runtime=30,

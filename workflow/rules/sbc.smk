@@ -18,7 +18,7 @@ rule sbc_shard:
         logs("sbc/{model_id}/shard_{shard}.log"),
     benchmark:
         results("benchmarks/sbc_shard/{model_id}_{shard}.tsv")
-    threads: sbc_threads()
+    threads: 1  # like fit: compilation dominates; draws do not depend on threads
     resources:
         mem_mb=3000,
         runtime=120,
