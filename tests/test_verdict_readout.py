@@ -307,3 +307,11 @@ def test_every_stage_has_a_status_function_and_table_schemas():
     for stage in STAGE_ORDER:
         assert callable(status_function(stage))
         assert importlib.import_module(STAGE_CHECKS[stage]).TABLE_SCHEMAS, stage
+
+
+def test_glmm_simplicity_counts_structure():
+    from binoval.verdict import population_parameters
+
+    assert population_parameters("glmm", {"formula": "r ~ sex + (1 | edu)"}, 14) == 3
+    assert population_parameters("glmm", {"formula": "r ~ sex + (1 + sex | edu)"}, 14) == 5
+    assert population_parameters("glmm", {"formula": "r ~ 0 + (1 + x || g) + (1 | h)"}, 14) == 3

@@ -205,7 +205,8 @@ def model_readout(spec: ModelSpec, idata, frame: pd.DataFrame, settings: dict | 
     out: dict = {}
     rates = group_rate_draws(spec, idata, data, rng)
     out["shrinkage"] = shrinkage_table(spec, idata, data, rng)
-    out["new_group"] = new_group_predictive(spec, idata, s["new_group_n"], rng)
+    if spec.family != "glmm":  # a new group's rate depends on its covariates: no single population predictive
+        out["new_group"] = new_group_predictive(spec, idata, s["new_group_n"], rng)
     out["pairs"] = pair_probabilities(rates, data.groups, s["compare_groups"])
     if spec.family == "hier_logit":
         out["icc"] = icc(idata)

@@ -127,7 +127,25 @@ def population_parameters(family: str, options: Mapping, groups: int) -> int:
         return 3 * int(options["K"]) - 1
     if family == "unpooled":
         return groups
+    if family == "glmm":
+        return glmm_population_parameters(options["formula"])
     raise ValueError(f"unknown family {family!r}")
+
+
+def glmm_population_parameters(formula: str) -> int:
+    """Intercept, one per fixed-effect term, and per varying term its sds (and correlations).
+
+    Categorical fixed effects count once per term, not per level: the count
+    ranks formulas by structure without needing the data.
+    """
+    from .formula import parse_formula
+
+    parsed = parse_formula(formula)
+    count = int(parsed.intercept) + len(parsed.fixed)
+    for term in parsed.varying:
+        k = int(term.intercept) + len(term.slopes)
+        count += k + (k * (k - 1) // 2 if term.correlated else 0)
+    return count
 
 
 @dataclass
