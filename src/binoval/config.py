@@ -80,7 +80,7 @@ def check_config(config: Mapping[str, Any], schema: Mapping[str, Any]) -> dict[s
     return specs
 
 
-def model_slice(config: Mapping[str, Any], model_id: str, specs: Mapping[str, ModelSpec]) -> dict:
+def model_slice(model_id: str, specs: Mapping[str, ModelSpec]) -> dict:
     """Everything a per-model rule depends on: the model's spec (priors merged with defaults)."""
     spec = specs[model_id]
     return {"model_id": spec.model_id, "family": spec.family, "priors": spec.priors, "options": spec.options}

@@ -74,7 +74,7 @@ def data_columns():
 
 def model_params(wildcards):
     """The config slice of one model: its family, priors (merged with defaults) and options."""
-    return model_slice(config, wildcards.model_id, MODEL_SPECS)
+    return model_slice(wildcards.model_id, MODEL_SPECS)
 
 
 def all_targets():
