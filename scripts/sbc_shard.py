@@ -11,6 +11,6 @@ table = run_shard(
     ModelSpec(**p.model), data, int(snakemake.wildcards.shard), p.sbc["sims_per_shard"],
     sbc_sampler_settings(p.sampler, p.sbc["sampler"]), p.seed,
     simulate_priors=p.sbc["simulate_priors"], thin=p.sbc["thin"], min_ranks=p.sbc["min_ranks"],
-    extend_factor=p.sbc["extend_factor"],
+    extend_factor=p.sbc["extend_factor"], threads=snakemake.threads,
 )
 write_table(table, snakemake.output.table, SbcSimulations)

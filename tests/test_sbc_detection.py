@@ -1,7 +1,7 @@
 """SBC detects what it should: a prior mismatch FAILs, the matched setup PASSes (issue 3, item 7).
 
 hier_logit on 6 small groups; 200 simulations each at fixed seeds with small
-fits (the SBC defaults, 2 chains x 250 draws). Simulating tau from HalfNormal(3) while fitting
+fits (the SBC defaults, 2 chains x 500 draws). Simulating tau from HalfNormal(3) while fitting
 HalfNormal(1) puts true values where the fitted prior has little mass, so the
 posteriors of tau (and of the rates) are pulled in: their ranks pile up.
 One compiled model serves both setups (only the simulating model differs).
@@ -22,7 +22,7 @@ SIMS = 200
 @pytest.fixture(scope="module")
 def runner():
     spec = ModelSpec("hier_logit", "hier_logit", FAMILIES["hier_logit"].default_priors, {"parameterization": "noncentered"})
-    settings = sbc_sampler_settings({}, {})  # the SBC defaults: 2 chains x 250 draws, 300 tuning steps
+    settings = sbc_sampler_settings({}, {})  # the SBC defaults: 2 chains x 500 draws, 300 tuning steps
     return ShardRunner(spec, DATA, settings, seed=2022, sims_per_shard=SIMS)
 
 

@@ -155,6 +155,17 @@ def test_shard_is_deterministic_and_shards_differ(pooled_runner):
     assert set(first["quantity"]) == {"p", "log_likelihood"}
 
 
+def test_thread_cap_does_not_change_the_shard(pooled_runner):
+    """Snakemake's thread reservation caps the chains run at once; the ranks depend only on the seeds."""
+    from binoval.sbc.shard import ShardRunner
+
+    one_thread = ShardRunner(pooled_runner.spec, SMALL, pooled_runner.settings, seed=5, sims_per_shard=3,
+                             min_ranks=50, threads=1)
+    assert one_thread.sampler.threads == 1 and pooled_runner.sampler.threads == 2
+    cols = ["simulation", "quantity", "rank", "true_value", "post_mean", "post_sd"]
+    pd.testing.assert_frame_equal(one_thread.run(0)[cols], pooled_runner.run(0)[cols])
+
+
 def test_a_fit_that_raises_is_recorded_and_the_shard_continues(pooled_runner, monkeypatch):
     real_fit = pooled_runner.sample
     calls = {"n": 0}

@@ -37,7 +37,7 @@ from .uniformity import fractional_ranks
 log = logging.getLogger(__name__)
 
 #: SBC sampler defaults: about 100-500 nearly independent draws per fit. ``sbc.sampler`` overrides them.
-DEFAULT_SBC_SAMPLER = {"chains": 2, "draws": 250, "tune": 300}
+DEFAULT_SBC_SAMPLER = {"chains": 2, "draws": 500, "tune": 300}
 #: Central posterior intervals recorded per simulation and quantity.
 INTERVALS = (0.5, 0.8, 0.95)
 
@@ -101,6 +101,7 @@ class ShardRunner:
     thin: str | int = "auto"
     min_ranks: int = 100
     extend_factor: int = 4
+    threads: int | None = None
     quantities: list[Quantity] = field(init=False)
 
     def __post_init__(self):
@@ -112,7 +113,7 @@ class ShardRunner:
         self.free = free_variable_names(self.model)
         self.variables = list(dict.fromkeys(q.variable for q in self.quantities if q.variable != LOGLIK))
         self.loglik = LogLikelihood(self.model)
-        self.sampler = CompiledSampler(self.model, self.settings)
+        self.sampler = CompiledSampler(self.model, self.settings, self.threads)
         self.compile_time_s = time.perf_counter() - start
 
     def simulating_from(self, simulate_priors: Mapping[str, Any] | None) -> "ShardRunner":
@@ -203,7 +204,7 @@ class ShardRunner:
         start = time.perf_counter()
         trace = nutpie.sample(
             compiled.with_data(**{N_DATA: data.n, R_DATA: data.r}), draws=s.draws, tune=s.tune, chains=s.chains,
-            cores=s.chains, seed=int(seed), save_warmup=False, progress_bar=False, target_accept=s.target_accept,
+            cores=self.sampler.threads, seed=int(seed), save_warmup=False, progress_bar=False, target_accept=s.target_accept,
             maxdepth=s.max_treedepth, return_raw_trace=True,
         )
         return _nutpie_draws(trace, time.perf_counter() - start)
@@ -286,9 +287,11 @@ class ShardRunner:
 
 
 def run_shard(spec: ModelSpec, data: GroupedCounts, shard: int, sims_per_shard: int, settings: SamplerSettings,
-              seed: int, simulate_priors=None, thin="auto", min_ranks: int = 100, extend_factor: int = 4) -> pd.DataFrame:
-    """Compile ``spec`` once and run shard ``shard`` (see ``ShardRunner``)."""
-    runner = ShardRunner(spec, data, settings, seed, sims_per_shard, simulate_priors, thin, min_ranks, extend_factor)
+              seed: int, simulate_priors=None, thin="auto", min_ranks: int = 100, extend_factor: int = 4,
+              threads: int | None = None) -> pd.DataFrame:
+    """Compile ``spec`` once and run shard ``shard`` (see ``ShardRunner``); ``threads`` caps the chains run at once."""
+    runner = ShardRunner(spec, data, settings, seed, sims_per_shard, simulate_priors, thin, min_ranks, extend_factor,
+                         threads)
     log.info("sbc %s: compiled in %.1f s; %d test quantities; sampler %s", spec.model_id, runner.compile_time_s,
              len(runner.quantities), settings)
     return runner.run(shard)
