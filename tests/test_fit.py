@@ -69,7 +69,7 @@ def test_failing_fit_is_recorded_not_raised(monkeypatch):
     out = fit_model(spec, data, SamplerSettings.from_config({"backend": "pymc", "chains": 1, "draws": 10, "tune": 10}), seed=1)
     sampler = SamplerDiagnostics.validate(out.sampler)
     assert sampler["error"].iloc[0] == "RuntimeError: initial evaluation failed"
-    assert out.parameters.empty and "observed_data" in out.idata.groups()
+    assert ParameterDiagnostics.validate(out.parameters).empty and "observed_data" in out.idata.groups()
     status = fit_status({"parameters": out.parameters, "sampler": sampler})
     assert status.status == "FAIL" and "initial evaluation failed" in status.reasons[0]
 

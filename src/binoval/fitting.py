@@ -19,6 +19,7 @@ from . import seeds
 from .diagnostics import failed_fit_diagnostics, parameter_diagnostics, sampler_diagnostics
 from .models import R_VAR, GroupedCounts, ModelSpec, build_model
 from .sampling import CompiledSampler, SamplerSettings, complete_inference_data
+from .schemas import ParameterDiagnostics
 
 log = logging.getLogger(__name__)
 
@@ -51,14 +52,10 @@ def fit_model(spec: ModelSpec, data: GroupedCounts, settings: SamplerSettings, s
         log.exception("fit of %s failed", spec.model_id)
         idata = az.from_dict(observed_data={R_VAR: data.r}, coords={"group": list(data.groups)}, dims={R_VAR: ["group"]})
         idata.observed_data.attrs["fit_error"] = message
-        parameters = pd.DataFrame({c: pd.Series(dtype=t) for c, t in _PARAMETER_COLUMNS.items()})
+        parameters = ParameterDiagnostics.empty()
         chains = failed_fit_diagnostics(spec.model_id, settings.tune, settings.max_treedepth, time.perf_counter() - start, settings.backend, message)
     for group in idata.groups():
         idata[group].attrs.update({"model_id": spec.model_id, "family": spec.family})
     return FitOutputs(idata, parameters, chains)
 
 
-_PARAMETER_COLUMNS = {
-    "model_id": str, "variable": str, "index": str, "free": bool, "mean": float, "sd": float, "hdi_low": float,
-    "hdi_high": float, "mcse_mean": float, "mcse_sd": float, "ess_bulk": float, "ess_tail": float, "r_hat": float,
-}
