@@ -315,3 +315,21 @@ def test_glmm_simplicity_counts_structure():
     assert population_parameters("glmm", {"formula": "r ~ sex + (1 | edu)"}, 14) == 3
     assert population_parameters("glmm", {"formula": "r ~ sex + (1 + sex | edu)"}, 14) == 5
     assert population_parameters("glmm", {"formula": "r ~ 0 + (1 + x || g) + (1 | h)"}, 14) == 3
+
+
+@pytest.mark.parametrize(
+    "value, worse, expected",
+    [(0.001, "below", "FAIL"), (0.03, "below", "WARN"), (0.2, "below", "PASS"),
+     (0.6, "above", "FAIL"), (0.2, "above", "WARN"), (0.05, "above", "PASS")],
+)
+def test_stage_result_grade_picks_the_worst_threshold_crossed(value, worse, expected):
+    fail, warn = (0.01, 0.05) if worse == "below" else (0.5, 0.1)
+    result = StageResult()
+    result.grade(value, "statistic x", fail, warn, worse=worse)
+    assert result.status == expected
+    if expected == "PASS":
+        assert result.reasons == []
+    else:
+        crossed = fail if expected == "FAIL" else warn
+        sign = "<" if worse == "below" else ">"
+        assert result.reasons == [f"{expected}: statistic x {sign} {crossed}"]

@@ -62,10 +62,8 @@ def fit_status(tables: Mapping[str, pd.DataFrame], thresholds: Mapping[str, floa
 
     divergences = int(sampler["divergences"].sum())
     rate = divergences / max(draws, 1)
-    if rate > t["divergence_rate_max"]:
-        result.fail(f"{divergences} divergent transitions ({rate:.2%} of {draws} draws) > {t['divergence_rate_max']:.2%}")
-    elif divergences:
-        result.warn(f"{divergences} divergent transitions ({rate:.2%} of {draws} draws)")
+    result.grade(rate, f"{divergences} divergent transitions ({rate:.2%} of {draws} draws)", t["divergence_rate_max"], 0.0,
+                 worse="above", fmt=".2%")
 
     low_bfmi = sampler[sampler["ebfmi"] < t["ebfmi_min"]]
     for row in low_bfmi.itertuples():

@@ -105,10 +105,7 @@ def prior_predictive_status(tables: Mapping[str, pd.DataFrame], thresholds: Mapp
             result.warn(f"{where}: in the outer {2 * t['quantile_warn']:.1%} of the prior predictive (mid-rank)")
     share = float(summary["degenerate_share"].iloc[0])
     message = f"{share:.1%} of prior predictive datasets are degenerate (every group at 0 or every group at n)"
-    if share > t["degenerate_fail"]:
-        result.fail(f"{message} > {t['degenerate_fail']:.0%}")
-    elif share > t["degenerate_warn"]:
-        result.warn(f"{message} > {t['degenerate_warn']:.0%}")
+    result.grade(share, message, t["degenerate_fail"], t["degenerate_warn"], worse="above", fmt=".0%")
     if result.status == "PASS":
         inside = int(judged["inside_99"].sum())
         result.note(
@@ -141,10 +138,7 @@ def ppc_status(tables: Mapping[str, pd.DataFrame], thresholds: Mapping | None = 
             f"{row.statistic}: observed {_fmt(row.observed)}, predicted mean {_fmt(row.mean)} "
             f"(95% interval [{_fmt(row.lower_95)}, {_fmt(row.upper_95)}]), two-sided p = {row.p_value:.3f}"
         )
-        if row.p_value < t["p_value_fail"]:
-            result.fail(f"{where} < {t['p_value_fail']}")
-        elif row.p_value < t["p_value_warn"]:
-            result.warn(f"{where} < {t['p_value_warn']}")
+        result.grade(row.p_value, where, t["p_value_fail"], t["p_value_warn"])
 
     n_groups = int(calibration["groups"])
     coverage = float(calibration["coverage_95"])
@@ -153,10 +147,7 @@ def ppc_status(tables: Mapping[str, pd.DataFrame], thresholds: Mapping | None = 
         f"{n_groups - len(outside)}/{n_groups} groups ({coverage:.0%}) inside their 95% predictive intervals"
         + (f"; outside: {', '.join(map(str, outside[:10]))}" if outside else "")
     )
-    if coverage < t["coverage_95_fail"]:
-        result.fail(f"{message} < {t['coverage_95_fail']:.0%}")
-    elif coverage < t["coverage_95_warn"]:
-        result.warn(f"{message} < {t['coverage_95_warn']:.0%}")
+    result.grade(coverage, message, t["coverage_95_fail"], t["coverage_95_warn"], fmt=".0%")
 
     pit_p = float(calibration["pit_ks_pvalue"])
     middle = float(groups["pit"].between(0.25, 0.75).mean()) if len(groups) else float("nan")
@@ -168,10 +159,7 @@ def ppc_status(tables: Mapping[str, pd.DataFrame], thresholds: Mapping | None = 
         f"randomised PIT values not uniform: KS D = {calibration['pit_ks_statistic']:.3f}, p = {pit_p:.4f} over "
         f"{n_groups} groups, {middle:.0%} of them in [0.25, 0.75] (uniform: 50%; {shape})"
     )
-    if pit_p < t["pit_pvalue_fail"]:
-        result.fail(f"{pit} < {t['pit_pvalue_fail']}")
-    elif pit_p < t["pit_pvalue_warn"]:
-        result.warn(f"{pit} < {t['pit_pvalue_warn']}")
+    result.grade(pit_p, pit, t["pit_pvalue_fail"], t["pit_pvalue_warn"])
 
     if result.status == "PASS":
         smallest = judged.loc[judged["p_value"].idxmin()] if len(judged) else None

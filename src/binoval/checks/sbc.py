@@ -91,10 +91,7 @@ def sbc_status(tables: Mapping[str, pd.DataFrame], thresholds: Mapping[str, floa
     if bad.any():
         detail = (f"{int(bad.sum())} of {len(ok)} SBC fits did not converge ({rate:.1%}: R-hat > {t['r_hat_max']}, "
                   f"ESS < {t['ess_min']}, divergences > {t['divergences_max']} or E-BFMI < {t['ebfmi_min']})")
-        if rate > t["nonconverged_rate_max"]:
-            result.fail(f"{detail} > {t['nonconverged_rate_max']:.0%} allowed")
-        elif rate > t["nonconverged_rate_warn"]:
-            result.warn(detail)
+        result.grade(rate, detail, t["nonconverged_rate_max"], t["nonconverged_rate_warn"], worse="above", fmt=".0%")
 
     if len(ok) < t["min_simulations"]:
         result.warn(f"only {len(ok)} successful SBC simulations (< {t['min_simulations']}); the tests see only gross miscalibration")
@@ -103,12 +100,9 @@ def sbc_status(tables: Mapping[str, pd.DataFrame], thresholds: Mapping[str, floa
     for row, p in sorted(zip(summary.itertuples(), worst_p), key=lambda item: item[1]):
         if not np.isfinite(p):
             continue
-        text = (f"ranks of {row.quantity} are not uniform (Holm-adjusted p = {p:.2g}; ECDF p = {row.ecdf_p:.2g}, "
-                f"chi-square p = {row.chi2_p:.2g}; z-score mean {row.z_mean:+.2f}, sd {row.z_sd:.2f})")
-        if p < t["alpha_fail"]:
-            result.fail(text)
-        elif p < t["alpha_warn"]:
-            result.warn(text)
+        text = (f"ranks of {row.quantity} are not uniform (ECDF p = {row.ecdf_p:.2g}, chi-square p = {row.chi2_p:.2g}; "
+                f"z-score mean {row.z_mean:+.2f}, sd {row.z_sd:.2f}): Holm-adjusted p = {p:.2g}")
+        result.grade(p, text, t["alpha_fail"], t["alpha_warn"])
 
     tol = t["coverage_tolerance"]
     checks = len(summary) * len(LEVELS)

@@ -25,6 +25,22 @@ class StageResult:
     def warn(self, reason: str) -> None:
         self._add(WARN, reason)
 
+    def grade(self, value: float, message: str, fail: float, warn: float, worse: str = "below", fmt: str = "") -> None:
+        """FAIL when ``value`` is worse than ``fail``, else WARN when worse than ``warn``; otherwise nothing.
+
+        ``worse`` is ``"below"`` (small values are bad: p-values, coverage) or
+        ``"above"`` (large values are bad: rates, shares). The reason is
+        ``message`` followed by the threshold crossed, formatted with ``fmt``.
+        """
+        if worse not in ("below", "above"):
+            raise ValueError(f"worse must be 'below' or 'above', got {worse!r}")
+        sign = "<" if worse == "below" else ">"
+        for level, threshold in ((FAIL, fail), (WARN, warn)):
+            crossed = value < threshold if worse == "below" else value > threshold
+            if crossed:
+                self._add(level, f"{message} {sign} {threshold:{fmt}}")
+                return
+
     def note(self, reason: str) -> None:
         """A finding that does not change the status."""
         self.reasons.append(reason)
