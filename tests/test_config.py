@@ -35,6 +35,11 @@ def test_example_overlays_are_valid(example):
     check_config(overlay(DEFAULT, yaml.safe_load(example.read_text())), SCHEMA)
 
 
+def test_glmm_accepts_a_parameterization():
+    extra = {"models": {"g": {"family": "glmm", "formula": "r ~ (1 | group)", "parameterization": "centered"}}}
+    assert check_config(overlay(DEFAULT, extra), SCHEMA)["g"].options["parameterization"] == "centered"
+
+
 def test_schema_lists_exactly_the_implemented_families():
     assert set(SCHEMA["definitions"]["model"]["properties"]["family"]["enum"]) == set(FAMILIES)
 
@@ -54,6 +59,7 @@ def test_schema_lists_exactly_the_implemented_families():
         ({"models": {"m": {"family": "bb_mixture"}}}, "config key models.m.K: required but missing"),
         ({"models": {"m": {"family": "pooled", "K": 2}}}, "config key models.m.K: not allowed for this model family"),
         ({"models": {"m": {"family": "pooled", "parameterization": "centered"}}}, "config key models.m.parameterization: not allowed"),
+        ({"models": {"m": {"family": "glmm", "formula": "r ~ (1 | group)", "parameterization": "sideways"}}}, "config key models.m.parameterization"),
         ({"models": {"hier_logit": {"priors": {"tau": {"dist": "HalfNormal", "sigma": -1}}}}}, "config key models.hier_logit.priors.tau.sigma: must be > 0"),
         ({"models": {"hier_logit": {"priors": {"tau": {"dist": "Normal", "mu": 0, "sigma": 1}}}}}, "config key models.hier_logit.priors.tau.dist"),
         ({"models": {"pooled": {"priors": {"mu": {"dist": "Beta", "alpha": 1, "beta": 1}}}}}, "config key models.pooled.priors.mu: this family has no parameter"),

@@ -49,3 +49,30 @@ def test_census_correlated_slopes_runs_with_few_divergences():
     out = fit_model(glmm("r | trials(n) ~ sex + (1 + sex | edu)"), CENSUS, SamplerSettings.from_config({}), seed=12)
     assert int(out.sampler["divergences"].sum()) <= 5
     assert not any("divergent" in reason and reason.startswith("FAIL") for reason in fit_status({"parameters": out.parameters, "sampler": out.sampler}).reasons)
+
+
+def test_centered_parameterization_has_the_same_names_and_samples_u_directly():
+    formula = "r | trials(n) ~ sex + (1 + sex | edu)"
+    for options in ({}, {"formula": "r | trials(n) ~ sex + (1 | edu)"}):
+        spec = glmm(options.get("formula", formula), parameterization="centered")
+        model = build_model(spec, CENSUS)
+        free = {rv.name for rv in model.free_RVs}
+        assert "u_edu" in free and "z_edu" not in free
+        prior = pm.sample_prior_predictive(draws=100, model=model, random_seed=3).prior
+        assert {"sigma_edu", "u_edu", "theta", "p"} <= set(prior.data_vars)
+    noncentered = build_model(glmm(formula), CENSUS)
+    assert "z_edu" in {rv.name for rv in noncentered.free_RVs}
+    with pytest.raises(ValueError, match="parameterization"):
+        build_model(glmm(formula, parameterization="sideways"), CENSUS)
+
+
+def test_census_centered_and_noncentered_fits_agree():
+    """Both parameterizations are the same model: their posteriors of the sex effect and the level sd agree."""
+    formula = "r | trials(n) ~ sex + (1 | edu)"
+    settings = SamplerSettings.from_config({"chains": 2, "draws": 1000, "tune": 1000})
+    posteriors = [fit_model(glmm(formula, parameterization=p), CENSUS, settings, seed=11).idata.posterior
+                  for p in ("noncentered", "centered")]
+    for name, tolerance in (("b", 0.01), ("sigma_edu", 0.1), ("Intercept", 0.1)):
+        means = [float(post[name].mean()) for post in posteriors]
+        assert abs(means[0] - means[1]) < tolerance, (name, means)
+    assert abs(float(posteriors[1]["b"].mean()) - 1.37) < 0.03

@@ -2,10 +2,17 @@
 
 theta[i] = Intercept + X[i] b + sum over factors g of Z_g[i] u_g[level_g(i)],
 r[i] ~ Binomial(n[i], invlogit(theta[i])). The formula (see
-``binoval.formula``) names the fixed effects and the varying terms. Varying
-effects are non-centred: u_g = z_g * sigma_g for one effect or uncorrelated
-effects, u_g = z_g L_g' with L_g the Cholesky factor of an LKJ-distributed
-covariance (``lkj_eta``) for correlated intercepts and slopes.
+``binoval.formula``) names the fixed effects and the varying terms.
+
+``parameterization: noncentered`` (default): u_g = z_g * sigma_g for one
+effect or uncorrelated effects, u_g = z_g L_g' with L_g the Cholesky factor of
+an LKJ-distributed covariance (``lkj_eta``) for correlated intercepts and
+slopes. ``centered``: u_g ~ Normal(0, sigma_g), or MvNormal(0, L_g L_g')
+for correlated terms. As for hier_logit, non-centred usually suits levels
+that carry little information and centred levels with many trials each. On
+census14 (7 education levels of thousands of trials) neither form is clearly
+better at 4 x 1000 draws: what mixes slowly there is the trade-off between
+``Intercept`` and the level effects, which both forms share.
 
 Posterior names: ``Intercept``, ``b[coef]``, ``sigma_<g>[<g>_effect]``,
 ``corr_<g>[<g>_pair]`` (correlated terms), ``u_<g>[<g>, <g>_effect]``,
@@ -17,6 +24,7 @@ from __future__ import annotations
 from ..formula import build_design, parse_formula
 from ..priors import POSITIVE, REAL, make_dist, make_rv
 from .base import GROUP_DIM, R_VAR, Family
+from .hier_logit import PARAMETERIZATIONS
 
 
 class Glmm(Family):
@@ -27,13 +35,16 @@ class Glmm(Family):
         "sigma": {"dist": "HalfNormal", "sigma": 1.0},
     }
     supports = {"Intercept": REAL, "b": REAL, "sigma": POSITIVE}
-    options = ("formula", "lkj_eta")
+    options = ("formula", "lkj_eta", "parameterization")
 
-    def declare(self, model, data, n, r_observed, priors, formula, lkj_eta=2.0):
+    def declare(self, model, data, n, r_observed, priors, formula, lkj_eta=2.0, parameterization="noncentered"):
         import numpy as np
         import pymc as pm
         import pytensor.tensor as pt
 
+        if parameterization not in PARAMETERIZATIONS:
+            raise ValueError(f"parameterization must be one of {PARAMETERIZATIONS}, got {parameterization!r}")
+        centered = parameterization == "centered"
         design = build_design(parse_formula(formula), data.covariates, data.groups)
         theta = pt.zeros(len(data.groups))
         if design.intercept:
@@ -47,7 +58,7 @@ class Glmm(Family):
             effect_dim, k = f"{g}_effect", len(block.names)
             model.add_coord(g, block.levels)
             model.add_coord(effect_dim, block.names)
-            z = pm.Normal(f"z_{g}", 0.0, 1.0, dims=(g, effect_dim))
+            dims = (g, effect_dim)
             if block.term.correlated:
                 pairs = [f"{block.names[i]}~{block.names[j]}" for i in range(k) for j in range(i + 1, k)]
                 model.add_coord(f"{g}_pair", pairs)
@@ -60,16 +71,22 @@ class Glmm(Family):
                 pm.Deterministic(f"sigma_{g}", stds, dims=effect_dim)
                 upper = np.triu_indices(k, 1)
                 pm.Deterministic(f"corr_{g}", (covariance / pt.outer(stds, stds))[upper], dims=f"{g}_pair")
-                u = pm.Deterministic(f"u_{g}", pt.dot(z, chol.T), dims=(g, effect_dim))
+                if centered:
+                    u = pm.MvNormal(f"u_{g}", mu=pt.zeros(k), chol=chol, dims=dims)
+                else:
+                    u = pm.Deterministic(f"u_{g}", pt.dot(pm.Normal(f"z_{g}", 0.0, 1.0, dims=dims), chol.T), dims=dims)
             else:
                 sigma = make_rv(f"sigma_{g}", priors["sigma"], dims=effect_dim)
-                u = pm.Deterministic(f"u_{g}", z * sigma, dims=(g, effect_dim))
+                if centered:
+                    u = pm.Normal(f"u_{g}", 0.0, sigma, dims=dims)
+                else:
+                    u = pm.Deterministic(f"u_{g}", pm.Normal(f"z_{g}", 0.0, 1.0, dims=dims) * sigma, dims=dims)
             theta = theta + (u[block.index] * block.matrix).sum(axis=1)
         theta = pm.Deterministic("theta", theta, dims=GROUP_DIM)
         p = pm.Deterministic("p", pm.math.invlogit(theta), dims=GROUP_DIM)
         pm.Binomial(R_VAR, n=n, p=p, observed=r_observed, dims=GROUP_DIM)
 
-    def parameter_names(self, formula, lkj_eta=2.0):
+    def parameter_names(self, formula, lkj_eta=2.0, parameterization="noncentered"):
         parsed = parse_formula(formula)
         names = (["Intercept"] if parsed.intercept else []) + (["b"] if parsed.fixed else [])
         for term in parsed.varying:
