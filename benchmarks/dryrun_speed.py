@@ -44,7 +44,7 @@ def main() -> None:
     default = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     cases = {"default config": None}
     if "sbc" in default:
-        for simulations in (200, 1000, 4000):
+        for simulations in (400, 1000, 4000):
             cases[f"sbc.simulations={simulations}"] = {"sbc": {"simulations": simulations}}
     print(f"{'case':<26}{'jobs':>8}{'median s':>12}")
     for name, overlay in cases.items():

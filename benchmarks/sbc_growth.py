@@ -34,19 +34,19 @@ from binoval.checks.sbc import sbc_status
 REPO = Path(__file__).resolve().parents[1]
 
 
-def overlay(model_id: str, simulations: int, sampler: dict) -> dict:
+def overlay(model_id: str, simulations: int, sims_per_shard: int, sampler: dict) -> dict:
     """Config overlay: only ``model_id`` enabled, ``simulations`` SBC simulations with the given SBC sampler."""
     default = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     models = {m: {"enabled": m == model_id} for m in default["models"]}
-    return {"models": models, "sbc": {"simulations": simulations, "sampler": sampler}}
+    return {"models": models, "sbc": {"simulations": simulations, "sims_per_shard": sims_per_shard, "sampler": sampler}}
 
 
-def run_sbc(model_id: str, simulations: int, sampler: dict, cores: int) -> dict:
+def run_sbc(model_id: str, simulations: int, sims_per_shard: int, sampler: dict, cores: int) -> dict:
     """Run the SBC stage cold in a temporary directory; wall time and benchmark-file totals."""
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         config = workdir / "overlay.yaml"
-        config.write_text(yaml.safe_dump(overlay(model_id, simulations, sampler)))
+        config.write_text(yaml.safe_dump(overlay(model_id, simulations, sims_per_shard, sampler)))
         target = f"results/hospital12/sbc/{model_id}.parquet"
         command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir), target,
                    "--cores", str(cores), "--configfile", str(config)]
@@ -72,12 +72,14 @@ def main() -> None:
     parser.add_argument("--simulations", type=int, nargs="+", default=[100, 1000])
     parser.add_argument("--sampler", default="defaults", choices=["defaults", "4x1000"],
                         help="SBC sampler: the stage defaults (2 x 500, 300 tune) or 4 chains x 1000 (1000 tune)")
+    parser.add_argument("--sims-per-shard", type=int, default=100, help="sbc.sims_per_shard (the config default is 50)")
     parser.add_argument("--cores", type=int, default=2)
     args = parser.parse_args()
     sampler = {} if args.sampler == "defaults" else {"chains": 4, "draws": 1000, "tune": 1000}
-    rows = [run_sbc(args.model, n, sampler, args.cores) for n in args.simulations]
+    rows = [run_sbc(args.model, n, args.sims_per_shard, sampler, args.cores) for n in args.simulations]
     frame = pd.DataFrame(rows)
-    print(f"SBC of {args.model} on hospital12, sampler {args.sampler}, --cores {args.cores}, shards of 100, cold runs")
+    print(f"SBC of {args.model} on hospital12, sampler {args.sampler}, --cores {args.cores}, "
+          f"shards of {args.sims_per_shard}, cold runs")
     print(frame.to_string(index=False, float_format=lambda x: f"{x:.2f}"))
     if len(rows) > 1:
         first, last = rows[0], rows[-1]
