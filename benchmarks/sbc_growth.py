@@ -59,11 +59,11 @@ def run_sbc(model_id: str, simulations: int, sims_per_shard: int, sampler: dict,
         shards = [pd.read_csv(f, sep="\t")["s"].iloc[0] for f in sorted((bench / "sbc_shard").glob(f"{model_id}_*.tsv"))]
         summary_s = pd.read_csv(bench / "sbc_summary" / f"{model_id}.tsv", sep="\t")["s"].iloc[0]
         fits = pd.read_parquet(workdir / f"results/hospital12/sbc/simulations/{model_id}.parquet")
-        result = sbc_status({"summary": pd.read_parquet(workdir / target), "simulations": fits})
+        stage = sbc_status({"summary": pd.read_parquet(workdir / target), "simulations": fits})
         fits = fits.drop_duplicates("simulation")
     return {"simulations": simulations, "wall_s": wall, "shards": len(shards), "shard_s_total": sum(shards),
             "shard_s_mean": sum(shards) / len(shards), "summary_s": summary_s, "wall_s_per_sim": wall / simulations,
-            "extended": int(fits["extended"].sum()), "status": result.status}
+            "extended": int(fits["extended"].sum()), "status": stage.status}
 
 
 def main() -> None:

@@ -57,5 +57,3 @@ def fit_model(spec: ModelSpec, data: GroupedCounts, settings: SamplerSettings, s
     for group in idata.groups():
         idata[group].attrs.update({"model_id": spec.model_id, "family": spec.family})
     return FitOutputs(idata, parameters, chains)
-
-

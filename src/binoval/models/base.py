@@ -24,6 +24,15 @@ N_DATA, R_DATA = "n", "r_observed"
 #: posterior predictive variables).
 R_VAR = "r"
 GROUP_DIM = "group"
+#: How a family with varying effects may write them: z-scores times the sd (non-centred) or drawn directly (centred).
+PARAMETERIZATIONS = ("noncentered", "centered")
+
+
+def is_centered(parameterization: str) -> bool:
+    """True for ``centered``, False for ``noncentered``; anything else is an error naming the choices."""
+    if parameterization not in PARAMETERIZATIONS:
+        raise ValueError(f"parameterization must be one of {PARAMETERIZATIONS}, got {parameterization!r}")
+    return parameterization == "centered"
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,7 @@ from __future__ import annotations
 
 from ..formula import build_design, parse_formula
 from ..priors import POSITIVE, REAL, make_dist, make_rv
-from .base import GROUP_DIM, R_VAR, Family
-from .hier_logit import PARAMETERIZATIONS
+from .base import GROUP_DIM, R_VAR, Family, is_centered
 
 
 class Glmm(Family):
@@ -42,9 +41,7 @@ class Glmm(Family):
         import pymc as pm
         import pytensor.tensor as pt
 
-        if parameterization not in PARAMETERIZATIONS:
-            raise ValueError(f"parameterization must be one of {PARAMETERIZATIONS}, got {parameterization!r}")
-        centered = parameterization == "centered"
+        centered = is_centered(parameterization)
         design = build_design(parse_formula(formula), data.covariates, data.groups)
         theta = pt.zeros(len(data.groups))
         if design.intercept:

@@ -7,9 +7,7 @@ The non-centred form samples well when groups carry little information
 """
 
 from ..priors import POSITIVE, REAL, make_rv
-from .base import GROUP_DIM, R_VAR, Family
-
-PARAMETERIZATIONS = ("noncentered", "centered")
+from .base import GROUP_DIM, R_VAR, Family, is_centered
 
 
 class HierLogit(Family):
@@ -24,15 +22,14 @@ class HierLogit(Family):
     def declare(self, model, data, n, r_observed, priors, parameterization="noncentered"):
         import pymc as pm
 
-        if parameterization not in PARAMETERIZATIONS:
-            raise ValueError(f"parameterization must be one of {PARAMETERIZATIONS}, got {parameterization!r}")
+        centered = is_centered(parameterization)
         mu = make_rv("mu", priors["mu"])
         tau = make_rv("tau", priors["tau"])
-        if parameterization == "noncentered":
+        if centered:
+            theta = pm.Normal("theta", mu, tau, dims=GROUP_DIM)
+        else:
             z = pm.Normal("z", 0.0, 1.0, dims=GROUP_DIM)
             theta = pm.Deterministic("theta", mu + tau * z, dims=GROUP_DIM)
-        else:
-            theta = pm.Normal("theta", mu, tau, dims=GROUP_DIM)
         p = pm.Deterministic("p", pm.math.invlogit(theta), dims=GROUP_DIM)
         pm.Binomial(R_VAR, n=n, p=p, observed=r_observed, dims=GROUP_DIM)
 
