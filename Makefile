@@ -1,6 +1,6 @@
 # binoval: `make run` runs the default workflow, `make test` the test suite.
-# Both create .venv and install the pinned dependencies first (Python 3.11+ and pip needed).
-PYTHON ?= python3
+# Both create .venv with a Python >= 3.12 (found by envs/find_python.sh: $PYTHON if set, else python3,
+# python3.12/3.13 on PATH, else pyenv's) and install the locked dependencies first.
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.binoval-installed
@@ -11,8 +11,12 @@ PYTEST_ARGS ?= -m "not slow"
 
 install: $(STAMP)
 
-$(STAMP): envs/requirements.txt pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+# A .venv left from an older Python is replaced, not reused.
+$(STAMP): envs/requirements.txt pyproject.toml envs/find_python.sh
+	@python=$$(sh envs/find_python.sh) || exit 1; \
+	if ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
+		rm -rf $(VENV) && echo "creating $(VENV) with $$python" && "$$python" -m venv $(VENV); \
+	fi
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r envs/requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)

@@ -8,10 +8,12 @@ draws, 1000 tuning steps, target_accept 0.95):
     simulated dataset with ``with_data``; the seconds per simulation include
     everything a shard does per simulation (fit, diagnostics, thinning,
     ranks, log-likelihood, intervals). Also at the SBC defaults (``DEFAULT_SBC_SAMPLER``).
-(b) the common loop, as simuk 0.2 does it: ``simuk.SBC(model).run_simulations()``
-    which calls ``pm.observe`` and ``pm.sample`` per simulation (rebuild and
-    recompile every time). If simuk cannot run here, a faithful hand loop
-    (build the model, ``pm.sample``) is used instead, and the output says so.
+(b) the common loop, as simuk does it (0.3 on the current stack):
+    ``simuk.SBC(model).run_simulations()`` calls ``pm.observe`` and
+    ``pm.sample`` per simulation (rebuild and recompile every time). simuk
+    stops quietly at the first error, so the count of completed simulations
+    is checked; if simuk cannot run here, a faithful hand loop (build the
+    model, ``pm.sample``) is used instead, and the output says so.
 
 Prints seconds per simulation for each, the ratio, and the projected time
 for 100 and 1000 simulations (shards of 100: one compile per shard plus the
@@ -46,7 +48,7 @@ def ours(data, sampler: dict, sims: int, seed: int):
 
 
 def common_loop(data, sims: int, seed: int):
-    """simuk 0.2's loop if it runs, else the hand loop; returns (label, seconds per simulation)."""
+    """simuk's loop if it runs every simulation, else the hand loop; returns (label, seconds per simulation)."""
     import pymc as pm
 
     from binoval.models import FAMILIES, ModelSpec, build_model
@@ -57,10 +59,14 @@ def common_loop(data, sims: int, seed: int):
         import simuk
 
         model = build_model(spec, data)
-        sbc = simuk.SBC(model, num_simulations=sims, sample_kwargs=dict(kwargs), seed=seed)
+        sample_kwargs = dict(kwargs, progressbar=False, compute_convergence_checks=False)
+        sbc = simuk.SBC(model, num_simulations=sims, sample_kwargs=sample_kwargs, seed=seed, progress_bar=False)
         start = time.perf_counter()
         sbc.run_simulations()
-        return f"simuk {simuk.__version__} (pm.observe + pm.sample per simulation)", (time.perf_counter() - start) / sims
+        elapsed = time.perf_counter() - start
+        if sbc._simulations_complete != sims:  # simuk logs the error and stops instead of raising
+            raise RuntimeError(f"simuk completed {sbc._simulations_complete} of {sims} simulations")
+        return f"simuk {simuk.__version__} (pm.observe + pm.sample per simulation)", elapsed / sims
     except Exception as err:  # noqa: BLE001 - fall back to the equivalent hand loop
         logging.warning("simuk failed (%s: %s); timing the equivalent hand loop", type(err).__name__, err)
     rng = np.random.default_rng(seed)

@@ -22,7 +22,7 @@ readouts = {}
 for model_id, path in zip(p.model_ids, snakemake.input.fits):
     spec = ModelSpec(model_id, **p.models[model_id])
     idata = az.from_netcdf(path)
-    if "posterior" not in idata.groups() or not idata.posterior.sizes.get("draw"):
+    if "posterior" not in idata.children or not idata.posterior.sizes.get("draw"):
         log.warning("%s: no posterior draws (failed fit); no read-out", model_id)
         continue
     readouts[model_id] = model_readout(spec, idata, frame, p.readout, seeds.rng(p.seed, "report", model_id))

@@ -28,7 +28,7 @@ def test_fit_has_every_contract_group_and_name(hier_fit):
     data, out = hier_fit
     idata = out.idata
     for group in ("posterior", "sample_stats", "log_likelihood", "posterior_predictive", "observed_data"):
-        assert group in idata.groups()
+        assert group in idata.children
     assert set(idata.posterior.data_vars) == {"mu", "tau", "z", "theta", "p"}
     assert list(idata.posterior["p"].coords["group"].values) == list(data.groups)
     assert idata.posterior.sizes["chain"] == 2 and idata.posterior.sizes["draw"] == 200
@@ -69,7 +69,7 @@ def test_failing_fit_is_recorded_not_raised(monkeypatch):
     out = fit_model(spec, data, SamplerSettings.from_config({"backend": "pymc", "chains": 1, "draws": 10, "tune": 10}), seed=1)
     sampler = SamplerDiagnostics.validate(out.sampler)
     assert sampler["error"].iloc[0] == "RuntimeError: initial evaluation failed"
-    assert ParameterDiagnostics.validate(out.parameters).empty and "observed_data" in out.idata.groups()
+    assert ParameterDiagnostics.validate(out.parameters).empty and "observed_data" in out.idata.children
     status = fit_status({"parameters": out.parameters, "sampler": sampler})
     assert status.status == "FAIL" and "initial evaluation failed" in status.reasons[0]
 

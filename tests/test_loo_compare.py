@@ -23,12 +23,7 @@ def _idata(posterior: dict, loglik: np.ndarray, groups):
         a = np.asarray(a)
         return a[: 2 * half].reshape(2, half, *a.shape[1:])
 
-    return az.from_dict(
-        posterior={k: split(v) for k, v in posterior.items()},
-        log_likelihood={"r": split(loglik)},
-        coords={"group": list(groups)},
-        dims={"r": ["group"]},
-    )
+    return az.from_dict({"posterior": {k: split(v) for k, v in posterior.items()}, "log_likelihood": {"r": split(loglik)}}, coords={"group": list(groups)}, dims={"r": ["group"]})
 
 
 def _pooled_case(p_draws, data: GroupedCounts):
@@ -111,7 +106,7 @@ def test_loo_status(table, thresholds, status, fragment):
 
 def test_heldout_density_hier_logit_quadrature_matches_monte_carlo():
     mu, tau = np.array([-2.0, -1.0]), np.array([0.5, 1.2])
-    idata = az.from_dict(posterior={"mu": mu.reshape(1, 2), "tau": tau.reshape(1, 2)})
+    idata = az.from_dict({"posterior": {"mu": mu.reshape(1, 2), "tau": tau.reshape(1, 2)}})
     spec = ModelSpec("h", "hier_logit", {}, {})
     got = heldout_log_density(spec, idata, 40, 5, np.random.default_rng(0))
     rng = np.random.default_rng(3)
@@ -123,11 +118,8 @@ def test_heldout_density_hier_logit_quadrature_matches_monte_carlo():
 
 def test_heldout_density_mixture_k1_equals_beta_binomial():
     mu, kappa = np.array([0.1, 0.3]), np.array([20.0, 5.0])
-    bb = az.from_dict(posterior={"mu": mu.reshape(1, 2), "kappa": kappa.reshape(1, 2)})
-    mix = az.from_dict(
-        posterior={"w": np.ones((1, 2, 1)), "mu": mu.reshape(1, 2, 1), "kappa": kappa.reshape(1, 2, 1)},
-        coords={"cluster": [1]}, dims={"w": ["cluster"], "mu": ["cluster"], "kappa": ["cluster"]},
-    )
+    bb = az.from_dict({"posterior": {"mu": mu.reshape(1, 2), "kappa": kappa.reshape(1, 2)}})
+    mix = az.from_dict({"posterior": {"w": np.ones((1, 2, 1)), "mu": mu.reshape(1, 2, 1), "kappa": kappa.reshape(1, 2, 1)}}, coords={"cluster": [1]}, dims={"w": ["cluster"], "mu": ["cluster"], "kappa": ["cluster"]})
     a = heldout_log_density(ModelSpec("b", "beta_binomial", {}, {}), bb, 30, 4, np.random.default_rng(0))
     b = heldout_log_density(ModelSpec("m", "bb_mixture", {}, {"K": 1}), mix, 30, 4, np.random.default_rng(0))
     assert np.allclose(a, b)
@@ -135,7 +127,7 @@ def test_heldout_density_mixture_k1_equals_beta_binomial():
 
 
 def test_heldout_density_pooled():
-    idata = az.from_dict(posterior={"p": np.array([[0.1, 0.2]])})
+    idata = az.from_dict({"posterior": {"p": np.array([[0.1, 0.2]])}})
     got = heldout_log_density(ModelSpec("p", "pooled", {}, {}), idata, 10, 2, np.random.default_rng(0))
     assert np.allclose(got, stats.binom.logpmf(2, 10, [0.1, 0.2]))
 
@@ -292,7 +284,7 @@ def test_flagged_groups_highest_k_first():
 
 
 def test_failed_fit_gets_a_failing_loo_and_leaves_the_comparison():
-    empty = az.from_dict(observed_data={"r": DATA.r})
+    empty = az.from_dict({"observed_data": {"r": DATA.r}})
     table = LooTable.validate(loo_table(empty, "broken", DATA))
     assert table["total_draws"].iloc[0] == 0 and table["elpd_loo"].isna().all()
     result = loo_status({"loo": table}, {})

@@ -129,13 +129,7 @@ def test_prior_predictive_status_pass_warn_fail():
 def _idata(r_rep, data=DATA):
     chains = 2
     pp = r_rep.reshape(chains, -1, r_rep.shape[-1])
-    return az.from_dict(
-        posterior_predictive={"r": pp},
-        observed_data={"r": data.r},
-        constant_data={"n": data.n},
-        coords={"group": list(data.groups)},
-        dims={"r": ["group"], "n": ["group"]},
-    )
+    return az.from_dict({"posterior_predictive": {"r": pp}, "observed_data": {"r": data.r}, "constant_data": {"n": data.n}}, coords={"group": list(data.groups)}, dims={"r": ["group"], "n": ["group"]})
 
 
 def _ppc(r_rep, tmp_path=None, seed=1):
@@ -209,8 +203,8 @@ def test_pit_check_warns_by_default_and_names_the_shape():
 
 
 def test_ppc_of_a_failed_fit_fails_and_tables_validate(tmp_path):
-    idata = az.from_dict(observed_data={"r": DATA.r}, coords={"group": list(DATA.groups)}, dims={"r": ["group"]})
-    idata.observed_data.attrs["fit_error"] = "RuntimeError: boom"
+    idata = az.from_dict({"observed_data": {"r": DATA.r}}, coords={"group": list(DATA.groups)}, dims={"r": ["group"]})
+    idata["observed_data"].attrs["fit_error"] = "RuntimeError: boom"
     tables = posterior_predictive_check("m", idata, 1)
     write_table(tables.statistics, tmp_path / "s.parquet", PPCStatistics)
     write_table(tables.groups, tmp_path / "g.parquet", PPCGroups)
@@ -273,11 +267,7 @@ def test_mixture_replications_condition_on_each_groups_cluster():
         "mu_gaps": np.broadcast_to([0.1, 0.8, 0.1], (2, draws // 2, 3)).copy(),
     }
     marginal = np.random.default_rng(0).binomial(100, np.where(np.random.default_rng(1).uniform(size=(2, draws // 2, 2)) < 0.5, 0.1, 0.9))
-    idata = az.from_dict(
-        posterior=posterior, posterior_predictive={"r": marginal}, observed_data={"r": data.r}, constant_data={"n": data.n},
-        coords={"group": list(data.groups), "cluster": [1, 2]},
-        dims={"w": ["cluster"], "mu": ["cluster"], "kappa": ["cluster"], "r": ["group"], "n": ["group"]},
-    )
+    idata = az.from_dict({"posterior": posterior, "posterior_predictive": {"r": marginal}, "observed_data": {"r": data.r}, "constant_data": {"n": data.n}}, coords={"group": list(data.groups), "cluster": [1, 2]}, dims={"w": ["cluster"], "mu": ["cluster"], "kappa": ["cluster"], "r": ["group"], "n": ["group"]})
     r_rep = mixture_conditional_draws(idata, data, np.random.default_rng(3))
     assert r_rep.shape == (draws, 2)
     assert abs(r_rep[:, 0].mean() - 10) < 1 and abs(r_rep[:, 1].mean() - 90) < 1

@@ -162,11 +162,7 @@ def test_summary_and_rst_show_failing_reasons():
 def _mixture_posterior(w, mu, kappa, draws=200):
     K = len(w)
     rep = lambda a: np.broadcast_to(np.asarray(a, dtype=float), (1, draws, K)).copy()
-    return az.from_dict(
-        posterior={"w": rep(w), "mu": rep(mu), "kappa": rep(kappa)},
-        coords={"cluster": list(range(1, K + 1))},
-        dims={"w": ["cluster"], "mu": ["cluster"], "kappa": ["cluster"]},
-    )
+    return az.from_dict({"posterior": {"w": rep(w), "mu": rep(mu), "kappa": rep(kappa)}}, coords={"cluster": list(range(1, K + 1))}, dims={"w": ["cluster"], "mu": ["cluster"], "kappa": ["cluster"]})
 
 
 def test_membership_probabilities_match_bayes_rule_and_recover_simulated_clusters():
@@ -210,10 +206,10 @@ def test_model_readout_mixture_includes_confusion_when_truth_present():
 
 def test_icc_and_new_group_predictive():
     tau = np.full((1, 500), 1.0)
-    idata = az.from_dict(posterior={"mu": np.full((1, 500), special.logit(0.2)), "tau": tau})
+    idata = az.from_dict({"posterior": {"mu": np.full((1, 500), special.logit(0.2)), "tau": tau}})
     value = icc(idata)
     assert value["mean"] == pytest.approx(1 / (1 + np.pi**2 / 3))
-    pooled = az.from_dict(posterior={"p": np.full((1, 4000), 0.2)})
+    pooled = az.from_dict({"posterior": {"p": np.full((1, 4000), 0.2)}})
     g = new_group_predictive(ModelSpec("p", "pooled", {}, {}), pooled, 50, np.random.default_rng(0))
     assert g["r_mean"] == pytest.approx(10, abs=0.3) and g["p_zero"] == pytest.approx(0.8**50, abs=0.01)
     wide = new_group_predictive(ModelSpec("h", "hier_logit", {}, {}), idata, 50, np.random.default_rng(0))

@@ -17,7 +17,7 @@ def test_fit_stage_runs_and_writes_contract_outputs(tmp_path):
     results = tmp_path / "results" / "tiny"
     for model_id in ("pooled", "hier_logit", "bb_mixture_k2"):
         idata = az.from_netcdf(results / "fits" / f"{model_id}.nc")
-        assert {"posterior", "sample_stats", "log_likelihood", "posterior_predictive", "observed_data"} <= set(idata.groups())
+        assert {"posterior", "sample_stats", "log_likelihood", "posterior_predictive", "observed_data"} <= set(idata.children)
         read_table(results / "diagnostics" / f"{model_id}_parameters.parquet", ParameterDiagnostics)
         sampler = read_table(results / "diagnostics" / f"{model_id}_sampler.parquet", SamplerDiagnostics)
         assert (sampler["error"] == "").all()

@@ -20,6 +20,8 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
+from .waic import WAIC_VARIANCE_MAX
+
 DEFAULT_COMPARE = {"elpd_tolerance": 4.0, "se_tolerance": 2.0}
 CRITERIA = ("loo", "waic")
 
@@ -41,29 +43,32 @@ def _pointwise(table: pd.DataFrame, ic: str) -> np.ndarray:
 
 
 def elpd_data(table: pd.DataFrame, ic: str):
-    """An ``arviz`` ELPDData (pointwise) rebuilt from a stored LOO table, for ``az.compare``."""
+    """An ``arviz.ELPDData`` (pointwise) rebuilt from a stored LOO table, for ``az.compare``.
+
+    For ``ic = "waic"`` the pointwise WAIC values take the place of the LOO
+    ones (no Pareto k); ``az.compare`` then weighs the models by WAIC.
+    """
+    import arviz as az
     import xarray as xr
-    from arviz.stats.stats_utils import ELPDData
+
+    from .loo import k_threshold
+    from .waic import WAIC_VARIANCE_MAX
 
     table = table.sort_values("group")
     first = table.iloc[0]
     coords = {"group": table["group"].to_numpy()}
     pointwise = xr.DataArray(table[f"elpd_{ic}_i"].to_numpy(dtype=float), dims=["group"], coords=coords)
+    good_k = k_threshold(int(first["total_draws"]))
     if ic == "loo":
-        from .loo import k_threshold
-
-        k = xr.DataArray(table["pareto_k"].to_numpy(dtype=float), dims=["group"], coords=coords)
-        high = bool((table["pareto_k"] > k_threshold(int(first["total_draws"]))).any())
-        return ELPDData(
-            data=[first["elpd_loo"], first["se_loo"], first["p_loo"], int(first["total_draws"]), len(table), high,
-                  pointwise, k, "log", k_threshold(int(first["total_draws"]))],
-            index=["elpd_loo", "se", "p_loo", "n_samples", "n_data_points", "warning", "loo_i", "pareto_k", "scale", "good_k"],
-        )
-    warning = bool((table["loglik_var_i"] > 0.4).any())
-    return ELPDData(
-        data=[first["elpd_waic"], first["se_waic"], first["p_waic"], int(first["total_draws"]), len(table), warning,
-              pointwise, "log"],
-        index=["elpd_waic", "se", "p_waic", "n_samples", "n_data_points", "warning", "waic_i", "scale"],
+        pareto_k = xr.DataArray(table["pareto_k"].to_numpy(dtype=float), dims=["group"], coords=coords)
+        warning = bool((table["pareto_k"] > good_k).any())
+    else:
+        pareto_k = None
+        warning = bool((table["loglik_var_i"] > WAIC_VARIANCE_MAX).any())
+    return az.ELPDData(
+        elpd=float(first[f"elpd_{ic}"]), se=float(first[f"se_{ic}"]), p=float(first[f"p_{ic}"]),
+        n_samples=int(first["total_draws"]), n_data_points=len(table), scale="log", warning=warning,
+        good_k=good_k, elpd_i=pointwise, pareto_k=pareto_k,
     )
 
 
@@ -82,7 +87,7 @@ def compare_models(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         if len(tables) >= 2:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                comp = az.compare({m: elpd_data(t, ic) for m, t in tables.items()}, ic=ic, method="stacking")
+                comp = az.compare({m: elpd_data(t, ic) for m, t in tables.items()}, method="stacking", round_to="none")
             weights = comp["weight"].to_dict()
         else:
             weights = {m: 1.0 for m in tables}
@@ -97,7 +102,7 @@ def compare_models(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
 
                 warning = bool((table["pareto_k"] > k_threshold(int(table["total_draws"].iloc[0]))).any())
             else:
-                warning = bool((table["loglik_var_i"] > 0.4).any())
+                warning = bool((table["loglik_var_i"] > WAIC_VARIANCE_MAX).any())
             rows.append(
                 {
                     "criterion": ic,

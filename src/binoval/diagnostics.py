@@ -30,7 +30,7 @@ def _flatten(ds, var: str) -> pd.Series:
 
 def parameter_diagnostics(idata, model_id: str, free_variables: set[str]) -> pd.DataFrame:
     """One row per scalar posterior quantity with its summary and convergence diagnostics."""
-    posterior = idata.posterior
+    posterior = idata["posterior"].to_dataset()
     stats = {
         "mean": posterior.mean(dim=SAMPLE_DIMS),
         "sd": posterior.std(dim=SAMPLE_DIMS, ddof=1),
@@ -40,9 +40,9 @@ def parameter_diagnostics(idata, model_id: str, free_variables: set[str]) -> pd.
         "ess_tail": az.ess(posterior, method="tail"),
         "r_hat": az.rhat(posterior),
     }
-    hdi = az.hdi(posterior, hdi_prob=HDI_PROB)
-    stats["hdi_low"] = hdi.sel(hdi="lower")
-    stats["hdi_high"] = hdi.sel(hdi="higher")
+    hdi = az.hdi(posterior, prob=HDI_PROB)
+    stats["hdi_low"] = hdi.sel(ci_bound="lower")
+    stats["hdi_high"] = hdi.sel(ci_bound="upper")
     frames = []
     for var in posterior.data_vars:
         columns = {name: _flatten(ds, var) for name, ds in stats.items()}
@@ -60,12 +60,12 @@ def parameter_diagnostics(idata, model_id: str, free_variables: set[str]) -> pd.
 
 def sampler_diagnostics(idata, model_id: str, tune: int, max_treedepth: int, wall_time_s: float, backend: str) -> pd.DataFrame:
     """One row per chain: divergences, E-BFMI, tree-depth saturation, step size, wall time."""
-    stats = idata.sample_stats
+    stats = idata["sample_stats"].to_dataset()
     diverging = stats["diverging"].values.astype(bool)
     chains, draws = diverging.shape
     depth = _tree_depth(stats)
     hits = _treedepth_hits(stats, depth, max_treedepth)
-    ebfmi = az.bfmi(idata) if "energy" in stats else np.full(chains, np.nan)
+    ebfmi = az.bfmi(stats)["energy"].values if "energy" in stats else np.full(chains, np.nan)
     step = stats["step_size"].values.mean(axis=1) if "step_size" in stats else np.full(chains, np.nan)
     return pd.DataFrame({
         "model_id": model_id,

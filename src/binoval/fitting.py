@@ -12,13 +12,13 @@ import logging
 import time
 from dataclasses import dataclass
 
-import arviz as az
 import pandas as pd
+import xarray as xr
 
 from . import seeds
 from .diagnostics import failed_fit_diagnostics, parameter_diagnostics, sampler_diagnostics
-from .models import R_VAR, GroupedCounts, ModelSpec, build_model
-from .sampling import CompiledSampler, SamplerSettings, complete_inference_data
+from .models import GroupedCounts, ModelSpec, build_model
+from .sampling import CompiledSampler, SamplerSettings, complete_inference_data, observed_tree
 from .schemas import ParameterDiagnostics
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class FitOutputs:
-    idata: az.InferenceData
+    idata: xr.DataTree
     parameters: pd.DataFrame
     sampler: pd.DataFrame
 
@@ -50,10 +50,10 @@ def fit_model(spec: ModelSpec, data: GroupedCounts, settings: SamplerSettings, s
     except Exception as err:  # noqa: BLE001 - any failure of a fit is recorded, not raised
         message = f"{type(err).__name__}: {err}".splitlines()[0]
         log.exception("fit of %s failed", spec.model_id)
-        idata = az.from_dict(observed_data={R_VAR: data.r}, coords={"group": list(data.groups)}, dims={R_VAR: ["group"]})
-        idata.observed_data.attrs["fit_error"] = message
+        idata = observed_tree(data)
+        idata["observed_data"].attrs["fit_error"] = message
         parameters = ParameterDiagnostics.empty()
         chains = failed_fit_diagnostics(spec.model_id, settings.tune, settings.max_treedepth, time.perf_counter() - start, settings.backend, message)
-    for group in idata.groups():
+    for group in idata.children:
         idata[group].attrs.update({"model_id": spec.model_id, "family": spec.family})
     return FitOutputs(idata, parameters, chains)

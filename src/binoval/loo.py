@@ -24,8 +24,7 @@ import pandas as pd
 from scipy import special, stats
 
 from .models import R_VAR, GroupedCounts, ModelSpec
-
-WAIC_VARIANCE_MAX = 0.4
+from .waic import waic
 #: Gauss-Hermite nodes used to integrate a held-out group's logit over Normal(mu, tau).
 _GH_NODES, _GH_WEIGHTS = np.polynomial.hermite.hermgauss(60)
 
@@ -61,16 +60,16 @@ def loo_table(idata, model_id: str, data: GroupedCounts, exact: Mapping[str, flo
     import arviz as az
     import warnings
 
-    if "log_likelihood" not in idata.groups() or "posterior" not in idata.groups():
+    if "log_likelihood" not in idata.children or "posterior" not in idata.children:
         return failed_fit_table(model_id, data)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         loo = az.loo(idata, pointwise=True, var_name=R_VAR)
-        waic = az.waic(idata, pointwise=True, var_name=R_VAR)
     ll = pointwise_log_likelihood(idata)
+    information = waic(ll)
     total_draws = ll.shape[0]
     lppd_i = _logmeanexp(ll, axis=0)
-    elpd_loo_i = np.asarray(loo.loo_i.values, dtype=float)
+    elpd_loo_i = np.asarray(loo.elpd_i.values, dtype=float)
     method = np.array(["psis"] * len(elpd_loo_i), dtype=object)
     groups = [str(g) for g in idata.log_likelihood[R_VAR].coords["group"].values]
     for group, value in (exact or {}).items():
@@ -78,9 +77,6 @@ def loo_table(idata, model_id: str, data: GroupedCounts, exact: Mapping[str, flo
         elpd_loo_i[i] = float(value)
         method[i] = "exact"
     elpd_loo, se_loo = _totals(elpd_loo_i)
-    elpd_waic_i = np.asarray(waic.waic_i.values, dtype=float)
-    elpd_waic, se_waic = _totals(elpd_waic_i)
-    var_i = np.var(ll, axis=0)  # as arviz.waic (ddof 0)
     position = {g: i for i, g in enumerate(data.groups)}
     order = [position[g] for g in groups]
     return pd.DataFrame(
@@ -93,15 +89,15 @@ def loo_table(idata, model_id: str, data: GroupedCounts, exact: Mapping[str, flo
             "p_loo_i": lppd_i - elpd_loo_i,
             "pareto_k": np.asarray(loo.pareto_k.values, dtype=float),
             "loo_method": method.astype(str),
-            "elpd_waic_i": elpd_waic_i,
-            "p_waic_i": var_i,
-            "loglik_var_i": var_i,
+            "elpd_waic_i": information.elpd_i,
+            "p_waic_i": information.p_i,
+            "loglik_var_i": information.p_i,
             "elpd_loo": elpd_loo,
             "se_loo": se_loo,
             "p_loo": float(np.sum(lppd_i - elpd_loo_i)),
-            "elpd_waic": elpd_waic,
-            "se_waic": se_waic,
-            "p_waic": float(var_i.sum()),
+            "elpd_waic": information.elpd,
+            "se_waic": information.se,
+            "p_waic": information.p,
             "total_draws": int(total_draws),
         }
     )

@@ -175,7 +175,7 @@ class PosteriorPredictiveTables:
 
 def fit_error(idata) -> str:
     """The fit's recorded error, or "" if it has posterior predictive draws."""
-    if "posterior_predictive" in idata.groups() and R_VAR in idata.posterior_predictive:
+    if "posterior_predictive" in idata.children and R_VAR in idata.posterior_predictive:
         return ""
     return str(idata.observed_data.attrs.get("fit_error", "the fit has no posterior predictive draws"))
 
@@ -184,7 +184,7 @@ def observed_counts(idata) -> GroupedCounts:
     """The data the fit saw, from its observed_data and constant_data groups."""
     r = idata.observed_data[R_VAR]
     groups = tuple(str(g) for g in r.coords[r.dims[0]].values)
-    if "constant_data" in idata.groups() and N_DATA in idata.constant_data:
+    if "constant_data" in idata.children and N_DATA in idata.constant_data:
         n = idata.constant_data[N_DATA].values
     else:
         raise ValueError("the fit has no constant_data.n (numbers of trials)")
@@ -199,7 +199,7 @@ def posterior_predictive_draws(idata) -> np.ndarray:
 
 def is_mixture(idata) -> bool:
     """True for a ``bb_mixture`` fit (posterior has cluster weights ``w``, means ``mu`` and ``kappa``)."""
-    if "posterior" not in idata.groups():
+    if "posterior" not in idata.children:
         return False
     posterior = idata.posterior
     return posterior.attrs.get("family") == "bb_mixture" or all(v in posterior for v in ("w", "mu", "kappa", "mu_gaps"))

@@ -111,11 +111,14 @@ class CompiledSampler:
 
 
 def drop_transformed(idata):
-    """Remove unconstrained-space copies of parameters (``kappa_log__``) that nutpie stores."""
-    transformed = [name for name in idata.posterior.data_vars if str(name).endswith("__")]
-    if transformed:
-        idata.posterior = idata.posterior.drop_vars(transformed)
-    return idata
+    """Keep only the posterior and sample_stats, without unconstrained-space copies of parameters (``kappa_log__``)."""
+    import xarray as xr
+
+    posterior = idata["posterior"].to_dataset()
+    transformed = [name for name in posterior.data_vars if str(name).endswith("__")]
+    return xr.DataTree.from_dict(
+        {"posterior": posterior.drop_vars(transformed), "sample_stats": idata["sample_stats"].to_dataset()}
+    )
 
 
 def set_observed(model, data: GroupedCounts) -> None:
@@ -126,6 +129,19 @@ def set_observed(model, data: GroupedCounts) -> None:
         pm.set_data({N_DATA: data.n, R_DATA: data.r})
 
 
+def observed_tree(data: GroupedCounts):
+    """The observed_data (``r``) and constant_data (``n``) groups of ``data``, as a DataTree."""
+    import xarray as xr
+
+    coords = {"group": list(data.groups)}
+    return xr.DataTree.from_dict(
+        {
+            "observed_data": xr.Dataset({R_VAR: ("group", data.r)}, coords=coords),
+            "constant_data": xr.Dataset({N_DATA: ("group", data.n)}, coords=coords),
+        }
+    )
+
+
 def complete_inference_data(idata, model, data: GroupedCounts, seed: int):
     """Add log_likelihood, posterior_predictive, observed_data and constant_data.
 
@@ -133,8 +149,8 @@ def complete_inference_data(idata, model, data: GroupedCounts, seed: int):
     pointwise log-likelihood of ``r`` and posterior predictive draws of ``r``
     from the same model with ``data`` in its containers.
     """
-    import arviz as az
     import pymc as pm
+    import xarray as xr
 
     set_observed(model, data)
     with model:
@@ -142,13 +158,9 @@ def complete_inference_data(idata, model, data: GroupedCounts, seed: int):
         predictive = pm.sample_posterior_predictive(
             idata, var_names=[R_VAR], random_seed=int(seed), progressbar=False, extend_inferencedata=False
         )
-    group = list(data.groups)
-    extra = az.from_dict(
-        observed_data={R_VAR: data.r},
-        constant_data={N_DATA: data.n},
-        coords={"group": group},
-        dims={R_VAR: ["group"], N_DATA: ["group"]},
-    )
-    idata.add_groups({"posterior_predictive": predictive["posterior_predictive"], "log_likelihood": log_likelihood})
-    idata.extend(extra)
-    return idata
+    groups = {name: idata[name].to_dataset() for name in idata.children}
+    groups["posterior_predictive"] = predictive["posterior_predictive"].to_dataset()
+    groups["log_likelihood"] = log_likelihood
+    observed = observed_tree(data)
+    groups.update({name: observed[name].to_dataset() for name in observed.children})
+    return xr.DataTree.from_dict(groups)

@@ -61,19 +61,21 @@ def _z_scale(x: np.ndarray) -> np.ndarray:
 def convergence_diagnostics(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rank-normalised split R-hat and bulk ESS of each quantity of ``draws`` (chain, draw, quantity).
 
-    Same numbers as ``arviz.rhat`` / ``arviz.ess(method="bulk")``; the rank
-    normalisation is done for all quantities at once (it dominated the per-fit
-    cost), ArviZ's own kernels do the rest.
+    Same numbers as ``arviz.rhat`` / ``arviz.ess(method="bulk")``; the split
+    and rank normalisation are done for all quantities at once (they dominated
+    the per-fit cost), then ArviZ's ``method="identity"`` kernels, which add no
+    further transformation, do the rest.
     """
-    from arviz.stats.diagnostics import _ess, _rhat
+    import arviz as az
 
     draws = np.asarray(draws, dtype=float)
     split = _split_chains(draws)
     bulk = _z_scale(split)
     folded = _z_scale(np.abs(split - np.median(split.reshape(-1, split.shape[-1]), axis=0)))
     q = draws.shape[-1]
-    rhat = np.array([max(_rhat(bulk[..., j]), _rhat(folded[..., j])) for j in range(q)])
-    ess = np.array([_ess(bulk[..., j]) for j in range(q)])
+    axes = {"chain_axis": 0, "draw_axis": 1, "method": "identity"}
+    rhat = np.maximum(np.asarray(az.rhat(bulk, **axes), dtype=float), np.asarray(az.rhat(folded, **axes), dtype=float))
+    ess = np.asarray(az.ess(bulk, **axes), dtype=float)
     constant = np.ptp(draws.reshape(-1, q), axis=0) < np.finfo(float).resolution
     rhat[constant] = np.nan
     ess[constant] = draws.shape[0] * draws.shape[1]

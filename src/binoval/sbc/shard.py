@@ -67,24 +67,43 @@ def ebfmi(energy: np.ndarray) -> np.ndarray:
     return np.square(np.diff(energy, axis=1)).sum(axis=1) / (energy.shape[1] * np.var(energy, axis=1))
 
 
+def _arrow_columns(batches, names: list[str], tuning: list[int]) -> dict[str, np.ndarray]:
+    """Columns ``names`` of nutpie's per-chain Arrow batches as arrays (chain, draw, *shape), warm-up rows dropped.
+
+    Each column's item shape is in its field metadata (``shape``); chains shorter than the longest are padded with NaN.
+    """
+    import pyarrow as pa
+
+    chains = len(batches)
+    length = max(batch.num_rows - t for batch, t in zip(batches, tuning))
+    out: dict[str, np.ndarray] = {}
+    for name in names:
+        for chain, (batch, t) in enumerate(zip(batches, tuning)):
+            column = batch.column(name)
+            shape_text = (column.field.metadata or {}).get(b"shape", b"").decode()
+            shape = tuple(int(size) for size in shape_text.split(",")) if shape_text else ()
+            values = pa.array(column).slice(t)
+            if pa.types.is_list(values.type) or pa.types.is_large_list(values.type):
+                values = values.flatten()
+            values = values.to_numpy(zero_copy_only=False).reshape(-1, *shape)
+            if name not in out:
+                fill = np.nan if values.dtype.kind == "f" else 0
+                out[name] = np.full((chains, length, *shape), fill, dtype=values.dtype)
+            out[name][chain, : len(values)] = values
+    return out
+
+
 def _nutpie_draws(trace, wall_time_s: float) -> Draws:
-    """Posterior draws and the two sampler stats from nutpie's raw Arrow trace (warm-up dropped).
+    """Posterior draws and the two sampler stats from nutpie's raw Arrow trace (``return_raw_trace=True``).
 
     Skipping nutpie's conversion to ArviZ saves about 0.09 s per fit (a third of a 4 x 1000 fit of hier_logit).
     """
-    from nutpie.sample import _add_arrow_data
-
     draw_batches, stat_batches = trace.get_arrow_trace()
-    chains = len(draw_batches)
-    tuning = [int(stat.column("tuning").to_numpy().sum()) for stat in stat_batches]
-    length = max(draw.num_rows - t for draw, t in zip(draw_batches, tuning))
-    posterior: dict = {}
-    stats: dict = {}
-    for chain, (draw, stat, t) in enumerate(zip(draw_batches, stat_batches, tuning)):
-        _add_arrow_data(posterior, length, draw.slice(t, draw.num_rows - t), chain, chains, {}, [])
-        kept = stat.select([c for c in ("diverging", "energy") if c in stat.column_names])
-        _add_arrow_data(stats, length, kept.slice(t, stat.num_rows - t), chain, chains, {}, [])
-    posterior = {k: v for k, v in posterior.items() if not k.endswith("__")}
+    tuning = [int(np.asarray(stat.column("tuning").to_numpy()).sum()) for stat in stat_batches]
+    names = [name for name in draw_batches[0].column_names if not name.endswith("__")]
+    posterior = _arrow_columns(draw_batches, names, tuning)
+    stat_names = [name for name in ("diverging", "energy") if name in stat_batches[0].column_names]
+    stats = _arrow_columns(stat_batches, stat_names, tuning)
     return Draws(posterior, stats["diverging"].astype(bool), stats.get("energy"), wall_time_s)
 
 
