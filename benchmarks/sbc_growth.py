@@ -29,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from binoval.checks.sbc import sbc_status
+from binoval.sbc.check import sbc_status
 
 REPO = Path(__file__).resolve().parents[1]
 

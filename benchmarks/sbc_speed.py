@@ -90,7 +90,7 @@ def main():
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
-    from binoval.data import load_dataset
+    from binoval.data.grouped import load_dataset
     from binoval.models import GroupedCounts
     from binoval.sbc.shard import DEFAULT_SBC_SAMPLER
 

@@ -22,7 +22,7 @@ from pathlib import Path
 CHILD = r"""
 import json, sys, tempfile, time
 t0 = time.perf_counter()
-from binoval.compare import comparison_with_k
+from binoval.loo.compare import comparison_with_k
 from binoval.schemas import Comparison, LooTable, read_table, write_table
 import numpy as np, pandas as pd
 t1 = time.perf_counter()

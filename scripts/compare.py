@@ -1,5 +1,5 @@
 """Rule compare: rank all models by LOO and WAIC, stacking weights, mixture K choice."""
-from binoval.compare import comparison_with_k
+from binoval.loo.compare import comparison_with_k
 from binoval.logs import log_to
 from binoval.schemas import Comparison, LooTable, read_table, write_table
 

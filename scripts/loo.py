@@ -2,9 +2,9 @@
 import arviz as az
 
 from binoval.logs import log_to
-from binoval.loo import exact_loo, flagged_groups, loo_table
+from binoval.loo.psis import exact_loo, flagged_groups, loo_table
 from binoval.models import GroupedCounts, ModelSpec
-from binoval.sampling import SamplerSettings
+from binoval.fit.sampler import SamplerSettings
 from binoval.schemas import BinomialData, LooTable, read_table, write_table
 
 log = log_to(snakemake.log[0])

@@ -2,8 +2,9 @@
 import arviz as az
 
 from binoval.logs import log_to
-from binoval.predictive import ks_band_halfwidth, posterior_predictive_check
-from binoval.predictive_plots import plot_pit, plot_ppc_groups, plot_statistics
+from binoval.predictive.posterior import posterior_predictive_check
+from binoval.predictive.primitives import ks_band_halfwidth
+from binoval.predictive.plots import plot_pit, plot_ppc_groups, plot_statistics
 from binoval.schemas import PPCCalibration, PPCGroups, PPCStatistics, write_table
 
 log = log_to(snakemake.log[0])

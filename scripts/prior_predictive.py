@@ -1,8 +1,8 @@
 """Rule prior_predictive: draw datasets from one model's prior; tables of statistics and plots."""
 from binoval.logs import log_to
 from binoval.models import GroupedCounts, ModelSpec
-from binoval.predictive import prior_predictive_draws, summarise_prior_predictive
-from binoval.predictive_plots import plot_prior_predictive_groups, plot_statistics
+from binoval.predictive.prior import prior_predictive_draws, summarise_prior_predictive
+from binoval.predictive.plots import plot_prior_predictive_groups, plot_statistics
 from binoval.schemas import BinomialData, PriorPredictiveDraws, PriorPredictiveGroups, PriorPredictiveSummary, read_table, write_table
 
 log = log_to(snakemake.log[0])

@@ -8,8 +8,8 @@ from binoval import seeds
 from binoval.io import write_text
 from binoval.logs import log_to
 from binoval.models import ModelSpec
-from binoval.readout import model_readout
-from binoval.report import build_report
+from binoval.verdict.readout import model_readout
+from binoval.verdict.report import build_report
 from binoval.schemas import BinomialData, Comparison, LooTable, read_table
 
 log = log_to(snakemake.log[0])

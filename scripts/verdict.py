@@ -3,9 +3,9 @@ import sys
 
 from binoval.io import write_json, write_text
 from binoval.logs import log_to
-from binoval.report import verdict_rst
+from binoval.verdict.report import verdict_rst
 from binoval.schemas import BinomialData, read_table
-from binoval.verdict import build_verdict, judge_model, population_parameters, read_stage_tables, summary_text
+from binoval.verdict.verdict import build_verdict, judge_model, population_parameters, read_stage_tables, summary_text
 
 log = log_to(snakemake.log[0])
 p = snakemake.params

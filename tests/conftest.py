@@ -11,7 +11,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEFILE = REPO / "Snakefile"
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parent / "fixtures"
 
 #: Sampler settings small enough for workflow tests; statistics are not judged on them.
 TINY_SAMPLER = {"chains": 2, "draws": 100, "tune": 100}
@@ -34,7 +34,7 @@ def run_snakemake(workdir: Path, config: dict | None = None, *args: str, cores: 
 
 @pytest.fixture
 def hospital12():
-    from binoval.data import load_dataset
+    from binoval.data.grouped import load_dataset
 
     return load_dataset("hospital12")
 

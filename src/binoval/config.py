@@ -13,9 +13,9 @@ from typing import Any, Mapping
 import jsonschema
 import yaml
 
-from .models import ModelSpec, expand_models
-from .priors import PriorSpecError
-from .sbc.simulate import check_simulate_priors
+from binoval.models import ModelSpec, expand_models
+from binoval.models.priors import PriorSpecError
+from binoval.sbc.simulate import check_simulate_priors
 
 
 class ConfigError(ValueError):

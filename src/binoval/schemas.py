@@ -13,7 +13,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from .io import atomic_path
+from binoval.io import atomic_path
 
 
 class BinomialData(pa.DataFrameModel):
@@ -111,10 +111,10 @@ def read_table(path: str | os.PathLike, schema: type[pa.DataFrameModel]) -> pd.D
 
 # ============================================================================
 # Predictive checks (issue 4): prior_predictive and ppc stages.
-# Statistic names are those of binoval.statistics.STATISTIC_NAMES.
+# Statistic names are those of binoval.predictive.statistics.STATISTIC_NAMES.
 # ============================================================================
 
-from .statistics import STATISTIC_NAMES as _STATISTIC_NAMES  # noqa: E402
+from binoval.predictive.statistics import STATISTIC_NAMES as _STATISTIC_NAMES  # noqa: E402
 
 
 class PriorPredictiveSummary(pa.DataFrameModel):
@@ -287,7 +287,7 @@ class PPCCalibration(pa.DataFrameModel):
 
 
 class LooTable(pa.DataFrameModel):
-    """PSIS-LOO and WAIC of one model, one row per group (``binoval.loo.loo_table``).
+    """PSIS-LOO and WAIC of one model, one row per group (``binoval.loo.psis.loo_table``).
 
     Pointwise: ``elpd_loo_i`` (PSIS or, where ``loo_method`` is ``exact``, an
     exact leave-one-group-out refit), ``p_loo_i``, ``pareto_k``,

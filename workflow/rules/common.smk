@@ -1,8 +1,8 @@
 # Helpers for the rule files; config and data checks, paths, per-rule config slices.
 from binoval.config import ConfigError, check_config, load_schema, model_slice
-from binoval.data import DataError, parse_grouped_csv, resolve_dataset, run_name
-from binoval.formula import FormulaError, check_columns, parse_formula
-from binoval.trials import check_trial_header
+from binoval.data.grouped import DataError, parse_grouped_csv, resolve_dataset, run_name
+from binoval.models.formula import FormulaError, check_columns, parse_formula
+from binoval.data.trials import check_trial_header
 import math
 from binoval.sbc import DEFAULT_SBC_CONFIG
 
@@ -90,7 +90,7 @@ def all_targets():
     ) + [results("verdict.json"), results("report.md"), results("verdict.checked")]
 
 
-# Tables each stage's status is computed from at verdict time (keys as in binoval.checks.<stage>).
+# Tables each stage's status is computed from at verdict time (keys as in binoval.<stage package>.check).
 
 
 def fit_tables(model_id):
@@ -143,5 +143,5 @@ def sbc_inherited_sampler():
 
 
 def sbc_tables(model_id):
-    """Tables sbc_status (binoval.checks.sbc) needs, by key."""
+    """Tables sbc_status (binoval.sbc.check) needs, by key."""
     return {"summary": results(f"sbc/{model_id}.parquet"), "simulations": results(f"sbc/simulations/{model_id}.parquet")}

@@ -2,12 +2,12 @@
 # loo.smk and verdict.smk.
 import os
 
-from binoval.compare import mixture_base_id
-from binoval.verdict import STAGE_ORDER
+from binoval.loo.compare import mixture_base_id
+from binoval.verdict.verdict import STAGE_ORDER
 
 
 def loo_tables(model_id):
-    """The loo stage's tables for the verdict (key as binoval.checks.loo.loo_status names it)."""
+    """The loo stage's tables for the verdict (key as binoval.loo.check.loo_status names it)."""
     return {"loo": results(f"loo/{model_id}.parquet")}
 
 

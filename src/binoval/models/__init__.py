@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from ..formula import FormulaError, parse_formula
-from ..priors import merge_priors
-from .base import GROUP_DIM, N_DATA, R_DATA, R_VAR, Family, GroupedCounts, ModelSpec
-from .bb_mixture import BetaBinomialMixture
-from .beta_binomial import BetaBinomial
-from .glmm import Glmm
-from .hier_logit import HierLogit
-from .pooled import Pooled
-from .unpooled import Unpooled
+from binoval.models.formula import FormulaError, parse_formula
+from binoval.models.priors import merge_priors
+from binoval.models.base import GROUP_DIM, N_DATA, R_DATA, R_VAR, Family, GroupedCounts, ModelSpec
+from binoval.models.bb_mixture import BetaBinomialMixture
+from binoval.models.beta_binomial import BetaBinomial
+from binoval.models.glmm import Glmm
+from binoval.models.hier_logit import HierLogit
+from binoval.models.pooled import Pooled
+from binoval.models.unpooled import Unpooled
 
 FAMILIES: dict[str, Family] = {
     family.name: family for family in (Pooled(), Unpooled(), HierLogit(), BetaBinomial(), BetaBinomialMixture(), Glmm())

@@ -78,7 +78,7 @@ class Family:
     name: ClassVar[str]
     #: prior spec per parameter, used where the config gives none
     default_priors: ClassVar[dict[str, dict]]
-    #: support per parameter that takes a prior (see ``binoval.priors``)
+    #: support per parameter that takes a prior (see ``binoval.models.priors``)
     supports: ClassVar[dict[str, str]]
     #: options the family accepts in its config spec, besides family/priors/enabled
     options: ClassVar[tuple[str, ...]] = ()

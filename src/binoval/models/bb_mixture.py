@@ -11,8 +11,8 @@ variables. Unlike an ``ordered`` transform, this orders prior draws too, so
 forward simulation (prior predictive, SBC) matches the fitted model.
 """
 
-from ..priors import POSITIVE, SIMPLEX, make_rv
-from .base import GROUP_DIM, R_VAR, Family
+from binoval.models.priors import POSITIVE, SIMPLEX, make_rv
+from binoval.models.base import GROUP_DIM, R_VAR, Family
 
 CLUSTER_DIM = "cluster"
 

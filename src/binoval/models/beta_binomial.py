@@ -5,8 +5,8 @@ p[i] ~ Beta(mu * kappa, (1 - mu) * kappa), r[i] ~ Binomial(n[i], p[i]).
 population variance of rates is mu (1 - mu) / (kappa + 1).
 """
 
-from ..priors import POSITIVE, UNIT, make_rv
-from .base import GROUP_DIM, R_VAR, Family
+from binoval.models.priors import POSITIVE, UNIT, make_rv
+from binoval.models.base import GROUP_DIM, R_VAR, Family
 
 
 class BetaBinomial(Family):

@@ -2,7 +2,7 @@
 
 theta[i] = Intercept + X[i] b + sum over factors g of Z_g[i] u_g[level_g(i)],
 r[i] ~ Binomial(n[i], invlogit(theta[i])). The formula (see
-``binoval.formula``) names the fixed effects and the varying terms.
+``binoval.models.formula``) names the fixed effects and the varying terms.
 
 ``parameterization: noncentered`` (default): u_g = z_g * sigma_g for one
 effect or uncorrelated effects, u_g = z_g L_g' with L_g the Cholesky factor of
@@ -21,9 +21,9 @@ Posterior names: ``Intercept``, ``b[coef]``, ``sigma_<g>[<g>_effect]``,
 
 from __future__ import annotations
 
-from ..formula import build_design, parse_formula
-from ..priors import POSITIVE, REAL, make_dist, make_rv
-from .base import GROUP_DIM, R_VAR, Family, is_centered
+from binoval.models.formula import build_design, parse_formula
+from binoval.models.priors import POSITIVE, REAL, make_dist, make_rv
+from binoval.models.base import GROUP_DIM, R_VAR, Family, is_centered
 
 
 class Glmm(Family):

@@ -6,8 +6,8 @@ The non-centred form samples well when groups carry little information
 (small tau or small n); the centred form when they carry a lot.
 """
 
-from ..priors import POSITIVE, REAL, make_rv
-from .base import GROUP_DIM, R_VAR, Family, is_centered
+from binoval.models.priors import POSITIVE, REAL, make_rv
+from binoval.models.base import GROUP_DIM, R_VAR, Family, is_centered
 
 
 class HierLogit(Family):

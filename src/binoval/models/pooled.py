@@ -1,7 +1,7 @@
 """``pooled``: one success probability ``p`` shared by every group."""
 
-from ..priors import UNIT, make_rv
-from .base import GROUP_DIM, R_VAR, Family
+from binoval.models.priors import UNIT, make_rv
+from binoval.models.base import GROUP_DIM, R_VAR, Family
 
 
 class Pooled(Family):

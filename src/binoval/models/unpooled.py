@@ -1,7 +1,7 @@
 """``unpooled``: an independent success probability ``p`` per group."""
 
-from ..priors import UNIT, make_rv
-from .base import GROUP_DIM, R_VAR, Family
+from binoval.models.priors import UNIT, make_rv
+from binoval.models.base import GROUP_DIM, R_VAR, Family
 
 
 class Unpooled(Family):

@@ -8,7 +8,7 @@
   test, Holm adjustment.
 - ``summary``: per-quantity tests, coverage, z-scores, contraction.
 - ``plots``: ECDF-difference and rank-histogram plots.
-The stage status is ``binoval.checks.sbc.sbc_status``.
+The stage status is ``binoval.sbc.check.sbc_status``.
 """
 
 #: Defaults of the ``sbc`` config section (see config/README.md).

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .uniformity import chi_square_bins, ecdf_band, ecdf_counts
+from binoval.sbc.uniformity import chi_square_bins, ecdf_band, ecdf_counts
 
 
 def _grid(count: int):
@@ -71,7 +71,7 @@ def plot_rank_histograms(table: pd.DataFrame, path, title: str = "") -> None:
 def _save(fig, path) -> None:
     import matplotlib.pyplot as plt
 
-    from ..io import atomic_path
+    from binoval.io import atomic_path
 
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, format="png")

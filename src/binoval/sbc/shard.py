@@ -27,12 +27,12 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from .. import seeds
-from ..models import N_DATA, R_DATA, GroupedCounts, ModelSpec, build_model
-from ..sampling import CompiledSampler, SamplerSettings
-from .ranks import convergence_diagnostics, ranks, thin_draws, thin_factor
-from .simulate import LOGLIK, LogLikelihood, Quantity, free_variable_names, sbc_quantities, simulate, simulation_spec
-from .uniformity import fractional_ranks
+from binoval import seeds
+from binoval.models import N_DATA, R_DATA, GroupedCounts, ModelSpec, build_model
+from binoval.fit.sampler import CompiledSampler, SamplerSettings
+from binoval.sbc.ranks import convergence_diagnostics, ranks, thin_draws, thin_factor
+from binoval.sbc.simulate import LOGLIK, LogLikelihood, Quantity, free_variable_names, sbc_quantities, simulate, simulation_spec
+from binoval.sbc.uniformity import fractional_ranks
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..models import FAMILIES, GROUP_DIM, N_DATA, R_DATA, R_VAR, GroupedCounts, ModelSpec
-from ..priors import PriorSpecError, merge_priors
+from binoval.models import FAMILIES, GROUP_DIM, N_DATA, R_DATA, R_VAR, GroupedCounts, ModelSpec
+from binoval.models.priors import PriorSpecError, merge_priors
 
 #: Name of the joint log-likelihood test quantity.
 LOGLIK = "log_likelihood"

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .shard import INTERVALS
-from .uniformity import chi_square_test, ecdf_test, holm
+from binoval.sbc.shard import INTERVALS
+from binoval.sbc.uniformity import chi_square_test, ecdf_test, holm
 
 COVERAGE_CI = 0.95
 

@@ -38,7 +38,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import stats
 
-from .. import seeds
+from binoval import seeds
 
 #: Uniform samples simulated for the null distribution of the ECDF statistic.
 NULL_SIMULATIONS = 20000

@@ -8,7 +8,7 @@ import os
 
 _target = os.environ.get("BINOVAL_TEST_FAIL_FIT")
 if _target:
-    import binoval.fitting as _fitting
+    import binoval.fit.stage as _fitting
 
     _original_fit_model = _fitting.fit_model
     _RealSampler = _fitting.CompiledSampler

@@ -1,0 +1,166 @@
+"""Fitting: compile a model once, fit it to any dataset of the same shape.
+
+``CompiledSampler`` wraps nutpie (default) or PyMC's own NUTS. With nutpie
+the model is compiled once; each new dataset is swapped in with
+``with_data``, which costs milliseconds instead of a recompile.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from binoval.models import N_DATA, R_DATA, R_VAR, GroupedCounts
+
+DEFAULT_SAMPLER = {
+    "backend": "nutpie",
+    "chains": 4,
+    "draws": 1000,
+    "tune": 1000,
+    "target_accept": 0.95,
+    "max_treedepth": 10,
+}
+
+
+@dataclass(frozen=True)
+class SamplerSettings:
+    """How to run NUTS: backend, chains, draws and tuning steps per chain, target acceptance, max tree depth."""
+
+    backend: str = "nutpie"
+    chains: int = 4
+    draws: int = 1000
+    tune: int = 1000
+    target_accept: float = 0.95
+    max_treedepth: int = 10
+
+    @classmethod
+    def from_config(cls, *layers: Mapping[str, Any] | None) -> "SamplerSettings":
+        """Settings from config mappings, later ones overriding earlier ones."""
+        merged = dict(DEFAULT_SAMPLER)
+        for layer in layers:
+            merged.update({k: v for k, v in (layer or {}).items() if v is not None})
+        return cls(**merged)
+
+
+@dataclass
+class FitResult:
+    """A fit's draws (``idata``: posterior and sample_stats) and its wall time in seconds."""
+
+    idata: Any
+    wall_time_s: float
+
+
+class CompiledSampler:
+    """A model compiled once for repeated fits to datasets of the same shape.
+
+    ``threads`` caps how many chains run at once (default: all); it does not
+    change the draws, which depend only on the seed.
+    """
+
+    def __init__(self, model, settings: SamplerSettings, threads: int | None = None):
+        if settings.backend not in ("nutpie", "pymc"):
+            raise ValueError(f"sampler.backend must be 'nutpie' or 'pymc', got {settings.backend!r}")
+        self.model = model
+        self.settings = settings
+        self.threads = max(1, min(threads or settings.chains, settings.chains))
+        self._compiled = None
+        if settings.backend == "nutpie":
+            import nutpie
+
+            self._compiled = nutpie.compile_pymc_model(model)
+
+    def fit(self, data: GroupedCounts, seed: int) -> FitResult:
+        """Sample the posterior given ``data``; ``seed`` fixes every random choice."""
+        s = self.settings
+        start = time.perf_counter()
+        if self._compiled is not None:
+            import nutpie
+
+            compiled = self._compiled.with_data(**{N_DATA: data.n, R_DATA: data.r})
+            idata = nutpie.sample(
+                compiled,
+                draws=s.draws,
+                tune=s.tune,
+                chains=s.chains,
+                cores=self.threads,
+                seed=int(seed),
+                save_warmup=False,
+                progress_bar=False,
+                target_accept=s.target_accept,
+                maxdepth=s.max_treedepth,
+            )
+        else:
+            import pymc as pm
+
+            set_observed(self.model, data)
+            with self.model:
+                idata = pm.sample(
+                    draws=s.draws,
+                    tune=s.tune,
+                    chains=s.chains,
+                    cores=1,
+                    random_seed=int(seed),
+                    target_accept=s.target_accept,
+                    max_treedepth=s.max_treedepth,
+                    progressbar=False,
+                    compute_convergence_checks=False,
+                )
+        wall_time = time.perf_counter() - start
+        return FitResult(idata=drop_transformed(idata), wall_time_s=wall_time)
+
+
+def drop_transformed(idata):
+    """Keep only the posterior and sample_stats, without unconstrained-space copies of parameters (``kappa_log__``)."""
+    import xarray as xr
+
+    posterior = idata["posterior"].to_dataset()
+    transformed = [name for name in posterior.data_vars if str(name).endswith("__")]
+    return xr.DataTree.from_dict(
+        {"posterior": posterior.drop_vars(transformed), "sample_stats": idata["sample_stats"].to_dataset()}
+    )
+
+
+def set_observed(model, data: GroupedCounts) -> None:
+    """Put ``data`` into the model's data containers."""
+    import pymc as pm
+
+    with model:
+        pm.set_data({N_DATA: data.n, R_DATA: data.r})
+
+
+def observed_tree(data: GroupedCounts):
+    """The observed_data (``r``) and constant_data (``n``) groups of ``data``, as a DataTree."""
+    import xarray as xr
+
+    coords = {"group": list(data.groups)}
+    return xr.DataTree.from_dict(
+        {
+            "observed_data": xr.Dataset({R_VAR: ("group", data.r)}, coords=coords),
+            "constant_data": xr.Dataset({N_DATA: ("group", data.n)}, coords=coords),
+        }
+    )
+
+
+def complete_inference_data(idata, model, data: GroupedCounts, seed: int):
+    """Add log_likelihood, posterior_predictive, observed_data and constant_data.
+
+    nutpie returns only the posterior and sample_stats; PyMC computes the
+    pointwise log-likelihood of ``r`` and posterior predictive draws of ``r``
+    from the same model with ``data`` in its containers.
+    """
+    import pymc as pm
+    import xarray as xr
+
+    set_observed(model, data)
+    with model:
+        log_likelihood = pm.compute_log_likelihood(idata, var_names=[R_VAR], extend_inferencedata=False, progressbar=False)
+        predictive = pm.sample_posterior_predictive(
+            idata, var_names=[R_VAR], random_seed=int(seed), progressbar=False, extend_inferencedata=False
+        )
+    groups = {name: idata[name].to_dataset() for name in idata.children}
+    groups["posterior_predictive"] = predictive["posterior_predictive"].to_dataset()
+    groups["log_likelihood"] = log_likelihood
+    observed = observed_tree(data)
+    groups.update({name: observed[name].to_dataset() for name in observed.children})
+    return xr.DataTree.from_dict(groups)

@@ -1,0 +1,190 @@
+"""Posterior predictive check: replicated data of the same groups against the observed.
+
+From the fit's ``posterior_predictive`` draws of ``r`` (or, for mixtures, draws that
+condition each group on its cluster membership): each statistic's predictive mean, 95%
+interval and two-sided Bayesian p-value; per group, whether the observed count lies inside
+the central 50/90/95% predictive intervals; randomised PIT values (the counts are discrete,
+so the plain PIT is not uniform even under a perfect model) and a Kolmogorov-Smirnov test
+of their uniformity. Definitions in ``binoval.predictive.primitives``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from binoval import seeds
+from binoval.models import N_DATA, R_VAR, GroupedCounts
+from binoval.predictive.primitives import central_interval, randomised_pit, two_sided_p_value, uniformity_test
+from binoval.predictive.statistics import STATISTIC_NAMES, compute_statistics, proportions
+
+PPC_INTERVAL = 0.95
+GROUP_LEVELS = (0.5, 0.9, 0.95)
+# Stream indices under seeds.rng(seed, "ppc", model_id, index). Index 0 is the
+# fit stage's posterior predictive draw (binoval.fit.stage), so these stay apart from it.
+PIT_STREAM, MIXTURE_STREAM = 1, 2
+
+
+@dataclass
+class PosteriorPredictiveTables:
+    statistics: pd.DataFrame  # one row per statistic
+    groups: pd.DataFrame  # one row per group: intervals, coverage flags, PIT
+    calibration: pd.DataFrame  # one row: coverage at each level, PIT uniformity test, fit error
+    replicated: dict[str, np.ndarray] | None = None  # statistic -> draws, for plots
+
+
+def fit_error(idata) -> str:
+    """The fit's recorded error, or "" if it has posterior predictive draws."""
+    if "posterior_predictive" in idata.children and R_VAR in idata.posterior_predictive:
+        return ""
+    return str(idata.observed_data.attrs.get("fit_error", "the fit has no posterior predictive draws"))
+
+
+def observed_counts(idata) -> GroupedCounts:
+    """The data the fit saw, from its observed_data and constant_data groups."""
+    r = idata.observed_data[R_VAR]
+    groups = tuple(str(g) for g in r.coords[r.dims[0]].values)
+    if "constant_data" in idata.children and N_DATA in idata.constant_data:
+        n = idata.constant_data[N_DATA].values
+    else:
+        raise ValueError("the fit has no constant_data.n (numbers of trials)")
+    return GroupedCounts(groups, np.asarray(n, dtype="int64"), np.asarray(r.values, dtype="int64"))
+
+
+def posterior_predictive_draws(idata) -> np.ndarray:
+    """Posterior predictive draws of ``r`` as (chains x draws, G)."""
+    values = idata.posterior_predictive[R_VAR].values
+    return values.reshape(-1, values.shape[-1]).astype("int64")
+
+
+def is_mixture(idata) -> bool:
+    """True for a ``bb_mixture`` fit (posterior has cluster weights ``w``, means ``mu`` and ``kappa``)."""
+    if "posterior" not in idata.children:
+        return False
+    posterior = idata.posterior
+    return posterior.attrs.get("family") == "bb_mixture" or all(v in posterior for v in ("w", "mu", "kappa", "mu_gaps"))
+
+
+def mixture_conditional_draws(idata, data: GroupedCounts, generator: np.random.Generator) -> np.ndarray:
+    """Replicated counts of the same groups under a beta-binomial mixture fit, (chains x draws, G).
+
+    The mixture's likelihood is marginalised over cluster assignments, so the
+    fit's own posterior predictive draws every group's cluster afresh from
+    ``w``: it replicates new groups, not these groups. Here, per posterior draw,
+    each group's cluster is drawn from its membership probabilities given its
+    observed count, P(z = k | r, w, mu, kappa) proportional to
+    w_k BetaBinomial(r | n, mu_k kappa_k, (1 - mu_k) kappa_k), then its rate
+    from that cluster's Beta and its count from the Binomial. This is the
+    replication that conditions on the group, like the per-group rates of the
+    other families.
+    """
+    def flat(name):
+        values = idata.posterior[name].values
+        return values.reshape(-1, values.shape[-1]).astype(float)
+
+    w, mu, kappa = flat("w"), flat("mu"), flat("kappa")  # (S, K)
+    membership = mixture_membership(w, mu, kappa, data.n, data.r)  # (S, G, K)
+    alpha, beta = mu * kappa, (1.0 - mu) * kappa
+    cumulative = np.cumsum(membership, axis=-1)
+    u = generator.uniform(size=cumulative.shape[:-1] + (1,))
+    z = np.minimum((u > cumulative).sum(axis=-1), membership.shape[-1] - 1)  # (S, G)
+    a = np.take_along_axis(alpha, z, axis=1)
+    b = np.take_along_axis(beta, z, axis=1)
+    rates = generator.beta(a, b)
+    return generator.binomial(data.n[None, :], rates).astype("int64")
+
+
+def mixture_membership(w, mu, kappa, n, r) -> np.ndarray:
+    """P(cluster k | r_i) per posterior draw and group, shape (S, G, K), from w, mu, kappa of shape (S, K)."""
+    from scipy.special import betaln, gammaln
+
+    alpha, beta = (mu * kappa)[:, None, :], ((1.0 - mu) * kappa)[:, None, :]  # (S, 1, K)
+    n = np.asarray(n, dtype=float)[None, :, None]
+    r = np.asarray(r, dtype=float)[None, :, None]  # (1, G, 1)
+    log_pmf = gammaln(n + 1) - gammaln(r + 1) - gammaln(n - r + 1) + betaln(r + alpha, n - r + beta) - betaln(alpha, beta)
+    with np.errstate(divide="ignore"):
+        log_post = np.log(w)[:, None, :] + log_pmf
+    log_post = log_post - log_post.max(axis=-1, keepdims=True)
+    membership = np.exp(log_post)
+    return membership / membership.sum(axis=-1, keepdims=True)
+
+
+def replicated_counts(idata, data: GroupedCounts, model_id: str, seed: int) -> tuple[np.ndarray, str]:
+    """The replicated datasets a PPC compares with the data, and where they come from.
+
+    ``"fit"``: the fit's posterior_predictive draws. ``"mixture_conditional"``:
+    for ``bb_mixture`` fits, replications conditioned on each group's cluster
+    membership (see ``mixture_conditional_draws``).
+    """
+    if is_mixture(idata):
+        return mixture_conditional_draws(idata, data, seeds.rng(seed, "ppc", model_id, MIXTURE_STREAM)), "mixture_conditional"
+    return posterior_predictive_draws(idata), "fit"
+
+
+def posterior_predictive_check(model_id: str, idata, seed: int) -> PosteriorPredictiveTables:
+    """All posterior predictive tables of one fit; the PIT randomisation is seeded from ``seed``."""
+    error = fit_error(idata)
+    if error:
+        return _failed_ppc(model_id, idata, error)
+    data = observed_counts(idata)
+    r_rep, source = replicated_counts(idata, data, model_id, seed)
+    n_draws, n_groups = r_rep.shape
+    replicated = compute_statistics(r_rep, data.n)
+    observed = compute_statistics(data.r, data.n)
+    rows = []
+    for name in STATISTIC_NAMES:
+        values = replicated[name]
+        obs = float(observed[name])
+        low, high = central_interval(values, PPC_INTERVAL)
+        greater, less, p_value = two_sided_p_value(values, obs)
+        rows.append({
+            "model_id": model_id, "statistic": name, "observed": obs, "mean": float(values.mean()),
+            "lower_95": float(low), "upper_95": float(high),
+            "p_greater_eq": greater, "p_less_eq": less, "p_value": p_value, "draws": int(n_draws),
+        })
+
+    groups = pd.DataFrame({
+        "model_id": model_id, "group": list(data.groups), "n": data.n, "r": data.r,
+        "observed_proportion": data.r / data.n, "mean": r_rep.mean(axis=0),
+    })
+    for level in GROUP_LEVELS:
+        tag = f"{round(level * 100)}"
+        low, high = central_interval(r_rep, level, axis=0)
+        groups[f"lower_{tag}"] = low.astype("int64")
+        groups[f"upper_{tag}"] = high.astype("int64")
+        groups[f"inside_{tag}"] = (low <= data.r) & (data.r <= high)
+    groups["pit"] = randomised_pit(r_rep, data.r, seeds.rng(seed, "ppc", model_id, PIT_STREAM))
+
+    ks_statistic, ks_pvalue = uniformity_test(groups["pit"].to_numpy())
+    calibration = pd.DataFrame([{
+        "model_id": model_id, "draws": int(n_draws), "groups": int(n_groups),
+        **{f"coverage_{round(level * 100)}": float(groups[f"inside_{round(level * 100)}"].mean()) for level in GROUP_LEVELS},
+        "pit_ks_statistic": ks_statistic, "pit_ks_pvalue": ks_pvalue, "replication": source, "fit_error": "",
+    }])
+    return PosteriorPredictiveTables(pd.DataFrame(rows), groups, calibration, replicated)
+
+
+def _failed_ppc(model_id: str, idata, error: str) -> PosteriorPredictiveTables:
+    """Empty statistics and group tables and a calibration row carrying the fit's error."""
+    statistics = pd.DataFrame({
+        "model_id": pd.Series(dtype=str), "statistic": pd.Series(dtype=str),
+        **{c: pd.Series(dtype=float) for c in ("observed", "mean", "lower_95", "upper_95", "p_greater_eq", "p_less_eq", "p_value")},
+        "draws": pd.Series(dtype="int64"),
+    })
+    groups = pd.DataFrame({
+        "model_id": pd.Series(dtype=str), "group": pd.Series(dtype=str), "n": pd.Series(dtype="int64"),
+        "r": pd.Series(dtype="int64"), "observed_proportion": pd.Series(dtype=float), "mean": pd.Series(dtype=float),
+        **{
+            f"{column}_{round(l * 100)}": pd.Series(dtype=bool if column == "inside" else "int64")
+            for l in GROUP_LEVELS for column in ("lower", "upper", "inside")
+        },
+        "pit": pd.Series(dtype=float),
+    })
+    calibration = pd.DataFrame([{
+        "model_id": model_id, "draws": 0, "groups": int(idata.observed_data[R_VAR].size),
+        **{f"coverage_{round(l * 100)}": np.nan for l in GROUP_LEVELS},
+        "pit_ks_statistic": np.nan, "pit_ks_pvalue": np.nan, "replication": "none", "fit_error": error,
+    }])
+    return PosteriorPredictiveTables(statistics, groups, calibration, None)

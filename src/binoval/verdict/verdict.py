@@ -1,0 +1,254 @@
+"""The verdict: every model's stages judged, models accepted or rejected, one recommended.
+
+Stages plug in through a registry, ``STAGE_CHECKS``: stage -> the checks module
+providing ``<stage>_status(tables, thresholds)`` and ``TABLE_SCHEMAS``; the workflow
+hands this module, per model, the stage's stored tables (keys as the status
+function's docstring names them) and ``thresholds.<stage>`` from the config.
+
+* A model is ACCEPTED when none of its stages FAILs (WARN does not reject).
+* ``recommended_model``: among accepted models, the best by elpd_loo, then the
+  simplicity rule: every accepted model whose elpd_loo is within tolerance of
+  the best (difference < ``elpd_tolerance`` or < ``se_tolerance`` paired se,
+  config ``compare``) is a candidate, and the simplest candidate wins.
+  Simplicity is the number of population-level parameters
+  (``population_parameters``: pooled 1, hier_logit 2, beta_binomial 2,
+  bb_mixture 3K - 1, unpooled one per group); among equally simple candidates
+  the higher elpd_loo. (p_loo is not used: it is not comparable between models
+  that marginalise their group parameters, like bb_mixture, and models that
+  sample them.)
+* ``overall`` is ACCEPT when at least one model is accepted.
+
+``verdict.json`` holds exactly the fields of DESIGN.md and is validated with
+``VERDICT_SCHEMA`` (JSON Schema) before it is written.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from binoval.verdict.status import FAIL, StageResult
+from binoval.loo.compare import DEFAULT_COMPARE, paired_difference, within_tolerance
+
+#: Stages in the order they appear in the verdict and the report.
+STAGE_ORDER = ("prior_predictive", "sbc", "fit", "ppc", "loo")
+
+_STAGE_RESULT = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["status", "reasons"],
+    "properties": {
+        "status": {"enum": ["PASS", "WARN", "FAIL"]},
+        "reasons": {"type": "array", "items": {"type": "string"}},
+    },
+}
+VERDICT_SCHEMA = {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["run", "dataset", "overall", "recommended_model", "models"],
+    "properties": {
+        "run": {"type": "string"},
+        "dataset": {"type": "string"},
+        "overall": {"enum": ["ACCEPT", "REJECT"]},
+        "recommended_model": {"type": ["string", "null"]},
+        "models": {
+            "type": "object",
+            "minProperties": 1,
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["verdict", "stages"],
+                "properties": {
+                    "verdict": {"enum": ["ACCEPT", "REJECT"]},
+                    "stages": {
+                        "type": "object",
+                        "minProperties": 1,
+                        "propertyNames": {"enum": list(STAGE_ORDER)},
+                        "additionalProperties": _STAGE_RESULT,
+                    },
+                },
+            },
+        },
+    },
+}
+
+
+#: stage -> module with ``<stage>_status`` and ``TABLE_SCHEMAS`` (both predictive stages share one module)
+STAGE_CHECKS = {
+    "prior_predictive": "binoval.predictive.check",
+    "sbc": "binoval.sbc.check",
+    "fit": "binoval.fit.check",
+    "ppc": "binoval.predictive.check",
+    "loo": "binoval.loo.check",
+}
+
+
+def status_function(stage: str) -> Callable[[Mapping[str, pd.DataFrame], Mapping], StageResult]:
+    """The stage's ``<stage>_status`` from its module in ``STAGE_CHECKS``."""
+    return getattr(importlib.import_module(STAGE_CHECKS[stage]), f"{stage}_status")
+
+
+def read_stage_tables(stage: str, paths: Mapping[str, str]) -> dict[str, pd.DataFrame]:
+    """Read a stage's tables, validated with the schemas its checks module lists in ``TABLE_SCHEMAS``."""
+    from binoval.schemas import read_table
+
+    schemas = getattr(importlib.import_module(STAGE_CHECKS[stage]), "TABLE_SCHEMAS", {})
+    return {key: read_table(path, schemas[key]) if key in schemas else pd.read_parquet(path) for key, path in paths.items()}
+
+
+def judge_stage(stage: str, tables: Mapping[str, pd.DataFrame], thresholds: Mapping | None) -> StageResult:
+    """A stage's status; a status function that raises makes the stage FAIL with the error as reason."""
+    try:
+        return status_function(stage)(tables, thresholds or {})
+    except Exception as err:  # a broken table or check must not pass silently
+        result = StageResult()
+        result.fail(f"the {stage} check could not be evaluated: {type(err).__name__}: {err}")
+        return result
+
+
+def judge_model(stage_tables: Mapping[str, Mapping[str, pd.DataFrame]], thresholds: Mapping[str, Mapping]) -> dict[str, StageResult]:
+    """Every stage of one model, in ``STAGE_ORDER`` (stages without tables are left out)."""
+    ordered = sorted(stage_tables, key=lambda s: STAGE_ORDER.index(s) if s in STAGE_ORDER else len(STAGE_ORDER))
+    return {stage: judge_stage(stage, stage_tables[stage], (thresholds or {}).get(stage)) for stage in ordered}
+
+
+def population_parameters(family: str, options: Mapping, groups: int) -> int:
+    """The simplicity measure: how many population-level parameters the family has."""
+    if family == "pooled":
+        return 1
+    if family in ("hier_logit", "beta_binomial"):
+        return 2
+    if family == "bb_mixture":
+        return 3 * int(options["K"]) - 1
+    if family == "unpooled":
+        return groups
+    if family == "glmm":
+        return glmm_population_parameters(options["formula"])
+    raise ValueError(f"unknown family {family!r}")
+
+
+def glmm_population_parameters(formula: str) -> int:
+    """Intercept, one per fixed-effect term, and per varying term its sds (and correlations).
+
+    Categorical fixed effects count once per term, not per level: the count
+    ranks formulas by structure without needing the data.
+    """
+    from binoval.models.formula import parse_formula
+
+    parsed = parse_formula(formula)
+    count = int(parsed.intercept) + len(parsed.fixed)
+    for term in parsed.varying:
+        k = int(term.intercept) + len(term.slopes)
+        count += k + (k * (k - 1) // 2 if term.correlated else 0)
+    return count
+
+
+@dataclass
+class Recommendation:
+    model_id: str | None
+    reason: str
+
+
+def recommend(
+    accepted: list[str],
+    loo_tables: Mapping[str, pd.DataFrame],
+    complexity: Mapping[str, int],
+    tolerance: Mapping[str, float] | None = None,
+) -> Recommendation:
+    """The best accepted model by elpd_loo with the simplicity rule (see the module doc)."""
+    t = {**DEFAULT_COMPARE, **(tolerance or {})}
+    usable = [m for m in accepted if m in loo_tables and np.isfinite(loo_tables[m]["elpd_loo"].iloc[0])]
+    if not usable:
+        return Recommendation(None, "no model was accepted" if not accepted else "no accepted model has LOO results")
+    elpd = {m: float(loo_tables[m]["elpd_loo"].iloc[0]) for m in usable}
+    best = max(usable, key=lambda m: elpd[m])
+    pointwise = {m: loo_tables[m].sort_values("group")["elpd_loo_i"].to_numpy() for m in usable}
+    candidates = {}
+    for m in usable:
+        diff, se = paired_difference(pointwise[best], pointwise[m])
+        if m == best or within_tolerance(diff, se, t):
+            candidates[m] = (diff, se)
+    chosen = min(candidates, key=lambda m: (complexity[m], -elpd[m]))
+    if chosen == best:
+        others = sorted(set(candidates) - {best})
+        extra = f"; within tolerance but not simpler: {', '.join(others)}" if others else ""
+        reason = f"{best} has the highest elpd_loo ({elpd[best]:.2f}) among accepted models{extra}"
+    else:
+        diff, se = candidates[chosen]
+        reason = (
+            f"{chosen} is the simplest accepted model ({complexity[chosen]} population parameters vs "
+            f"{complexity[best]} for {best}) within tolerance of the best by elpd_loo: difference {diff:.2f} "
+            f"(se {se:.2f}) < {t['elpd_tolerance']:g} or < {t['se_tolerance']:g} se"
+        )
+    return Recommendation(chosen, reason)
+
+
+def build_verdict(
+    run: str,
+    dataset: str,
+    stage_results: Mapping[str, Mapping[str, StageResult]],
+    loo_tables: Mapping[str, pd.DataFrame],
+    complexity: Mapping[str, int],
+    tolerance: Mapping[str, float] | None = None,
+) -> tuple[dict, Recommendation]:
+    """The verdict document (DESIGN.md fields, validated) and the recommendation with its reason."""
+    models = {}
+    accepted = []
+    for model_id, stages in stage_results.items():
+        ok = not any(result.status == FAIL for result in stages.values())
+        if ok:
+            accepted.append(model_id)
+        models[model_id] = {"verdict": "ACCEPT" if ok else "REJECT", "stages": {s: r.to_dict() for s, r in stages.items()}}
+    recommendation = recommend(accepted, loo_tables, complexity, tolerance)
+    verdict = {
+        "run": run,
+        "dataset": dataset,
+        "overall": "ACCEPT" if accepted else "REJECT",
+        "recommended_model": recommendation.model_id,
+        "models": models,
+    }
+    validate_verdict(verdict)
+    return verdict, recommendation
+
+
+def validate_verdict(verdict: Mapping) -> None:
+    """Raise ``jsonschema.ValidationError`` unless ``verdict`` has exactly the DESIGN.md shape."""
+    import jsonschema
+
+    jsonschema.validate(verdict, VERDICT_SCHEMA)
+    if verdict["overall"] == "ACCEPT" and verdict["recommended_model"] not in verdict["models"]:
+        raise jsonschema.ValidationError("recommended_model must be one of the models when overall is ACCEPT")
+    accepted = [m for m, v in verdict["models"].items() if v["verdict"] == "ACCEPT"]
+    if (verdict["overall"] == "ACCEPT") != bool(accepted):
+        raise jsonschema.ValidationError("overall must be ACCEPT exactly when at least one model is accepted")
+
+
+def failing_reasons(model: Mapping) -> list[str]:
+    """``stage: reason`` for every FAIL finding of one model's verdict entry."""
+    out = []
+    for stage, result in model["stages"].items():
+        out += [f"{stage}: {reason[len('FAIL: '):]}" for reason in result["reasons"] if reason.startswith("FAIL: ")]
+    return out
+
+
+def summary_text(verdict: Mapping, recommendation_reason: str, report_path: str, width: int = 110) -> str:
+    """The short table the terminal shows at the end of a run."""
+    models = verdict["models"]
+    name_width = max([len("model")] + [len(m) for m in models])
+    lines = [f"binoval verdict for run {verdict['run']} (dataset {verdict['dataset']}): overall {verdict['overall']}", ""]
+    lines.append(f"{'model'.ljust(name_width)}  verdict  stages / failing reasons")
+    for model_id, model in models.items():
+        stages = " ".join(f"{s}={r['status']}" for s, r in model["stages"].items())
+        lines.append(f"{model_id.ljust(name_width)}  {model['verdict']:<7}  {stages}")
+        for reason in failing_reasons(model):
+            text = reason if len(reason) <= width else reason[: width - 3] + "..."
+            lines.append(f"{'':{name_width}}           - {text}")
+    lines.append("")
+    lines.append(f"recommended model: {verdict['recommended_model'] or 'none'} ({recommendation_reason})")
+    lines.append(f"report: {report_path}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,123 @@
+import numpy as np
+import pytest
+import yaml
+
+from binoval.fit.check import fit_status
+from binoval.config import check_config, load_schema
+from binoval.fit.stage import fit_model
+from binoval.models import GroupedCounts, expand_models
+from binoval.fit.sampler import CompiledSampler, SamplerSettings
+from binoval.schemas import ParameterDiagnostics, SamplerDiagnostics
+
+from conftest import REPO
+from test_config import DEFAULT, overlay
+
+SMALL = SamplerSettings.from_config({"chains": 2, "draws": 200, "tune": 200})
+
+
+@pytest.fixture(scope="module")
+def hier_fit():
+    from binoval.data.grouped import load_dataset
+
+    data = GroupedCounts.from_frame(load_dataset("hospital12"))
+    spec = expand_models({"hier_logit": {"family": "hier_logit"}})["hier_logit"]
+    return data, fit_model(spec, data, SMALL, seed=7)
+
+
+def test_fit_has_every_contract_group_and_name(hier_fit):
+    data, out = hier_fit
+    idata = out.idata
+    for group in ("posterior", "sample_stats", "log_likelihood", "posterior_predictive", "observed_data"):
+        assert group in idata.children
+    assert set(idata.posterior.data_vars) == {"mu", "tau", "z", "theta", "p"}
+    assert list(idata.posterior["p"].coords["group"].values) == list(data.groups)
+    assert idata.posterior.sizes["chain"] == 2 and idata.posterior.sizes["draw"] == 200
+    assert idata.log_likelihood["r"].shape == (2, 200, 12)
+    np.testing.assert_array_equal(idata.observed_data["r"].values, data.r)
+    pp = idata.posterior_predictive["r"].values
+    assert pp.shape == (2, 200, 12) and np.all((pp >= 0) & (pp <= data.n))
+
+
+def test_diagnostics_tables_validate_and_cover_every_quantity(hier_fit):
+    _, out = hier_fit
+    params = ParameterDiagnostics.validate(out.parameters)
+    sampler = SamplerDiagnostics.validate(out.sampler)
+    assert len(params) == 2 + 12 * 3
+    assert set(params.loc[params["free"], "variable"]) == {"mu", "tau", "z"}
+    assert params["r_hat"].notna().all() and (params["ess_bulk"] > 0).all()
+    assert list(sampler["chain"]) == [0, 1] and (sampler["error"] == "").all()
+    assert sampler["wall_time_s"].iloc[0] > 0
+
+
+def test_same_seed_same_draws():
+    data = GroupedCounts(("a", "b", "c"), np.array([10, 20, 30]), np.array([1, 5, 9]))
+    spec = expand_models({"pooled": {"family": "pooled"}})["pooled"]
+    first = fit_model(spec, data, SMALL, seed=3).idata.posterior["p"].values
+    second = fit_model(spec, data, SMALL, seed=3).idata.posterior["p"].values
+    third = fit_model(spec, data, SMALL, seed=4).idata.posterior["p"].values
+    np.testing.assert_array_equal(first, second)
+    assert not np.array_equal(first, third)
+
+
+def test_failing_fit_is_recorded_not_raised(monkeypatch):
+    def boom(self, data, seed):
+        raise RuntimeError("initial evaluation failed\nsecond line")
+
+    monkeypatch.setattr(CompiledSampler, "fit", boom)
+    data = GroupedCounts(("a", "b"), np.array([10, 20]), np.array([1, 5]))
+    spec = expand_models({"pooled": {"family": "pooled"}})["pooled"]
+    out = fit_model(spec, data, SamplerSettings.from_config({"backend": "pymc", "chains": 1, "draws": 10, "tune": 10}), seed=1)
+    sampler = SamplerDiagnostics.validate(out.sampler)
+    assert sampler["error"].iloc[0] == "RuntimeError: initial evaluation failed"
+    assert ParameterDiagnostics.validate(out.parameters).empty and "observed_data" in out.idata.children
+    status = fit_status({"parameters": out.parameters, "sampler": sampler})
+    assert status.status == "FAIL" and "initial evaluation failed" in status.reasons[0]
+
+
+def _tables(r_hat=1.0, ess=1000.0, divergences=(0, 0), ebfmi=(1.0, 1.0), hits=(0, 0)):
+    import pandas as pd
+
+    params = pd.DataFrame({"model_id": "m", "variable": ["mu", "p"], "index": ["", "a"], "free": [True, False],
+                           "mean": 0.0, "sd": 1.0, "hdi_low": -1.0, "hdi_high": 1.0, "mcse_mean": 0.01, "mcse_sd": 0.01,
+                           "ess_bulk": [ess, 2000.0], "ess_tail": [2000.0, 2000.0], "r_hat": [r_hat, 1.0]})
+    sampler = pd.DataFrame({"model_id": "m", "chain": [0, 1], "draws": 1000, "tune": 1000, "divergences": list(divergences),
+                            "ebfmi": list(ebfmi), "treedepth_hits": list(hits), "max_treedepth": 10, "mean_treedepth": 3.0,
+                            "step_size": 0.5, "wall_time_s": 1.0, "backend": "nutpie", "error": ""})
+    return params, sampler
+
+
+@pytest.mark.parametrize(
+    "kwargs, status, fragment",
+    [
+        ({}, "PASS", "max R-hat 1.000"),
+        ({"r_hat": 1.05}, "FAIL", "R-hat of mu is 1.050 > 1.01"),
+        ({"ess": 150.0}, "FAIL", "bulk ESS of mu is 150 < 200"),
+        ({"divergences": (1, 0)}, "WARN", "1 divergent transitions"),
+        ({"divergences": (5, 3)}, "FAIL", "8 divergent transitions (0.40% of 2000 draws)"),
+        ({"ebfmi": (0.2, 0.9)}, "FAIL", "E-BFMI of chain 0 is 0.20"),
+        ({"hits": (30, 0)}, "WARN", "hit the maximum tree depth"),
+    ],
+)
+def test_fit_status_thresholds(kwargs, status, fragment):
+    result = fit_status(dict(zip(("parameters", "sampler"), _tables(**kwargs))))
+    assert result.status == status
+    assert any(fragment in reason for reason in result.reasons), result.reasons
+
+
+def test_reference_posterior_of_hospital12():
+    """BRIEF section 5: mu mean -2.559 (within 0.03), tau mean 0.451 (within 0.04)."""
+    from binoval.data.grouped import load_dataset
+
+    reference = yaml.safe_load((REPO / "config" / "examples" / "hospital12_reference.yaml").read_text())
+    config = overlay(DEFAULT, reference)
+    specs = check_config(config, load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml"))
+    data = GroupedCounts.from_frame(load_dataset(config["dataset"]))
+    out = fit_model(specs["hier_logit"], data, SamplerSettings.from_config(config["sampler"]), seed=config["seed"])
+    post = out.idata.posterior
+    assert abs(float(post["mu"].mean()) - (-2.559)) < 0.03
+    assert abs(float(post["tau"].mean()) - 0.451) < 0.04
+    p = post["p"].mean(dim=("chain", "draw"))
+    assert abs(float(p.sel(group="1")) - 0.050) < 0.01
+    assert abs(float(p.sel(group="8")) - 0.126) < 0.01
+    assert abs(float(p.sel(group="4")) - 0.054) < 0.01
+    assert fit_status({"parameters": out.parameters, "sampler": out.sampler}).status in ("PASS", "WARN")

@@ -1,0 +1,199 @@
+"""SBC shards: simulation from the model, test quantities, log-likelihood, ranks, recorded failures, seeds."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from binoval.models import FAMILIES, GroupedCounts, ModelSpec, build_model
+from binoval.models.priors import PriorSpecError
+from binoval.sbc.ranks import ranks, thin_draws, thin_factor
+from binoval.sbc.simulate import LogLikelihood, check_simulate_priors, sbc_quantities, simulate, simulation_spec
+from binoval.schemas import SbcSimulations
+
+SMALL = GroupedCounts(("a", "b", "c", "d"), np.array([20, 30, 25, 40]), np.array([2, 5, 3, 9]))
+
+
+def spec(family, model_id=None, **options):
+    return ModelSpec(model_id or family, family, FAMILIES[family].default_priors, options)
+
+
+def test_thin_factor():
+    assert thin_factor(500, 500.0) == 1
+    assert thin_factor(500, 100.0) == 5
+    assert thin_factor(500, 20.0, min_ranks=100) == 5  # never fewer than min_ranks draws
+    assert thin_factor(500, np.nan) == 5
+    assert thin_factor(500, 300.0, thin=3) == 3
+    with pytest.raises(ValueError):
+        thin_factor(500, 300.0, thin=0)
+    x = np.arange(2 * 10).reshape(2, 10)
+    np.testing.assert_array_equal(thin_draws(x, 3), [0, 3, 6, 9, 10, 13, 16, 19])
+
+
+@pytest.mark.parametrize("draws", [1000, 251])
+def test_convergence_diagnostics_match_arviz(draws):
+    import arviz as az
+    import xarray as xr
+
+    from binoval.sbc.ranks import convergence_diagnostics
+
+    rng = np.random.default_rng(draws)
+    x = rng.normal(size=(3, draws, 4)).cumsum(axis=1) * 0.05 + rng.normal(size=(3, draws, 4))
+    ds = xr.Dataset({"q": (("chain", "draw", "quantity"), x)})
+    rhat, ess = convergence_diagnostics(x)
+    np.testing.assert_allclose(rhat, az.rhat(ds)["q"].values)
+    np.testing.assert_allclose(ess, az.ess(ds, method="bulk")["q"].values)
+
+
+def test_ranks_count_draws_below_and_break_ties_at_random():
+    draws = np.array([[0.1, 1.0], [0.2, 1.0], [0.3, 1.0], [0.4, 1.0]])
+    rng = np.random.default_rng(0)
+    got = np.array([ranks(draws, np.array([0.25, 1.0]), rng) for _ in range(2000)])
+    assert (got[:, 0] == 2).all()
+    counts = np.bincount(got[:, 1].astype(int), minlength=5)
+    assert (counts > 300).all()  # 4 tied draws: ranks 0..4 equally likely
+
+
+def test_check_simulate_priors_names_the_key():
+    specs = {"hier_logit": spec("hier_logit"), "bb_mixture_k2": spec("bb_mixture", "bb_mixture_k2", K=2)}
+    ok = check_simulate_priors({"hier_logit": {"tau": {"dist": "HalfNormal", "sigma": 3}}}, specs)
+    assert ok == {"hier_logit": {"tau": {"dist": "HalfNormal", "sigma": 3}}}
+    assert "bb_mixture_k2" in check_simulate_priors({"bb_mixture": {"kappa": {"dist": "Gamma", "alpha": 2, "beta": 1}}}, specs)
+    with pytest.raises(PriorSpecError, match=r"sbc\.simulate_priors\.hier_logit\.tau\.dist"):
+        check_simulate_priors({"hier_logit": {"tau": {"dist": "Normal", "mu": 0, "sigma": 1}}}, specs)
+    with pytest.raises(PriorSpecError, match=r"sbc\.simulate_priors\.hier_logit\.sigma"):
+        check_simulate_priors({"hier_logit": {"sigma": {"dist": "HalfNormal", "sigma": 1}}}, specs)
+    with pytest.raises(PriorSpecError, match=r"sbc\.simulate_priors\.nope"):
+        check_simulate_priors({"nope": {"tau": {"dist": "HalfNormal", "sigma": 1}}}, specs)
+    disabled = {"nope": {"family": "hier_logit", "enabled": False}}
+    assert check_simulate_priors({"nope": {"tau": {"dist": "HalfNormal", "sigma": 1}}}, specs, disabled) == {}
+
+
+def test_config_check_rejects_bad_simulate_priors():
+    from pathlib import Path
+
+    import yaml
+
+    from binoval.config import ConfigError, check_config, load_schema
+
+    repo = Path(__file__).resolve().parents[2]
+    config = yaml.safe_load((repo / "config" / "config.yaml").read_text())
+    schema = load_schema(repo / "workflow" / "schemas" / "config.schema.yaml")
+    check_config(config, schema)
+    config["sbc"]["simulate_priors"] = {"hier_logit": {"tau": {"dist": "Beta", "alpha": 1, "beta": 1}}}
+    with pytest.raises(ConfigError, match=r"sbc\.simulate_priors\.hier_logit\.tau"):
+        check_config(config, schema)
+
+
+def test_quantities_and_mixture_prior_draws_are_ordered():
+    model = build_model(spec("hier_logit"), SMALL)
+    labels = [q.label for q in sbc_quantities(model, spec("hier_logit"))]
+    assert labels == ["mu", "tau", "p[a]", "p[b]", "p[c]", "p[d]", "log_likelihood"]
+    k1 = spec("bb_mixture", "m_k1", K=1)
+    assert [q.label for q in sbc_quantities(build_model(k1, SMALL), k1)] == ["mu[1]", "kappa[1]", "log_likelihood"]
+    k3 = spec("bb_mixture", "m_k3", K=3)
+    draws = simulate(build_model(k3, SMALL), ["mu", "w"], 300, np.random.default_rng(1))
+    assert (np.diff(draws["mu"], axis=1) > 0).all()
+    # cumsum of Dirichlet(1,1,1,1) = order statistics of 3 uniforms: E[mu] = 1/4, 2/4, 3/4
+    np.testing.assert_allclose(draws["mu"].mean(axis=0), [0.25, 0.5, 0.75], atol=0.04)
+    assert draws["r"].shape == (300, 4) and (draws["r"] <= SMALL.n).all()
+
+
+def test_simulation_spec_overrides_only_the_named_prior():
+    base = spec("hier_logit")
+    sim = simulation_spec(base, {"tau": {"dist": "HalfNormal", "sigma": 3.0}})
+    assert sim.priors["tau"]["sigma"] == 3.0 and sim.priors["mu"] == base.priors["mu"]
+    tau = simulate(build_model(sim, SMALL), ["tau"], 2000, np.random.default_rng(2))["tau"]
+    assert 2.2 < tau.mean() < 2.6  # HalfNormal(3) mean 3 * sqrt(2/pi) = 2.39
+
+
+def test_log_likelihood_matches_scipy():
+    s = spec("hier_logit")
+    model = build_model(s, SMALL)
+    loglik = LogLikelihood(model)
+    rng = np.random.default_rng(3)
+    values = {"mu": rng.normal(size=5), "tau": rng.gamma(2, size=5), "z": rng.normal(size=(5, 4))}
+    got = loglik(SMALL, values)
+    p = 1 / (1 + np.exp(-(values["mu"][:, None] + values["tau"][:, None] * values["z"])))
+    np.testing.assert_allclose(got, stats.binom.logpmf(SMALL.r, SMALL.n, p).sum(axis=1), rtol=1e-10)
+
+
+@pytest.fixture(scope="module")
+def pooled_runner():
+    from binoval.sbc.shard import ShardRunner, sbc_sampler_settings
+
+    settings = sbc_sampler_settings({}, {"chains": 2, "draws": 100, "tune": 100})
+    return ShardRunner(spec("pooled"), SMALL, settings, seed=5, sims_per_shard=3, min_ranks=50)
+
+
+def test_raw_trace_path_matches_arviz_path(pooled_runner):
+    """The fast nutpie path (raw Arrow trace) gives the same draws and stats as CompiledSampler.fit."""
+    from binoval.sbc.shard import ebfmi
+
+    fast = pooled_runner.sample(SMALL, 17)
+    slow = pooled_runner.sampler.fit(SMALL, 17).idata
+    np.testing.assert_array_equal(fast.posterior["p"], slow.posterior["p"].values)
+    np.testing.assert_array_equal(fast.diverging, slow.sample_stats["diverging"].values)
+    import arviz as az
+
+    np.testing.assert_allclose(ebfmi(fast.energy), az.bfmi(slow)["energy"].values)
+    assert set(fast.posterior) == {"p"}
+
+
+def test_shard_is_deterministic_and_shards_differ(pooled_runner):
+    first = pooled_runner.run(0)
+    SbcSimulations.validate(first)
+    assert list(first["simulation"].unique()) == [0, 1, 2]
+    assert (first["status"] == "ok").all()
+    again = pooled_runner.run(0)
+    cols = ["simulation", "quantity", "rank", "u", "true_value", "post_mean"]
+    pd.testing.assert_frame_equal(first[cols], again[cols])
+    other = pooled_runner.run(1)
+    assert list(other["simulation"].unique()) == [3, 4, 5]
+    assert not np.isin(other["true_value"], first["true_value"]).any()
+    # the pooled model's p truth lies inside [0, 1]; log-likelihood quantity present
+    assert set(first["quantity"]) == {"p", "log_likelihood"}
+
+
+def test_thread_cap_does_not_change_the_shard(pooled_runner):
+    """Snakemake's thread reservation caps the chains run at once; the ranks depend only on the seeds."""
+    from binoval.sbc.shard import ShardRunner
+
+    one_thread = ShardRunner(pooled_runner.spec, SMALL, pooled_runner.settings, seed=5, sims_per_shard=3,
+                             min_ranks=50, threads=1)
+    assert one_thread.sampler.threads == 1 and pooled_runner.sampler.threads == 2
+    cols = ["simulation", "quantity", "rank", "true_value", "post_mean", "post_sd"]
+    pd.testing.assert_frame_equal(one_thread.run(0)[cols], pooled_runner.run(0)[cols])
+
+
+def test_a_fit_that_raises_is_recorded_and_the_shard_continues(pooled_runner, monkeypatch):
+    real_fit = pooled_runner.sample
+    calls = {"n": 0}
+
+    def flaky(data, seed, settings=None):
+        calls["n"] += settings is None  # count first fits, not extensions of a short fit
+        if calls["n"] == 2 and settings is None:
+            raise RuntimeError("sampler exploded")
+        return real_fit(data, seed, settings)
+
+    monkeypatch.setattr(pooled_runner, "sample", flaky)
+    table = pooled_runner.run(0)
+    SbcSimulations.validate(table)
+    fits = table.drop_duplicates("simulation").set_index("simulation")
+    assert list(fits["status"]) == ["ok", "failed", "ok"]
+    assert fits.loc[1, "error"] == "RuntimeError: sampler exploded"
+    failed = table[table["simulation"] == 1]
+    assert failed["true_value"].notna().all() and failed["rank"].isna().all()
+
+
+def test_fits_short_of_effective_draws_are_extended(pooled_runner):
+    """A fit with fewer than min_ranks effective draws is rerun with extend_factor x the draws; 1 turns it off."""
+    import copy
+
+    demanding = copy.copy(pooled_runner)
+    demanding.min_ranks, demanding.extend_factor = 10**6, 3
+    table = demanding.run(0)
+    assert table["extended"].all()
+    plain = copy.copy(demanding)
+    plain.extend_factor = 1
+    assert not plain.run(0)["extended"].any()

@@ -1,0 +1,331 @@
+"""Unit tests of binoval.verdict.verdict, binoval.verdict.readout and binoval.verdict.report on synthetic tables and draws."""
+
+from __future__ import annotations
+
+import json
+
+import arviz as az
+import jsonschema
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import special, stats
+
+from binoval.verdict.status import StageResult
+from binoval.models import GroupedCounts, ModelSpec
+from binoval.verdict.readout import (
+    icc,
+    membership,
+    membership_accuracy,
+    model_readout,
+    new_group_predictive,
+    pair_probabilities,
+    true_cluster_ranks,
+)
+from binoval.verdict.report import build_report, verdict_rst
+from binoval.verdict.verdict import (
+    build_verdict,
+    judge_model,
+    judge_stage,
+    population_parameters,
+    recommend,
+    summary_text,
+    validate_verdict,
+)
+
+
+def _loo(model, values):
+    values = np.asarray(values, dtype=float)
+    n = len(values)
+    return pd.DataFrame({
+        "model_id": model, "group": [f"g{i:02d}" for i in range(n)], "n": 10, "r": 1,
+        "elpd_loo_i": values, "p_loo_i": 0.1, "pareto_k": 0.1, "loo_method": "psis",
+        "elpd_waic_i": values, "p_waic_i": 0.1, "loglik_var_i": 0.1,
+        "elpd_loo": values.sum(), "se_loo": np.sqrt(n * values.var(ddof=1)), "p_loo": 0.1 * n,
+        "elpd_waic": values.sum(), "se_waic": 1.0, "p_waic": 0.1 * n, "total_draws": 4000,
+    })
+
+
+def _fit_tables(r_hat=1.0, divergences=0):
+    params = pd.DataFrame({"model_id": "m", "variable": ["mu"], "index": [""], "free": [True], "mean": 0.0, "sd": 1.0,
+                           "hdi_low": -1.0, "hdi_high": 1.0, "mcse_mean": 0.01, "mcse_sd": 0.01, "ess_bulk": [2000.0],
+                           "ess_tail": [2000.0], "r_hat": [r_hat]})
+    sampler = pd.DataFrame({"model_id": "m", "chain": [0, 1], "draws": 1000, "tune": 1000, "divergences": [divergences, 0],
+                            "ebfmi": 1.0, "treedepth_hits": 0, "max_treedepth": 10, "mean_treedepth": 3.0,
+                            "step_size": 0.5, "wall_time_s": 1.0, "backend": "nutpie", "error": ""})
+    return {"parameters": params, "sampler": sampler}
+
+
+def test_judge_model_uses_registered_status_functions_and_thresholds():
+    stages = {"loo": {"loo": _loo("m", np.full(5, -1.0))}, "fit": _fit_tables(r_hat=1.02)}
+    results = judge_model(stages, {"fit": {"r_hat_max": 1.01}})
+    assert list(results) == ["fit", "loo"]  # DESIGN order, not insertion order
+    assert results["fit"].status == "FAIL" and "R-hat of mu is 1.020" in results["fit"].reasons[0]
+    assert results["loo"].status == "PASS"
+    relaxed = judge_model(stages, {"fit": {"r_hat_max": 1.05}})
+    assert relaxed["fit"].status == "PASS"
+
+
+def test_a_stage_that_cannot_be_judged_fails():
+    result = judge_stage("fit", {"parameters": pd.DataFrame()}, {})  # missing 'sampler' table
+    assert result.status == "FAIL" and "could not be evaluated" in result.reasons[0]
+    result = judge_stage("no_such_stage", {}, {})
+    assert result.status == "FAIL"
+
+
+def _results(**statuses):
+    out = {}
+    for model, status in statuses.items():
+        r = StageResult()
+        if status == "FAIL":
+            r.fail(f"{model} broke")
+        elif status == "WARN":
+            r.warn(f"{model} wobbled")
+        out[model] = {"fit": r}
+    return out
+
+
+def test_verdict_accepts_unless_a_stage_fails_and_recommends_best_accepted():
+    base = np.random.default_rng(0).normal(-2, 0.5, 20)
+    loo = {"a": _loo("a", base), "b": _loo("b", base - 1.0), "c": _loo("c", base + 0.5)}
+    complexity = {"a": 2, "b": 2, "c": 2}
+    verdict, rec = build_verdict("run", "ds", _results(a="WARN", b="PASS", c="FAIL"), loo, complexity)
+    assert [verdict["models"][m]["verdict"] for m in "abc"] == ["ACCEPT", "ACCEPT", "REJECT"]
+    assert verdict["overall"] == "ACCEPT"
+    assert verdict["recommended_model"] == "a"  # c is better but rejected; a beats b by 20 elpd
+    assert set(verdict) == {"run", "dataset", "overall", "recommended_model", "models"}
+    assert set(verdict["models"]["a"]) == {"verdict", "stages"}
+    json.dumps(verdict)
+
+
+def test_verdict_rejects_when_every_model_fails():
+    base = np.full(5, -1.0)
+    verdict, rec = build_verdict("r", "d", _results(a="FAIL", b="FAIL"), {"a": _loo("a", base), "b": _loo("b", base)}, {"a": 1, "b": 2})
+    assert verdict["overall"] == "REJECT" and verdict["recommended_model"] is None
+    assert rec.reason == "no model was accepted"
+
+
+def test_simplicity_rule_prefers_simpler_model_within_tolerance():
+    base = np.random.default_rng(1).normal(-2, 0.5, 20)
+    loo = {"simple": _loo("simple", base - 0.05), "complex": _loo("complex", base)}
+    rec = recommend(["simple", "complex"], loo, {"simple": 1, "complex": 5})
+    assert rec.model_id == "simple" and "simplest accepted model" in rec.reason
+    # far outside tolerance: the better model wins despite complexity
+    loo["simple"] = _loo("simple", base - 0.5)
+    rec = recommend(["simple", "complex"], loo, {"simple": 1, "complex": 5})
+    assert rec.model_id == "complex"
+    # a zero tolerance: only the best is a candidate
+    loo["simple"] = _loo("simple", base - 0.05)
+    assert recommend(["simple", "complex"], loo, {"simple": 1, "complex": 5}, {"elpd_tolerance": 0, "se_tolerance": 0}).model_id == "complex"
+
+
+def test_population_parameters_order():
+    assert population_parameters("pooled", {}, 12) == 1
+    assert population_parameters("hier_logit", {}, 12) == population_parameters("beta_binomial", {}, 12) == 2
+    assert population_parameters("bb_mixture", {"K": 1}, 12) == 2
+    assert population_parameters("bb_mixture", {"K": 3}, 12) == 8
+    assert population_parameters("unpooled", {}, 12) == 12
+
+
+def test_verdict_schema_rejects_extra_or_wrong_fields():
+    good = {"run": "r", "dataset": "d", "overall": "ACCEPT", "recommended_model": "a",
+            "models": {"a": {"verdict": "ACCEPT", "stages": {"fit": {"status": "PASS", "reasons": []}}}}}
+    validate_verdict(good)
+    for broken in (
+        {**good, "extra": 1},
+        {**good, "overall": "MAYBE"},
+        {**good, "recommended_model": "zzz"},
+        {**good, "overall": "REJECT"},
+        {**good, "models": {"a": {"verdict": "ACCEPT", "stages": {"fitting": {"status": "PASS", "reasons": []}}}}},
+        {**good, "models": {"a": {"verdict": "ACCEPT", "stages": {"fit": {"status": "OK", "reasons": []}}}}},
+    ):
+        with pytest.raises(jsonschema.ValidationError):
+            validate_verdict(broken)
+
+
+def test_summary_and_rst_show_failing_reasons():
+    base = np.full(6, -1.0) + np.arange(6) * 0.1
+    verdict, rec = build_verdict("r", "d", _results(a="PASS", b="FAIL"), {"a": _loo("a", base), "b": _loo("b", base)}, {"a": 1, "b": 2})
+    text = summary_text(verdict, rec.reason, "results/r/report.md")
+    assert "fit: b broke" in text and "recommended model: a" in text and "report: results/r/report.md" in text
+    rst = verdict_rst(verdict, rec.reason, "results/r/report.md")
+    assert ".. list-table::" in rst and "fit: b broke" in rst
+    import docutils.core
+
+    html = docutils.core.publish_parts(rst, writer="html")["body"]
+    assert "<table" in html and "REJECT" in html
+
+
+# -- read-outs ---------------------------------------------------------------------------------
+
+
+def _mixture_posterior(w, mu, kappa, draws=200):
+    K = len(w)
+    rep = lambda a: np.broadcast_to(np.asarray(a, dtype=float), (1, draws, K)).copy()
+    return az.from_dict({"posterior": {"w": rep(w), "mu": rep(mu), "kappa": rep(kappa)}}, coords={"cluster": list(range(1, K + 1))}, dims={"w": ["cluster"], "mu": ["cluster"], "kappa": ["cluster"]})
+
+
+def test_membership_probabilities_match_bayes_rule_and_recover_simulated_clusters():
+    rng = np.random.default_rng(4)
+    w, mu, kappa = [0.5, 0.5], [0.1, 0.6], [50.0, 50.0]
+    truth_label = np.array(["hi", "lo"])[rng.integers(0, 2, 40)]  # arbitrary labels, not ordered
+    n = rng.integers(50, 200, 40)
+    p = np.where(truth_label == "lo", rng.beta(5, 45, 40), rng.beta(30, 20, 40))
+    r = rng.binomial(n, p)
+    frame = pd.DataFrame({"group": [f"g{i}" for i in range(40)], "n": n, "r": r, "true_cluster": truth_label})
+    data = GroupedCounts.from_frame(frame)
+    idata = _mixture_posterior(w, mu, kappa)
+    member = membership(idata, data)
+    # Bayes' rule by hand for the first group
+    a = np.array(mu) * kappa
+    b = (1 - np.array(mu)) * np.array(kappa)
+    like = np.array(w) * stats.betabinom.pmf(r[0], n[0], a, b)
+    assert member.loc[0, ["p_cluster_1", "p_cluster_2"]].to_numpy() == pytest.approx(like / like.sum())
+    ranks = true_cluster_ranks(frame)
+    assert set(ranks[frame["true_cluster"] == "lo"]) == {1}
+    confusion, accuracy = membership_accuracy(member, ranks)
+    assert accuracy == 1.0 and confusion.to_numpy().trace() == 40
+    # identical clusters carry no information: probabilities 1/2, everything in cluster 1
+    flat = membership(_mixture_posterior([0.5, 0.5], [0.3, 0.3], [50, 50]), data)
+    assert np.allclose(flat[["p_cluster_1", "p_cluster_2"]], 0.5)
+    _, chance = membership_accuracy(flat, ranks)
+    assert chance == pytest.approx((truth_label == "lo").mean())
+
+
+def test_model_readout_mixture_includes_confusion_when_truth_present():
+    frame = pd.DataFrame({"group": ["a", "b", "c", "d"], "n": [100, 100, 100, 100], "r": [5, 8, 60, 55], "true_cluster": [2, 2, 1, 1]})
+    out = model_readout(ModelSpec("m", "bb_mixture", {}, {"K": 2}), _mixture_posterior([0.5, 0.5], [0.06, 0.6], [80, 80]), frame,
+                        {"compare_groups": [["c", "a"]]}, np.random.default_rng(0))
+    assert out["accuracy"] == 1.0
+    assert list(out["membership"]["most_likely"]) == [1, 1, 2, 2]
+    assert out["pairs"].iloc[0]["p_greater"] > 0.99
+    assert out["clusters"]["mu_mean"].tolist() == pytest.approx([0.06, 0.6])
+    shrink = out["shrinkage"].set_index("group")
+    assert shrink.loc["a", "posterior_mean"] == pytest.approx((0.06 * 80 + 5) / (80 + 100), abs=0.01)
+
+
+def test_icc_and_new_group_predictive():
+    tau = np.full((1, 500), 1.0)
+    idata = az.from_dict({"posterior": {"mu": np.full((1, 500), special.logit(0.2)), "tau": tau}})
+    value = icc(idata)
+    assert value["mean"] == pytest.approx(1 / (1 + np.pi**2 / 3))
+    pooled = az.from_dict({"posterior": {"p": np.full((1, 4000), 0.2)}})
+    g = new_group_predictive(ModelSpec("p", "pooled", {}, {}), pooled, 50, np.random.default_rng(0))
+    assert g["r_mean"] == pytest.approx(10, abs=0.3) and g["p_zero"] == pytest.approx(0.8**50, abs=0.01)
+    wide = new_group_predictive(ModelSpec("h", "hier_logit", {}, {}), idata, 50, np.random.default_rng(0))
+    assert wide["r_q95"] - wide["r_q05"] > g["r_q95"] - g["r_q05"]  # population spread widens the prediction
+
+
+def test_pair_probabilities_and_unknown_group():
+    rates = np.column_stack([np.linspace(0, 1, 100), np.full(100, 0.25)])
+    pairs = pair_probabilities(rates, ["x", "y"], [["x", "y"]])
+    assert pairs.iloc[0]["p_greater"] == pytest.approx(0.75)
+    with pytest.raises(ValueError, match="readout.compare_groups"):
+        pair_probabilities(rates, ["x", "y"], [["x", "z"]])
+
+
+def test_build_report_puts_verdict_first_and_embeds_registered_stage_plots(tmp_path):
+    base = np.random.default_rng(2).normal(-2, 0.3, 4)
+    loo = {"m1": _loo("m1", base), "m2": _loo("m2", base - 0.2)}
+    verdict, rec = build_verdict("r", "d", _results(m1="PASS", m2="FAIL"), loo, {"m1": 1, "m2": 2})
+    from binoval.loo.compare import comparison_with_k
+
+    comparison = comparison_with_k(loo, {})
+    plot = tmp_path / "ppc_m1.png"
+    plot.write_bytes(b"\x89PNG")
+    md = build_report(verdict, rec.reason, comparison, loo, {}, tmp_path / "report.md", tmp_path / "report",
+                      stage_plots={"fit": {"m1": [str(plot)]}})
+    assert md.index("## Verdict") < md.index("## Model comparison") < md.index("## Stages")
+    assert "| m2 | REJECT | FAIL | fit: m2 broke |" in md
+    assert "![fit m1](ppc_m1.png)" in md
+    assert (tmp_path / "report" / "comparison.png").stat().st_size > 1000
+
+
+def test_stage_tables_are_validated_on_read(tmp_path):
+    from pandera.errors import SchemaError
+
+    from binoval.verdict.verdict import read_stage_tables
+
+    good = _loo("m", np.full(4, -1.0))
+    good.to_parquet(tmp_path / "good.parquet")
+    assert len(read_stage_tables("loo", {"loo": str(tmp_path / "good.parquet")})["loo"]) == 4
+    good.drop(columns=["pareto_k"]).to_parquet(tmp_path / "bad.parquet")
+    with pytest.raises(SchemaError):
+        read_stage_tables("loo", {"loo": str(tmp_path / "bad.parquet")})
+
+
+def test_equally_simple_candidates_are_ranked_by_elpd():
+    base = np.random.default_rng(3).normal(-2, 0.5, 20)
+    loo = {"a": _loo("a", base - 0.1), "b": _loo("b", base), "c": _loo("c", base - 0.05)}
+    loo["a"]["p_loo"] = 0.1  # a tiny p_loo does not make a model simpler
+    rec = recommend(["a", "b", "c"], loo, {"a": 2, "b": 2, "c": 2})
+    assert rec.model_id == "b"
+
+
+@pytest.mark.slow
+def test_mixture_membership_recovers_simulated_clusters_from_a_real_fit():
+    """Simulate 30 groups from 3 well-separated beta-binomial clusters, fit bb_mixture K=3, read membership."""
+    from binoval.fit.stage import fit_model
+    from binoval.models import expand_models
+    from binoval.fit.sampler import SamplerSettings
+
+    rng = np.random.default_rng(11)
+    labels = np.repeat(["c", "a", "b"], 10)  # labels deliberately not in rate order
+    rate = {"c": 0.1, "a": 0.5, "b": 0.85}
+    n = rng.integers(80, 200, 30)
+    p = np.array([rng.beta(rate[l] * 60, (1 - rate[l]) * 60) for l in labels])
+    frame = pd.DataFrame({"group": [f"g{i:02d}" for i in range(30)], "n": n, "r": rng.binomial(n, p), "true_cluster": labels})
+    spec = expand_models({"mix": {"family": "bb_mixture", "K": [3]}})["mix_k3"]
+    out = fit_model(spec, GroupedCounts.from_frame(frame), SamplerSettings.from_config({"chains": 2, "draws": 500, "tune": 500}), seed=3)
+    readout = model_readout(spec, out.idata, frame, {}, np.random.default_rng(0))
+    assert readout["accuracy"] >= 0.9, readout["confusion"]
+    assert readout["clusters"]["mu_mean"].to_numpy() == pytest.approx([0.1, 0.5, 0.85], abs=0.08)
+
+
+def test_verdict_rst_survives_markup_in_ids_and_reasons():
+    import docutils.core
+
+    r = StageResult()
+    r.fail("R-hat of p[group_1_] is 1.2 > 1.01 *bad* `x` |y|")
+    verdict, rec = build_verdict("run_1", "d", {"model_a_": {"fit": r}}, {}, {"model_a_": 1})
+    rst = verdict_rst(verdict, rec.reason, "report.md")
+    parts = docutils.core.publish_parts(rst, writer="html", settings_overrides={"report_level": 2, "halt_level": 2})
+    assert "model_a_" in parts["body"] and "p[group_1_]" in parts["body"] and "*bad*" in parts["body"]
+
+
+def test_every_stage_has_a_status_function_and_table_schemas():
+    """The registry resolves for every stage the verdict knows, so no stage can silently fail to load."""
+    import importlib
+
+    from binoval.verdict.verdict import STAGE_CHECKS, STAGE_ORDER, status_function
+
+    assert set(STAGE_CHECKS) == set(STAGE_ORDER)
+    for stage in STAGE_ORDER:
+        assert callable(status_function(stage))
+        assert importlib.import_module(STAGE_CHECKS[stage]).TABLE_SCHEMAS, stage
+
+
+def test_glmm_simplicity_counts_structure():
+    from binoval.verdict.verdict import population_parameters
+
+    assert population_parameters("glmm", {"formula": "r ~ sex + (1 | edu)"}, 14) == 3
+    assert population_parameters("glmm", {"formula": "r ~ sex + (1 + sex | edu)"}, 14) == 5
+    assert population_parameters("glmm", {"formula": "r ~ 0 + (1 + x || g) + (1 | h)"}, 14) == 3
+
+
+@pytest.mark.parametrize(
+    "value, worse, expected",
+    [(0.001, "below", "FAIL"), (0.03, "below", "WARN"), (0.2, "below", "PASS"),
+     (0.6, "above", "FAIL"), (0.2, "above", "WARN"), (0.05, "above", "PASS")],
+)
+def test_stage_result_grade_picks_the_worst_threshold_crossed(value, worse, expected):
+    fail, warn = (0.01, 0.05) if worse == "below" else (0.5, 0.1)
+    result = StageResult()
+    result.grade(value, "statistic x", fail, warn, worse=worse)
+    assert result.status == expected
+    if expected == "PASS":
+        assert result.reasons == []
+    else:
+        crossed = fail if expected == "FAIL" else warn
+        sign = "<" if worse == "below" else ">"
+        assert result.reasons == [f"{expected}: statistic x {sign} {crossed}"]

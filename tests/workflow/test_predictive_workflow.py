@@ -1,0 +1,95 @@
+"""Workflow test: the prior_predictive and ppc rules on a tiny config (one model)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from binoval.predictive.check import ppc_status, prior_predictive_status
+from binoval.schemas import (
+    PPCCalibration, PPCGroups, PPCStatistics, PriorPredictiveDraws, PriorPredictiveGroups, PriorPredictiveSummary,
+    read_table,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+TINY = {
+    "sampler": {"chains": 2, "draws": 200, "tune": 200},
+    "prior_predictive": {"draws": 200},
+    "models": {
+        "pooled": {"family": "pooled"},
+        "unpooled": {"family": "unpooled", "enabled": False},
+        "hier_logit": {"family": "hier_logit", "enabled": False},
+        "hier_logit_centered": {"family": "hier_logit", "enabled": False},
+        "beta_binomial": {"family": "beta_binomial", "enabled": False},
+        "bb_mixture": {"family": "bb_mixture", "K": [1], "enabled": False},
+    },
+}
+
+
+def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", *args, "-s", str(REPO / "Snakefile"), "-d", str(workdir), "--cores", "1",
+         "--configfile", str(workdir / "tiny.yaml")],
+        cwd=workdir, env=env, capture_output=True, text=True, timeout=600,
+    )
+
+
+@pytest.mark.workflow
+def test_prior_predictive_and_ppc_rules(tmp_path):
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(TINY))
+    base = tmp_path / "results" / "hospital12"
+    targets = ["results/hospital12/prior_predictive/pooled.parquet", "results/hospital12/ppc/pooled.parquet"]
+    done = snakemake(tmp_path, *targets)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    summary = read_table(base / "prior_predictive" / "pooled.parquet", PriorPredictiveSummary)
+    assert summary["draws"].eq(200).all()
+    read_table(base / "prior_predictive" / "pooled_draws.parquet", PriorPredictiveDraws)
+    read_table(base / "prior_predictive" / "pooled_groups.parquet", PriorPredictiveGroups)
+    tables = {
+        "ppc": read_table(base / "ppc" / "pooled.parquet", PPCStatistics),
+        "ppc_groups": read_table(base / "ppc" / "pooled_groups.parquet", PPCGroups),
+        "ppc_calibration": read_table(base / "ppc" / "pooled_calibration.parquet", PPCCalibration),
+    }
+    assert tables["ppc_calibration"]["draws"].iloc[0] == 400
+    for plot in ("prior_predictive/pooled_proportions.png", "prior_predictive/pooled_statistics.png",
+                 "ppc/pooled_statistics.png", "ppc/pooled_groups.png", "ppc/pooled_pit.png"):
+        assert (base / plot).stat().st_size > 1000, plot
+    # hospital12 is overdispersed: one shared rate fails both predictive checks on chi-square
+    assert prior_predictive_status({"prior_predictive": summary}, {}).status == "FAIL"
+    result = ppc_status(tables, {})
+    assert result.status == "FAIL" and any("chi2_overdispersion" in r for r in result.reasons)
+    assert (base / "benchmarks" / "ppc" / "pooled.tsv").exists()
+
+    # thresholds are not inputs of the stage rules: changing them reruns nothing here
+    overlay = {**TINY, "thresholds": {"ppc": {"p_value_fail": 0.001}, "prior_predictive": {"quantile_warn": 0.01}}}
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(overlay))
+    dry = snakemake(tmp_path, "-n", *targets)
+    assert dry.returncode == 0, dry.stderr[-3000:]
+    assert "Nothing to be done" in dry.stdout + dry.stderr
+
+    # more prior predictive draws rerun the prior predictive only, not the fit or the ppc
+    overlay["prior_predictive"] = {"draws": 300}
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(overlay))
+    dry = snakemake(tmp_path, "-n", *targets)
+    out = dry.stdout + dry.stderr
+    assert dry.returncode == 0, out[-3000:]
+    assert planned_jobs(out) == {"prior_predictive": 1}
+
+
+def planned_jobs(output: str) -> dict[str, int]:
+    """The 'Job stats' table of a dry-run: rule -> number of jobs."""
+    lines = output.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Job stats:")) + 3
+    jobs = {}
+    for line in lines[start:]:
+        name, _, count = line.strip().partition(" ")
+        if name == "total" or not count.strip():
+            break
+        jobs[name] = int(count)
+    return jobs
