@@ -236,7 +236,11 @@ def test_build_report_puts_verdict_first_and_embeds_registered_stage_plots(tmp_p
     md = build_report(verdict, rec.reason, comparison, loo, {}, tmp_path / "report.md", tmp_path / "report",
                       stage_plots={"fit": {"m1": [str(plot)]}})
     assert md.index("## Verdict") < md.index("## Model comparison") < md.index("## Stages")
-    assert "| m2 | REJECT | FAIL | fit: m2 broke |" in md
+    # the verdict table holds the statuses; the failing reason is listed under its model right below the table
+    row, findings = "| m2 | REJECT | FAIL |", "- **m2**: REJECT"
+    assert row in md.splitlines()
+    assert md.index(row) < md.index(findings) < md.index("## Model comparison")
+    assert md[md.index(findings):].splitlines()[1] == "  - FAIL fit: m2 broke"
     assert "![fit m1](ppc_m1.png)" in md
     assert (tmp_path / "report" / "comparison.png").stat().st_size > 1000
 

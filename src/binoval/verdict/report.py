@@ -21,6 +21,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from binoval.verdict.status import FAIL, WARN
 from binoval.verdict.verdict import STAGE_ORDER, failing_reasons
 
 
@@ -36,17 +37,78 @@ def _md_table(df: pd.DataFrame, floatfmt: str = ".3f") -> str:
     return "\n".join([header, rule, *rows])
 
 
+#: How each stage is named to a reader: report.md headings and verdict columns, HTML report categories.
+STAGE_TITLES = {
+    "prior_predictive": "prior predictive",
+    "sbc": "SBC",
+    "fit": "fit",
+    "ppc": "posterior predictive",
+    "loo": "LOO",
+}
+#: HTML report category of the read-out plots (shrinkage, mixture membership) that no stage draws.
+READOUT_CATEGORY = "read-out"
+#: Findings listed below the verdict table, most severe first (PASS summaries stay in the per-stage sections).
+LISTED_STATUSES = (FAIL, WARN)
+
+
+def stage_title(stage: str) -> str:
+    """The reader's name of a stage (its id when it has none)."""
+    return STAGE_TITLES.get(stage, stage)
+
+
+#: Plots ``build_report`` draws into its plot directory, by kind (the file stem, or its prefix before
+#: ``_<model_id>`` for per-model plots), and the stage whose HTML report category shows them (None: read-out).
+REPORT_PLOTS = {"comparison": "loo", "pareto_k": "loo", "shrinkage": None, "membership": None}
+
+
+def report_plot_path(plot_dir: str | os.PathLike, kind: str, model_id: str | None = None) -> Path:
+    """Where ``build_report`` writes a plot of ``kind`` (a key of ``REPORT_PLOTS``), for one model or for all."""
+    if kind not in REPORT_PLOTS:
+        raise ValueError(f"unknown report plot {kind!r}; known: {', '.join(REPORT_PLOTS)}")
+    return Path(plot_dir) / (f"{kind}_{model_id}.png" if model_id else f"{kind}.png")
+
+
+def _report_plot_kind(name: str) -> tuple[str, str | None]:
+    """(kind, model id or None) of a plot file stem written by ``report_plot_path``."""
+    for kind in REPORT_PLOTS:
+        if name == kind:
+            return kind, None
+        if name.startswith(f"{kind}_"):
+            return kind, name[len(kind) + 1:]
+    raise ValueError(f"{name!r} is not a plot build_report draws (kinds: {', '.join(REPORT_PLOTS)})")
+
+
+def report_plot_category(name: str) -> str:
+    """HTML report category of a plot ``build_report`` drew, from its file stem: its stage's title, or read-out."""
+    stage = REPORT_PLOTS[_report_plot_kind(name)[0]]
+    return stage_title(stage) if stage else READOUT_CATEGORY
+
+
+def report_plot_subcategory(name: str) -> str:
+    """HTML report subcategory of a plot ``build_report`` drew: its model id, or "all models"."""
+    return _report_plot_kind(name)[1] or "all models"
+
+
+def _judged_stages(verdict: Mapping) -> list[str]:
+    """The stages of ``STAGE_ORDER`` that at least one model of the verdict has."""
+    return [s for s in STAGE_ORDER if any(s in m["stages"] for m in verdict["models"].values())]
+
+
 def verdict_frame(verdict: Mapping) -> pd.DataFrame:
-    """One row per model: verdict, each stage's status, failing reasons."""
+    """One row per model: its verdict and one status per stage ("-" when the model lacks the stage)."""
+    stages = _judged_stages(verdict)
     rows = []
-    stages = [s for s in STAGE_ORDER if any(s in m["stages"] for m in verdict["models"].values())]
     for model_id, model in verdict["models"].items():
         row = {"model": model_id, "verdict": model["verdict"]}
         for stage in stages:
-            row[stage] = model["stages"].get(stage, {}).get("status", "-")
-        row["failing reasons"] = "; ".join(failing_reasons(model)) or "-"
+            row[stage_title(stage)] = model["stages"].get(stage, {}).get("status", "-")
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def model_findings(model: Mapping) -> list[tuple[str, str]]:
+    """(status, ``stage: reason``) for every FAIL, then every WARN finding of one model's verdict entry."""
+    return [(status, reason) for status in LISTED_STATUSES for reason in failing_reasons(model, status)]
 
 
 def _rst_escape(text: str) -> str:
@@ -56,25 +118,60 @@ def _rst_escape(text: str) -> str:
     return text
 
 
+#: Colours of the status cells on the HTML front page (class ``binoval-<status>``).
+_STATUS_COLOURS = {"PASS": "#1a7f37", "ACCEPT": "#1a7f37", "WARN": "#9a6700", "FAIL": "#cf222e", "REJECT": "#cf222e"}
+
+
+def _rst_status_roles() -> list[str]:
+    """A style sheet and one role per status, so ``:fail:`FAIL``` renders as a coloured, bold word."""
+    css = " ".join(f".binoval-{s.lower()} {{color: {c}; font-weight: bold;}}" for s, c in _STATUS_COLOURS.items())
+    lines = [".. raw:: html", "", f"   <style>{css}</style>", ""]
+    for status in _STATUS_COLOURS:
+        lines += [f".. role:: {status.lower()}", f"   :class: binoval-{status.lower()}", ""]
+    return lines
+
+
+def _rst_cell(value: str) -> str:
+    if value in _STATUS_COLOURS:
+        return f":{value.lower()}:`{value}`"
+    return _rst_escape(value) if value not in ("", "-") else "none"
+
+
 def verdict_rst(verdict: Mapping, reason: str, report_md: str) -> str:
-    """The verdict as reStructuredText (front page of ``snakemake --report``)."""
+    """The verdict as reStructuredText (front page of ``snakemake --report``).
+
+    First screen: the overall verdict, the recommended model and why, and a compact table (model,
+    verdict, one status per stage); below it each model's FAIL and WARN findings.
+    """
     frame = verdict_frame(verdict)
     lines = [
         "binoval verdict",
         "===============",
         "",
-        f"Run **{_rst_escape(verdict['run'])}** on dataset ``{verdict['dataset']}``: overall **{verdict['overall']}**; "
-        f"recommended model: **{_rst_escape(verdict['recommended_model'] or 'none')}** ({_rst_escape(reason)}).",
+        *_rst_status_roles(),
+        f"Run **{_rst_escape(verdict['run'])}** on dataset ``{verdict['dataset']}``: overall **{verdict['overall']}**.",
+        "",
+        f"Recommended model: **{_rst_escape(verdict['recommended_model'] or 'none')}**: {_rst_escape(reason)}.",
         "",
         ".. list-table::",
         "   :header-rows: 1",
         "",
     ]
-    for i, row in enumerate([list(frame.columns)] + frame.astype(str).values.tolist()):
+    for row in [list(frame.columns)] + frame.astype(str).values.tolist():
         for j, value in enumerate(row):
-            value = _rst_escape(value) if value not in ("", "-") else "none"
-            lines.append(f"   {'* -' if j == 0 else '  -'} {value}")
-    lines += ["", f"The full report (stage figures and plots) is ``{report_md}``; its plots are listed under Results.", ""]
+            lines.append(f"   {'* -' if j == 0 else '  -'} {_rst_cell(value)}")
+    lines += ["", "A model is accepted when none of its stages FAILs; a WARN does not reject.", ""]
+    lines += ["Findings per model", "------------------", ""]
+    for model_id, model in verdict["models"].items():
+        lines += [f"**{_rst_escape(model_id)}**: {_rst_cell(model['verdict'])}", ""]
+        findings = model_findings(model)
+        for status, finding in findings:
+            lines.append(f"- {_rst_cell(status)} {_rst_escape(finding)}")
+        if not findings:
+            lines.append("- every stage passes")
+        lines.append("")
+    lines += [f"The full report (every finding, stage plots, read-outs) is ``{report_md}``; "
+              "its plots are listed under Results, one category per stage.", ""]
     return "\n".join(lines)
 
 
@@ -176,6 +273,41 @@ def _image(path: str, md_dir: Path, alt: str) -> str:
     return f"![{alt}]({os.path.relpath(path, md_dir)})"
 
 
+def markdown_verdict(verdict: Mapping, recommendation_reason: str) -> list[str]:
+    """The top of report.md: overall verdict, recommendation and why, the compact table, each model's findings."""
+    out = [
+        "## Verdict",
+        "",
+        f"Overall: **{verdict['overall']}**. Recommended model: **{verdict['recommended_model'] or 'none'}** — "
+        f"{recommendation_reason}.",
+        "",
+        "A model is accepted when none of its stages FAILs.",
+        "",
+        _md_table(verdict_frame(verdict)),
+        "",
+        "Findings per model (FAIL, then WARN; every finding with its plots is under Stages):",
+        "",
+    ]
+    for model_id, model in verdict["models"].items():
+        findings = model_findings(model)
+        out.append(f"- **{model_id}**: {model['verdict']}" + ("" if findings else ", every stage passes"))
+        out += [f"  - {status} {finding}" for status, finding in findings]
+    return out + [""]
+
+
+def markdown_stage(stage: str, verdict: Mapping, plots: Mapping[str, Sequence[str]], md_dir: Path) -> list[str]:
+    """One stage's section of report.md: per model, its status, every finding and the plots the stage drew."""
+    out = [f"### {stage_title(stage)}", ""]
+    for model_id, model in verdict["models"].items():
+        if stage not in model["stages"]:
+            continue
+        result = model["stages"][stage]
+        out += [f"#### {model_id}: {result['status']}", ""]
+        out += [f"- {r}" for r in result["reasons"]] + [""] if result["reasons"] else []
+        out += [line for path in plots.get(model_id, []) for line in (_image(path, md_dir, f"{stage} {model_id}"), "")]
+    return out
+
+
 def build_report(
     verdict: Mapping,
     recommendation_reason: str,
@@ -196,16 +328,7 @@ def build_report(
     md_dir = Path(md_path).parent
     plot_dir = Path(plot_dir)
     out = [f"# binoval report: run `{verdict['run']}` (dataset `{verdict['dataset']}`)", ""]
-    out += [
-        "## Verdict",
-        "",
-        f"Overall: **{verdict['overall']}**. Recommended model: **{verdict['recommended_model'] or 'none'}** — {recommendation_reason}.",
-        "",
-        "A model is accepted when none of its stages FAILs.",
-        "",
-        _md_table(verdict_frame(verdict)),
-        "",
-    ]
+    out += markdown_verdict(verdict, recommendation_reason)
 
     out += ["## Model comparison", ""]
     for ic in ("loo", "waic"):
@@ -223,24 +346,13 @@ def build_report(
             out += [f"- `{base}`: chosen **K = {chosen['K']}** ({chosen['model_id']}). {chosen['k_reason']}."]
         out += [""]
     if len(loo_tables) >= 1:
-        out += [_image(plot_comparison(comparison, plot_dir / "comparison.png"), md_dir, "model comparison"), ""]
+        out += [_image(plot_comparison(comparison, report_plot_path(plot_dir, "comparison")), md_dir, "model comparison"), ""]
 
     out += ["## Stages", ""]
-    stage_plots = stage_plots or {}
-    stages = [s for s in STAGE_ORDER if any(s in m["stages"] for m in verdict["models"].values())]
-    for stage in stages:
-        out += [f"### {stage}", ""]
-        for model_id, model in verdict["models"].items():
-            if stage not in model["stages"]:
-                continue
-            result = model["stages"][stage]
-            out += [f"- **{model_id}**: {result['status']}"] + [f"  - {r}" for r in result["reasons"]]
-        out += [""]
-        for model_id, paths in stage_plots.get(stage, {}).items():
-            for path in paths:
-                out += [_image(path, md_dir, f"{stage} {model_id}"), ""]
+    for stage in _judged_stages(verdict):
+        out += markdown_stage(stage, verdict, (stage_plots or {}).get(stage, {}), md_dir)
         if stage == "loo" and loo_tables:
-            out += [_image(plot_pareto_k(loo_tables, plot_dir / "pareto_k.png"), md_dir, "Pareto k per group"), ""]
+            out += [_image(plot_pareto_k(loo_tables, report_plot_path(plot_dir, "pareto_k")), md_dir, "Pareto k per group"), ""]
             out += ["Dashed line: the Pareto k threshold min(1 - 1/log10 S, 0.7); red groups are above it.", ""]
 
     out += ["## Population read-out", ""]
@@ -262,7 +374,7 @@ def build_report(
         if "pairs" in r and len(r["pairs"]):
             out += ["Posterior probability that one group's rate exceeds another's:", "", _md_table(r["pairs"]), ""]
         out += ["Shrinkage (observed proportion vs posterior mean):", "", _md_table(r["shrinkage"], ".4f"), ""]
-        out += [_image(plot_shrinkage(r["shrinkage"], model_id, plot_dir / f"shrinkage_{model_id}.png"), md_dir, f"shrinkage {model_id}"), ""]
+        out += [_image(plot_shrinkage(r["shrinkage"], model_id, report_plot_path(plot_dir, "shrinkage", model_id)), md_dir, f"shrinkage {model_id}"), ""]
 
     mixture_models = [m for m, r in readouts.items() if "clusters" in r]
     if mixture_models:
@@ -281,5 +393,5 @@ def build_report(
                     _md_table(confusion),
                     "",
                 ]
-            out += [_image(plot_membership(r["membership"], model_id, plot_dir / f"membership_{model_id}.png"), md_dir, f"membership {model_id}"), ""]
+            out += [_image(plot_membership(r["membership"], model_id, report_plot_path(plot_dir, "membership", model_id)), md_dir, f"membership {model_id}"), ""]
     return "\n".join(out) + "\n"

@@ -228,11 +228,12 @@ def validate_verdict(verdict: Mapping) -> None:
         raise jsonschema.ValidationError("overall must be ACCEPT exactly when at least one model is accepted")
 
 
-def failing_reasons(model: Mapping) -> list[str]:
-    """``stage: reason`` for every FAIL finding of one model's verdict entry."""
+def failing_reasons(model: Mapping, status: str = FAIL) -> list[str]:
+    """``stage: reason`` for every finding of ``status`` (FAIL unless given) in one model's verdict entry."""
+    prefix = f"{status}: "
     out = []
     for stage, result in model["stages"].items():
-        out += [f"{stage}: {reason[len('FAIL: '):]}" for reason in result["reasons"] if reason.startswith("FAIL: ")]
+        out += [f"{stage}: {reason[len(prefix):]}" for reason in result["reasons"] if reason.startswith(prefix)]
     return out
 
 
