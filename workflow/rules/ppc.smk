@@ -1,6 +1,7 @@
 # Posterior predictive check per model, from the fit's posterior_predictive draws:
 # statistics with p-values, per-group interval coverage, randomised PIT, plots.
 # Thresholds are applied at verdict time.
+from binoval.verdict.report import stage_title
 
 rule ppc:
     input:
@@ -9,9 +10,9 @@ rule ppc:
         statistics=results("ppc/{model_id}.parquet"),
         groups=results("ppc/{model_id}_groups.parquet"),
         calibration=results("ppc/{model_id}_calibration.parquet"),
-        plot_statistics=report(results("ppc/{model_id}_statistics.png"), category="posterior predictive", labels={"model": "{model_id}", "plot": "statistics"}),
-        plot_groups=report(results("ppc/{model_id}_groups.png"), category="posterior predictive", labels={"model": "{model_id}", "plot": "groups"}),
-        plot_pit=report(results("ppc/{model_id}_pit.png"), category="posterior predictive", labels={"model": "{model_id}", "plot": "PIT"}),
+        plot_statistics=report(results("ppc/{model_id}_statistics.png"), category=stage_title("ppc"), subcategory="{model_id}", labels={"model": "{model_id}", "plot": "statistics"}),
+        plot_groups=report(results("ppc/{model_id}_groups.png"), category=stage_title("ppc"), subcategory="{model_id}", labels={"model": "{model_id}", "plot": "groups"}),
+        plot_pit=report(results("ppc/{model_id}_pit.png"), category=stage_title("ppc"), subcategory="{model_id}", labels={"model": "{model_id}", "plot": "PIT"}),
     params:
         seed=config["seed"],
     log:
@@ -26,3 +27,8 @@ rule ppc:
         "../../envs/binoval.yaml"
     script:
         "../../scripts/ppc.py"
+
+
+def ppc_plots(model_id):
+    """The posterior predictive plots of one model for report.md: the outputs rule ppc registers with report()."""
+    return registered_plots(rules.ppc, model_id)

@@ -1,6 +1,7 @@
 # Verdict, report and the CI gate (issue 5). Include this file LAST: it collects the
 # stages whose rule files define `<stage>_tables(model_id)` (and, for the report,
-# optionally `<stage>_plots(model_id)` -> list of PNG paths); see compare_common.smk.
+# optionally `<stage>_plots(model_id)` -> list of PNG paths, defined beside the stage's rule); see compare_common.smk.
+from binoval.verdict.report import report_plot_category, report_plot_subcategory
 
 
 # Front page of `snakemake --report report.html`: the verdict table written by rule verdict.
@@ -40,7 +41,7 @@ rule verdict:
 
 rule report:
     input:
-        layout_paths(stage_plot_layout()),
+        plot_paths(stage_plot_layout()),
         verdict=rules.verdict.output.verdict,
         notes=rules.verdict.output.notes,
         comparison=rules.compare.output.comparison,
@@ -52,7 +53,8 @@ rule report:
         plots=report(
             directory(results("report")),
             patterns=["{name}.png"],
-            category="Plots",
+            category=lambda wc: report_plot_category(wc.name),
+            subcategory=lambda wc: report_plot_subcategory(wc.name),
             caption="../report/plots.rst",
         ),
     params:
