@@ -19,7 +19,7 @@ def _grid(count: int):
 
     cols = min(4, max(1, count))
     rows = math.ceil(count / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows), squeeze=False, layout="constrained")
     for ax in axes.flat[count:]:
         ax.set_visible(False)
     return fig, axes.flat
@@ -43,10 +43,12 @@ def plot_ecdf_difference(table: pd.DataFrame, path, title: str = "", alpha: floa
             diff = ecdf_counts(u, band.z) / len(u) - band.z
             outside = (diff < band.lower) | (diff > band.upper)
             ax.plot(band.z, diff, color="tab:red" if outside.any() else "black", lw=1)
+        else:
+            _no_ranks(ax, len(u))
         ax.set_xlim(0, 1)
         ax.tick_params(labelsize=7)
     fig.suptitle(f"{title} ECDF difference of SBC ranks, {1 - alpha:.0%} simultaneous bands".strip(), fontsize=10)
-    fig.tight_layout()
+    _axis_labels(fig, "ECDF of ranks minus uniform CDF")
     _save(fig, path)
 
 
@@ -61,11 +63,25 @@ def plot_rank_histograms(table: pd.DataFrame, path, title: str = "") -> None:
             low, high = stats.binom.ppf([0.005, 0.995], len(u), 1 / bins)
             ax.axhspan(low, high, color="grey", alpha=0.25, lw=0)
             ax.hist(u, bins=np.linspace(0, 1, bins + 1), color="tab:blue", edgecolor="white")
+        else:
+            _no_ranks(ax, 0)
         ax.set_xlim(0, 1)
         ax.tick_params(labelsize=7)
     fig.suptitle(f"{title} SBC rank histograms (grey: 99% range per bin if uniform)".strip(), fontsize=10)
-    fig.tight_layout()
+    _axis_labels(fig, "simulations per bin")
     _save(fig, path)
+
+
+def _axis_labels(fig, ylabel: str) -> None:
+    """Label the grid once: fractional rank (0: true value below every posterior draw, 1: above all) on x."""
+    fig.supxlabel("fractional rank of the true value among the posterior draws", fontsize=8)
+    fig.supylabel(ylabel, fontsize=8)
+
+
+def _no_ranks(ax, count: int) -> None:
+    """Say in an empty panel why it is empty: ``count`` ranks (one per successful SBC fit) are too few to draw."""
+    text = "no successful SBC fit" if count == 0 else f"{count} successful SBC fit: too few ranks to draw"
+    ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=8, color="grey", transform=ax.transAxes)
 
 
 def _save(fig, path) -> None:
