@@ -1,0 +1,52 @@
+"""Workflow test: report.md and the Snakemake HTML report show every plot a stage draws, on the shared tiny run."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from binoval.verdict.report import STAGE_TITLES
+from conftest import TINY_RUN_MODELS, run_snakemake
+
+pytestmark = pytest.mark.workflow
+
+#: Stages that draw plots per model, and the directory (under results/<run>/) each writes them to.
+PER_MODEL_PLOTS = {"prior_predictive": "prior_predictive", "sbc": "sbc/plots", "ppc": "ppc"}
+
+
+def _plots(workdir):
+    out = workdir / "results" / "tiny"
+    return out, sorted(path.relative_to(out).as_posix() for path in out.rglob("*.png"))
+
+
+def test_report_md_references_every_plot_the_stages_draw(tiny_run):
+    workdir, _ = tiny_run
+    out, plots = _plots(workdir)
+    md = (out / "report.md").read_text()
+    for stage, directory in PER_MODEL_PLOTS.items():
+        for model_id in TINY_RUN_MODELS:
+            drawn = [p for p in plots if p.startswith(f"{directory}/{model_id}_")]
+            assert drawn, f"{stage} drew no plot for {model_id}"
+            section = md[md.index(f"### {STAGE_TITLES[stage]}\n"):]
+            section = section[section.index(f"#### {model_id}: "):]
+            for path in drawn:
+                assert f"![{stage} {model_id}]({path})" in section.split("\n### ", 1)[0], path
+    unreferenced = [p for p in plots if f"]({p})" not in md]
+    assert not unreferenced, f"plots missing from report.md: {unreferenced}"
+
+
+def test_html_report_has_a_category_per_stage(tiny_run, tmp_path):
+    workdir, config = tiny_run
+    html = tmp_path / "report.html"
+    run_snakemake(workdir, config, "--report", str(html))
+    text = html.read_text()
+    categories = json.loads(re.search(r"var categories = (\{.*?\});\n", text).group(1))
+    for stage in PER_MODEL_PLOTS:
+        assert set(categories[STAGE_TITLES[stage]]) == set(TINY_RUN_MODELS), stage
+    assert categories[STAGE_TITLES["loo"]]["all models"], "no LOO plots (comparison, Pareto k)"
+    registered = {path for subcategories in categories.values() for paths in subcategories.values() for path in paths}
+    _, plots = _plots(workdir)
+    missing = [p for p in plots if f"results/tiny/{p}" not in registered]
+    assert not missing, f"plots missing from the HTML report: {missing}"
