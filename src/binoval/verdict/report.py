@@ -1,15 +1,16 @@
-"""The run's report: ``report.md`` with the verdict first, then every stage's figures and plots.
+"""The run's report: ``report.md`` with the verdict first, then every stage's findings and plots.
 
-Sections: verdict table and recommendation; model comparison (LOO, WAIC,
-mixture K choice, comparison plot); per stage, the stage's reasons per model
-and any plots that stage registered (``stage_plots``: {stage: {model_id:
-[png paths]}} — the PPC and SBC rules register theirs the same way); LOO
-(Pareto k plot); population read-out (shrinkage, ICC, new-group predictive,
-pairwise probabilities); mixture read-out (clusters, membership, accuracy
-against a true-cluster column when the data has one).
+Sections: the compact verdict (overall verdict, recommended model and why, a table of model,
+verdict and one status per stage, then each model's FAIL and WARN findings); model comparison
+(LOO, WAIC, mixture K choice, comparison plot); per stage, per model, every finding and the plots
+the stage drew (``stage_plots``: {stage: {model_id: [png paths]}}, from the workflow's
+``<stage>_plots`` hooks), the LOO section adding the Pareto k plot; population read-out
+(shrinkage, ICC, new-group predictive, pairwise probabilities); mixture read-out (clusters,
+membership, accuracy against a true-cluster column when the data has one).
 
-``verdict_rst`` renders the verdict table as reStructuredText for the
-Snakemake HTML report's front page.
+``verdict_rst`` renders the same compact verdict as reStructuredText for the front page of the
+Snakemake HTML report; ``report_plot_category`` files the report's own plots under the stage
+they belong to (or the read-out), beside the stages' categories (``STAGE_TITLES``).
 """
 
 from __future__ import annotations
