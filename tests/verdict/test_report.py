@@ -94,7 +94,8 @@ def test_front_page_is_a_compact_table_then_the_findings_per_model(verdict):
     broken = findings.index("<strong>broken</strong>")
     assert findings.index(LONG.strip(), broken) < findings.index("coverage low", broken)
     assert findings.index("<strong>shaky</strong>") < findings.index("ranks lean") < broken
-    assert "every stage passes" in findings[findings.index("<strong>good</strong>"):findings.index("<strong>shaky</strong>")]
+    good = findings[findings.index("<strong>good</strong>"):findings.index("<strong>shaky</strong>")]
+    assert "every stage passes" in good
 
 
 def test_report_md_top_is_compact_and_stage_sections_carry_each_models_plots(verdict, tmp_path):

@@ -6,9 +6,9 @@ import json
 import re
 
 import pytest
+from conftest import TINY_RUN_MODELS, run_snakemake
 
 from binoval.verdict.report import STAGE_TITLES
-from conftest import TINY_RUN_MODELS, run_snakemake
 
 pytestmark = pytest.mark.workflow
 

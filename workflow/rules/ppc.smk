@@ -1,7 +1,7 @@
 # Posterior predictive check per model, from the fit's posterior_predictive draws:
 # statistics with p-values, per-group interval coverage, randomised PIT, plots.
 # Thresholds are applied at verdict time.
-from binoval.verdict.report import stage_title
+from binoval.verdict.report import stage_plot_report
 
 rule ppc:
     input:
@@ -10,9 +10,9 @@ rule ppc:
         statistics=results("ppc/{model_id}.parquet"),
         groups=results("ppc/{model_id}_groups.parquet"),
         calibration=results("ppc/{model_id}_calibration.parquet"),
-        plot_statistics=report(results("ppc/{model_id}_statistics.png"), category=stage_title("ppc"), subcategory="{model_id}", labels={"model": "{model_id}", "plot": "statistics"}),
-        plot_groups=report(results("ppc/{model_id}_groups.png"), category=stage_title("ppc"), subcategory="{model_id}", labels={"model": "{model_id}", "plot": "groups"}),
-        plot_pit=report(results("ppc/{model_id}_pit.png"), category=stage_title("ppc"), subcategory="{model_id}", labels={"model": "{model_id}", "plot": "PIT"}),
+        plot_statistics=report(results("ppc/{model_id}_statistics.png"), **stage_plot_report("ppc", "statistics")),
+        plot_groups=report(results("ppc/{model_id}_groups.png"), **stage_plot_report("ppc", "groups")),
+        plot_pit=report(results("ppc/{model_id}_pit.png"), **stage_plot_report("ppc", "PIT")),
     params:
         seed=config["seed"],
     log:
@@ -30,5 +30,5 @@ rule ppc:
 
 
 def ppc_plots(model_id):
-    """The posterior predictive plots of one model for report.md: the outputs rule ppc registers with report()."""
+    """The posterior predictive plots of one model for report.md: the outputs rule ppc marks with report()."""
     return registered_plots(rules.ppc, model_id)

@@ -1,6 +1,6 @@
 # Prior predictive check per model: datasets drawn from the prior, their test statistics,
 # where the observed data fall among them, and plots. Thresholds are applied at verdict time.
-from binoval.verdict.report import stage_title
+from binoval.verdict.report import stage_plot_report
 
 rule prior_predictive:
     input:
@@ -9,8 +9,14 @@ rule prior_predictive:
         summary=results("prior_predictive/{model_id}.parquet"),
         draws=results("prior_predictive/{model_id}_draws.parquet"),
         groups=results("prior_predictive/{model_id}_groups.parquet"),
-        plot_groups=report(results("prior_predictive/{model_id}_proportions.png"), category=stage_title("prior_predictive"), subcategory="{model_id}", labels={"model": "{model_id}", "plot": "proportions"}),
-        plot_statistics=report(results("prior_predictive/{model_id}_statistics.png"), category=stage_title("prior_predictive"), subcategory="{model_id}", labels={"model": "{model_id}", "plot": "statistics"}),
+        plot_groups=report(
+            results("prior_predictive/{model_id}_proportions.png"),
+            **stage_plot_report("prior_predictive", "proportions"),
+        ),
+        plot_statistics=report(
+            results("prior_predictive/{model_id}_statistics.png"),
+            **stage_plot_report("prior_predictive", "statistics"),
+        ),
     params:
         model=model_params,
         draws=config["prior_predictive"]["draws"],
@@ -30,5 +36,5 @@ rule prior_predictive:
 
 
 def prior_predictive_plots(model_id):
-    """The prior predictive plots of one model for report.md: the outputs rule prior_predictive registers with report()."""
+    """The prior predictive plots of one model for report.md: the outputs rule prior_predictive marks with report()."""
     return registered_plots(rules.prior_predictive, model_id)

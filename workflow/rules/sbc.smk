@@ -1,7 +1,7 @@
 # Simulation-based calibration: shards of simulations per model, then a summary per model.
 # Shard s runs simulations s*sims_per_shard .. (s+1)*sims_per_shard - 1, always all of them; its params
 # do not include sbc.simulations, so raising it adds shards and reruns only those and the summary.
-from binoval.verdict.report import stage_title
+from binoval.verdict.report import stage_plot_report
 
 rule sbc_shard:
     input:
@@ -36,8 +36,8 @@ rule sbc_summary:
     output:
         summary=results("sbc/{model_id}.parquet"),
         simulations=results("sbc/simulations/{model_id}.parquet"),
-        ecdf=report(results("sbc/plots/{model_id}_ecdf.png"), category=stage_title("sbc"), subcategory="{model_id}", labels={"model": "{model_id}", "plot": "ECDF difference"}),
-        ranks=report(results("sbc/plots/{model_id}_ranks.png"), category=stage_title("sbc"), subcategory="{model_id}", labels={"model": "{model_id}", "plot": "rank histograms"}),
+        ecdf=report(results("sbc/plots/{model_id}_ecdf.png"), **stage_plot_report("sbc", "ECDF difference")),
+        ranks=report(results("sbc/plots/{model_id}_ranks.png"), **stage_plot_report("sbc", "rank histograms")),
     params:
         simulations=int(sbc_config()["simulations"]),
     log:
@@ -55,5 +55,5 @@ rule sbc_summary:
 
 
 def sbc_plots(model_id):
-    """The SBC plots of one model for report.md: the outputs rule sbc_summary registers with report()."""
+    """The SBC plots of one model for report.md: the outputs rule sbc_summary marks with report()."""
     return registered_plots(rules.sbc_summary, model_id)

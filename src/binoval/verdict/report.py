@@ -57,6 +57,15 @@ def stage_title(stage: str) -> str:
     return STAGE_TITLES.get(stage, stage)
 
 
+def stage_plot_report(stage: str, plot: str) -> dict:
+    """Keyword arguments of Snakemake's ``report()`` for one model's ``plot`` drawn by ``stage``.
+
+    Filed under the stage's title, a subcategory per model (the rule's ``{model_id}`` wildcard).
+    """
+    labels = {"model": "{model_id}", "plot": plot}
+    return {"category": stage_title(stage), "subcategory": "{model_id}", "labels": labels}
+
+
 #: Plots ``build_report`` draws into its plot directory, by kind (the file stem, or its prefix before
 #: ``_<model_id>`` for per-model plots), and the stage whose HTML report category shows them (None: read-out).
 REPORT_PLOTS = {"comparison": "loo", "pareto_k": "loo", "shrinkage": None, "membership": None}
@@ -171,8 +180,11 @@ def verdict_rst(verdict: Mapping, reason: str, report_md: str) -> str:
         if not findings:
             lines.append("- every stage passes")
         lines.append("")
-    lines += [f"The full report (every finding, stage plots, read-outs) is ``{report_md}``; "
-              "its plots are listed under Results, one category per stage.", ""]
+    lines += [
+        (f"The full report (every finding, stage plots, read-outs) is ``{report_md}``; "
+         "its plots are listed under Results, one category per stage."),
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -279,8 +291,8 @@ def markdown_verdict(verdict: Mapping, recommendation_reason: str) -> list[str]:
     out = [
         "## Verdict",
         "",
-        f"Overall: **{verdict['overall']}**. Recommended model: **{verdict['recommended_model'] or 'none'}** — "
-        f"{recommendation_reason}.",
+        (f"Overall: **{verdict['overall']}**. Recommended model: **{verdict['recommended_model'] or 'none'}** — "
+         f"{recommendation_reason}."),
         "",
         "A model is accepted when none of its stages FAILs.",
         "",
@@ -347,13 +359,15 @@ def build_report(
             out += [f"- `{base}`: chosen **K = {chosen['K']}** ({chosen['model_id']}). {chosen['k_reason']}."]
         out += [""]
     if len(loo_tables) >= 1:
-        out += [_image(plot_comparison(comparison, report_plot_path(plot_dir, "comparison")), md_dir, "model comparison"), ""]
+        drawn = plot_comparison(comparison, report_plot_path(plot_dir, "comparison"))
+        out += [_image(drawn, md_dir, "model comparison"), ""]
 
     out += ["## Stages", ""]
     for stage in _judged_stages(verdict):
         out += markdown_stage(stage, verdict, (stage_plots or {}).get(stage, {}), md_dir)
         if stage == "loo" and loo_tables:
-            out += [_image(plot_pareto_k(loo_tables, report_plot_path(plot_dir, "pareto_k")), md_dir, "Pareto k per group"), ""]
+            drawn = plot_pareto_k(loo_tables, report_plot_path(plot_dir, "pareto_k"))
+            out += [_image(drawn, md_dir, "Pareto k per group"), ""]
             out += ["Dashed line: the Pareto k threshold min(1 - 1/log10 S, 0.7); red groups are above it.", ""]
 
     out += ["## Population read-out", ""]
@@ -375,7 +389,8 @@ def build_report(
         if "pairs" in r and len(r["pairs"]):
             out += ["Posterior probability that one group's rate exceeds another's:", "", _md_table(r["pairs"]), ""]
         out += ["Shrinkage (observed proportion vs posterior mean):", "", _md_table(r["shrinkage"], ".4f"), ""]
-        out += [_image(plot_shrinkage(r["shrinkage"], model_id, report_plot_path(plot_dir, "shrinkage", model_id)), md_dir, f"shrinkage {model_id}"), ""]
+        drawn = plot_shrinkage(r["shrinkage"], model_id, report_plot_path(plot_dir, "shrinkage", model_id))
+        out += [_image(drawn, md_dir, f"shrinkage {model_id}"), ""]
 
     mixture_models = [m for m, r in readouts.items() if "clusters" in r]
     if mixture_models:
@@ -394,5 +409,6 @@ def build_report(
                     _md_table(confusion),
                     "",
                 ]
-            out += [_image(plot_membership(r["membership"], model_id, report_plot_path(plot_dir, "membership", model_id)), md_dir, f"membership {model_id}"), ""]
+            drawn = plot_membership(r["membership"], model_id, report_plot_path(plot_dir, "membership", model_id))
+            out += [_image(drawn, md_dir, f"membership {model_id}"), ""]
     return "\n".join(out) + "\n"
