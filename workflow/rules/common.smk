@@ -90,6 +90,17 @@ def all_targets():
     ) + [results("verdict.json"), results("report.md"), results("verdict.checked")]
 
 
+def registered_plots(rule, model_id):
+    """One model's outputs of ``rule`` (a ``rules.<name>`` proxy) that are marked with report(): the stage's plots.
+
+    The proxy's ``output`` drops the flags, the rule's own keeps them (with wildcard constraints); same order.
+    """
+    from snakemake.io import is_flagged
+
+    marked = [is_flagged(path, "report") for path in rule.rule.output]
+    return [expand(path, model_id=model_id)[0] for path, plot in zip(rule.output, marked) if plot]
+
+
 # Tables each stage's status is computed from at verdict time (keys as in binoval.<stage package>.check).
 
 
@@ -106,6 +117,11 @@ def prior_predictive_tables(model_id):
     return {"prior_predictive": results(f"prior_predictive/{model_id}.parquet")}
 
 
+def prior_predictive_plots(model_id):
+    """The prior predictive plots of one model for report.md: the outputs rule prior_predictive marks with report()."""
+    return registered_plots(rules.prior_predictive, model_id)
+
+
 def ppc_tables(model_id):
     """Tables the ppc status needs (keys of checks.predictive.ppc_status)."""
     return {
@@ -113,6 +129,11 @@ def ppc_tables(model_id):
         "ppc_groups": results(f"ppc/{model_id}_groups.parquet"),
         "ppc_calibration": results(f"ppc/{model_id}_calibration.parquet"),
     }
+
+
+def ppc_plots(model_id):
+    """The posterior predictive plots of one model for report.md: the outputs rule ppc marks with report()."""
+    return registered_plots(rules.ppc, model_id)
 
 
 # SBC: settings and shard count (sbc.smk).
@@ -145,3 +166,8 @@ def sbc_inherited_sampler():
 def sbc_tables(model_id):
     """Tables sbc_status (binoval.sbc.check) needs, by key."""
     return {"summary": results(f"sbc/{model_id}.parquet"), "simulations": results(f"sbc/simulations/{model_id}.parquet")}
+
+
+def sbc_plots(model_id):
+    """The SBC plots of one model for report.md: the outputs rule sbc_summary marks with report()."""
+    return registered_plots(rules.sbc_summary, model_id)

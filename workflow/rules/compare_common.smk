@@ -2,8 +2,6 @@
 # loo.smk and verdict.smk.
 import os
 
-from snakemake.io import is_flagged
-
 from binoval.loo.compare import mixture_base_id
 from binoval.verdict.verdict import STAGE_ORDER
 
@@ -34,15 +32,6 @@ def verdict_layout():
 
 def layout_paths(layout):
     return sorted({p for per_model in layout.values() for keys in per_model.values() for p in keys.values()})
-
-
-def registered_plots(rule, model_id):
-    """One model's outputs of ``rule`` (a ``rules.<name>`` proxy) that are marked with report(): the stage's plots.
-
-    The proxy's ``output`` drops the flags, the rule's own keeps them (with wildcard constraints); same order.
-    """
-    marked = [is_flagged(path, "report") for path in rule.rule.output]
-    return [expand(path, model_id=model_id)[0] for path, plot in zip(rule.output, marked) if plot]
 
 
 def stage_plot_layout():

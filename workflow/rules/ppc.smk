@@ -27,8 +27,3 @@ rule ppc:
         "../../envs/binoval.yaml"
     script:
         "../../scripts/ppc.py"
-
-
-def ppc_plots(model_id):
-    """The posterior predictive plots of one model for report.md: the outputs rule ppc marks with report()."""
-    return registered_plots(rules.ppc, model_id)

@@ -33,8 +33,3 @@ rule prior_predictive:
         "../../envs/binoval.yaml"
     script:
         "../../scripts/prior_predictive.py"
-
-
-def prior_predictive_plots(model_id):
-    """The prior predictive plots of one model for report.md: the outputs rule prior_predictive marks with report()."""
-    return registered_plots(rules.prior_predictive, model_id)

@@ -52,8 +52,3 @@ rule sbc_summary:
         "../../envs/binoval.yaml"
     script:
         "../../scripts/sbc_summary.py"
-
-
-def sbc_plots(model_id):
-    """The SBC plots of one model for report.md: the outputs rule sbc_summary marks with report()."""
-    return registered_plots(rules.sbc_summary, model_id)

@@ -1,6 +1,6 @@
 # Verdict, report and the CI gate (issue 5). Include this file LAST: it collects the
 # stages whose rule files define `<stage>_tables(model_id)` (and, for the report,
-# optionally `<stage>_plots(model_id)` -> list of PNG paths, defined beside the stage's rule); see compare_common.smk.
+# optionally `<stage>_plots(model_id)` -> list of PNG paths, beside it in common.smk); see compare_common.smk.
 from binoval.verdict.report import report_plot_category, report_plot_subcategory
 
 
