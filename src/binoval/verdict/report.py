@@ -132,10 +132,20 @@ def _rst_escape(text: str) -> str:
 _STATUS_COLOURS = {"PASS": "#1a7f37", "ACCEPT": "#1a7f37", "WARN": "#9a6700", "FAIL": "#cf222e", "REJECT": "#cf222e"}
 
 
-def _rst_status_roles() -> list[str]:
-    """A style sheet and one role per status, so ``:fail:`FAIL``` renders as a coloured, bold word."""
+#: Page style of the front page, for Snakemake's landing page (Tailwind classes of its template): that page centres
+#: its content vertically in a window-high box and caps it at ``max-w-lg`` (32rem), so a front page taller than
+#: the window would lose its top and a table wider than 32rem would run under the rule graph. Scoped to the box
+#: that holds ``#binoval-front``; other pages and plain docutils renderings ignore it.
+_FRONT_PAGE_CSS = (
+    "div.h-screen:has(#binoval-front) {align-items: flex-start;} "
+    "div.max-w-lg:has(#binoval-front) {max-width: 46rem;}"
+)
+
+
+def _rst_front_page_style() -> list[str]:
+    """The page style, and one role per status so ``:fail:`FAIL``` renders as a coloured, bold word."""
     css = " ".join(f".binoval-{s.lower()} {{color: {c}; font-weight: bold;}}" for s, c in _STATUS_COLOURS.items())
-    lines = [".. raw:: html", "", f"   <style>{css}</style>", ""]
+    lines = [".. raw:: html", "", f'   <span id="binoval-front"></span><style>{css} {_FRONT_PAGE_CSS}</style>', ""]
     for status in _STATUS_COLOURS:
         lines += [f".. role:: {status.lower()}", f"   :class: binoval-{status.lower()}", ""]
     return lines
@@ -158,10 +168,10 @@ def verdict_rst(verdict: Mapping, reason: str, report_md: str) -> str:
         "binoval verdict",
         "===============",
         "",
-        *_rst_status_roles(),
+        *_rst_front_page_style(),
         f"Run **{_rst_escape(verdict['run'])}** on dataset ``{verdict['dataset']}``: overall **{verdict['overall']}**.",
         "",
-        f"Recommended model: **{_rst_escape(verdict['recommended_model'] or 'none')}**: {_rst_escape(reason)}.",
+        f"Recommended model: **{_rst_escape(verdict['recommended_model'] or 'none')}** — {_rst_escape(reason)}.",
         "",
         ".. list-table::",
         "   :header-rows: 1",
