@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -37,11 +38,18 @@ def test_report_md_references_every_plot_the_stages_draw(tiny_run):
     assert not unreferenced, f"plots missing from report.md: {unreferenced}"
 
 
-def test_html_report_has_a_category_per_stage(tiny_run, tmp_path):
+@pytest.fixture(scope="module")
+def html_report(tiny_run, tmp_path_factory):
+    """The text of ``snakemake --report`` on the tiny run."""
     workdir, config = tiny_run
-    html = tmp_path / "report.html"
-    run_snakemake(workdir, config, "--report", str(html))
-    text = html.read_text()
+    path = tmp_path_factory.mktemp("html_report") / "report.html"
+    run_snakemake(workdir, config, "--report", str(path))
+    return path.read_text()
+
+
+def test_html_report_has_a_category_per_stage(tiny_run, html_report):
+    workdir, _ = tiny_run
+    text = html_report
     categories = json.loads(re.search(r"var categories = (\{.*?\});\n", text).group(1))
     for stage in PER_MODEL_PLOTS:
         assert set(categories[STAGE_TITLES[stage]]) == set(TINY_RUN_MODELS), stage
@@ -50,3 +58,21 @@ def test_html_report_has_a_category_per_stage(tiny_run, tmp_path):
     _, plots = _plots(workdir)
     missing = [p for p in plots if f"results/tiny/{p}" not in registered]
     assert not missing, f"plots missing from the HTML report: {missing}"
+
+
+def test_html_front_page_is_the_compact_verdict_with_findings_below(tiny_run, html_report):
+    workdir, _ = tiny_run
+    verdict = json.loads((workdir / "results" / "tiny" / "verdict.json").read_text())
+    front = json.loads(re.search(r"var workflow_desc = (\".*?\");\n", html_report).group(1))
+    table = front[front.index("<table"):front.index("</table>")]
+    below = front[front.index("</table>"):]
+    for model_id, model in verdict["models"].items():
+        assert f"<td>{model_id}</td>" in table
+        for stage, result in model["stages"].items():
+            assert f'<span class="binoval-{result["status"].lower()}">{result["status"]}</span>' in table
+            for reason in result["reasons"]:
+                finding = reason.startswith(("FAIL: ", "WARN: "))
+                text = html.escape(reason.split(": ", 1)[1] if finding else reason, quote=False)
+                assert text not in table
+                if finding:
+                    assert f"{stage}: {text}" in below[below.index(f"<strong>{model_id}</strong>"):]
