@@ -21,6 +21,11 @@ def _save(fig, path: str | os.PathLike) -> None:
     plt.close(fig)
 
 
+def _legend_beside(ax) -> None:
+    """The legend right of the axes, so it hides no group's interval."""
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+
+
 def _group_axis(ax, groups: pd.DataFrame) -> np.ndarray:
     x = np.arange(len(groups))
     ax.set_xticks(x)
@@ -36,13 +41,13 @@ def plot_prior_predictive_groups(groups: pd.DataFrame, summary: pd.DataFrame, pa
     x = _group_axis(ax, groups)
     ax.vlines(x, groups["q05"], groups["q95"], color="tab:blue", alpha=0.35, lw=6, label="prior predictive 90%")
     ax.vlines(x, groups["q25"], groups["q75"], color="tab:blue", alpha=0.8, lw=6, label="prior predictive 50%")
-    ax.plot(x, groups["median"], "_", color="navy", ms=12)
+    ax.plot(x, groups["median"], "_", color="navy", ms=12, label="prior predictive median")
     ax.plot(x, groups["observed_proportion"], "o", color="tab:red", label="observed r/n")
     ax.set_ylim(-0.02, 1.02)
     ax.set_ylabel("proportion r / n")
     share = summary["degenerate_share"].iloc[0]
     ax.set_title(f"{model_id}: prior predictive proportions ({summary['draws'].iloc[0]} draws, {share:.1%} degenerate)")
-    ax.legend(fontsize=7, loc="best", framealpha=0.6)
+    _legend_beside(ax)
     _save(fig, path)
 
 
@@ -95,7 +100,7 @@ def plot_ppc_groups(groups: pd.DataFrame, path: str | os.PathLike, model_id: str
         ax.plot(x[~outside], groups["observed_proportion"][~outside], "o", color="black", label="observed (inside 95%)")
         ax.plot(x[outside], groups["observed_proportion"][outside], "X", color="tab:red", ms=9, label="observed (outside 95%)")
         ax.set_ylabel("proportion r / n")
-        ax.legend(fontsize=7)
+        _legend_beside(ax)
         ax.set_title(f"{model_id}: posterior predictive intervals per group ({int(groups['inside_95'].sum())}/{len(groups)} inside 95%)")
     else:
         ax.text(0.5, 0.5, "no posterior predictive draws (fit failed)", ha="center", va="center", transform=ax.transAxes)
