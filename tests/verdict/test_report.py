@@ -62,6 +62,11 @@ def verdict():
     return build_verdict("r", "d", results, loo, {m: 1 for m in results})
 
 
+def test_every_stage_has_a_title_for_the_reader():
+    assert set(STAGE_TITLES) == set(STAGE_ORDER)
+    assert len(set(STAGE_TITLES.values())) == len(STAGE_TITLES)
+
+
 def test_verdict_frame_is_one_short_status_per_stage(verdict):
     document, _ = verdict
     frame = verdict_frame(document)
