@@ -22,8 +22,8 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from binoval.verdict.status import FAIL, WARN
 from binoval.verdict.verdict import STAGE_ORDER, failing_reasons
+from binoval.verdict.status import FAIL, WARN
 
 
 def _md_table(df: pd.DataFrame, floatfmt: str = ".3f") -> str:
