@@ -249,6 +249,13 @@ def test_reference_loo_waic_of_hospital12():
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="PSIS on the conditional log-likelihood is optimistic even at k 0.52: on PyMC 6 / ArviZ 1.3 the lowest-k "
+    "group is group 7 (k 0.52), PSIS -2.57 vs exact -2.75/-2.75/-2.76 on seeds 7/8/9; on the old stack it was group 1 "
+    "(k 0.52), -2.89 vs -2.92. Scoring groups by their group-marginal log-likelihood (issue 14) removes the bias; "
+    "strict, so this marker must go when it does",
+)
 def test_exact_loo_agrees_with_psis_where_k_is_low_and_replaces_it_where_high():
     """Exact leave-one-group-out refits (beta_binomial, hospital12) against PSIS and the marginal model."""
     from binoval.fit.stage import fit_model
