@@ -3,7 +3,8 @@
 A table-only rule (compare, verdict, ...) reads a few Parquet tables and writes one; its wall time is
 almost all interpreter start-up and imports. This script runs, in a fresh ``python`` each time, what
 the compare rule's script does (its imports, reading nine 12-row LOO tables, ``comparison_with_k``
-with its lazy imports, writing the comparison) and prints the median of each phase.
+with its lazy imports, writing the comparison) and prints the median of each phase and of the
+process's CPU time.
 
     python benchmarks/table_rule_cost.py --repeats 5                 # this checkout, this interpreter
     python benchmarks/table_rule_cost.py --python /other/venv/bin/python --src /other/checkout/src
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -22,7 +24,10 @@ from pathlib import Path
 CHILD = r"""
 import json, sys, tempfile, time
 t0 = time.perf_counter()
-from binoval.loo.compare import comparison_with_k
+try:
+    from binoval.loo.compare import comparison_with_k
+except ImportError:  # a checkout from before the package-per-stage layout
+    from binoval.compare import comparison_with_k
 from binoval.schemas import Comparison, LooTable, read_table, write_table
 import numpy as np, pandas as pd
 t1 = time.perf_counter()
@@ -58,10 +63,13 @@ def main():
     runs = []
     for _ in range(args.repeats):
         start = time.perf_counter()
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         out = subprocess.run([args.python, "-c", CHILD], capture_output=True, text=True, check=True,
                              env={"PYTHONPATH": args.src, "PATH": "/usr/bin:/bin"})
         phases = json.loads(out.stdout.strip().splitlines()[-1])
         phases["total"] = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        phases["cpu"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         runs.append(phases)
     version = subprocess.run([args.python, "-c", "import sys, arviz, pymc; print(sys.version.split()[0], "
                               "'arviz', arviz.__version__, 'pymc', pymc.__version__)"],
@@ -69,7 +77,8 @@ def main():
     median = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
     print(f"python {version}; median of {args.repeats} fresh interpreters")
     print(f"compare job: total {median['total']:.2f} s = start-up + imports {median['imports']:.2f} s "
-          f"+ comparison of 9 models {median['compare']:.2f} s (+ rest: interpreter start, table set-up)")
+          f"+ comparison of 9 models {median['compare']:.2f} s (+ rest: interpreter start, table set-up); "
+          f"CPU time {median['cpu']:.2f} s (less sensitive than wall time to other load on the machine)")
 
 
 if __name__ == "__main__":
