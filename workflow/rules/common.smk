@@ -4,7 +4,7 @@ from binoval.data.grouped import DataError, parse_grouped_csv, resolve_dataset, 
 from binoval.models.formula import FormulaError, check_columns, parse_formula
 from binoval.data.trials import check_trial_header
 import math
-from binoval.sbc import DEFAULT_SBC_CONFIG
+from binoval.defaults import SAMPLER_INHERITED_BY_SBC, SBC, with_defaults
 
 
 def checked_model_specs(config):
@@ -119,7 +119,8 @@ def ppc_tables(model_id):
 
 
 def sbc_config():
-    return {**DEFAULT_SBC_CONFIG, **config.get("sbc", {})}
+    """The `sbc` config section over its defaults (binoval.defaults.SBC)."""
+    return with_defaults(SBC, config.get("sbc"))
 
 
 def sbc_shard_count():
@@ -139,7 +140,7 @@ def sbc_shard_params(wildcards):
 
 def sbc_inherited_sampler():
     """The global sampler keys SBC fits inherit (backend, target_accept, max_treedepth)."""
-    return {k: v for k, v in config["sampler"].items() if k in ("backend", "target_accept", "max_treedepth")}
+    return {k: v for k, v in config["sampler"].items() if k in SAMPLER_INHERITED_BY_SBC}
 
 
 def sbc_tables(model_id):

@@ -32,7 +32,8 @@ import numpy as np
 import pandas as pd
 
 from binoval.verdict.status import FAIL, StageResult
-from binoval.loo.compare import DEFAULT_COMPARE, paired_difference, within_tolerance
+from binoval.defaults import COMPARE, with_defaults
+from binoval.loo.compare import paired_difference, within_tolerance
 
 #: Stages in the order they appear in the verdict and the report.
 STAGE_ORDER = ("prior_predictive", "sbc", "fit", "ppc", "loo")
@@ -161,7 +162,7 @@ def recommend(
     tolerance: Mapping[str, float] | None = None,
 ) -> Recommendation:
     """The best accepted model by elpd_loo with the simplicity rule (see the module doc)."""
-    t = {**DEFAULT_COMPARE, **(tolerance or {})}
+    t = with_defaults(COMPARE, tolerance)
     usable = [m for m in accepted if m in loo_tables and np.isfinite(loo_tables[m]["elpd_loo"].iloc[0])]
     if not usable:
         return Recommendation(None, "no model was accepted" if not accepted else "no accepted model has LOO results")
