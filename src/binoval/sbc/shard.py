@@ -42,7 +42,10 @@ INTERVALS = (0.5, 0.8, 0.95)
 
 
 def sbc_sampler_settings(global_sampler: Mapping[str, Any] | None, sbc_sampler: Mapping[str, Any] | None) -> SamplerSettings:
-    """SBC fits: ``SAMPLER_INHERITED_BY_SBC`` keys from ``sampler``, chains/draws/tune from ``SBC_SAMPLER``, then ``sbc.sampler``."""
+    """SBC fit settings, later layers overriding earlier ones.
+
+    The ``SAMPLER_INHERITED_BY_SBC`` keys of the top-level ``sampler``, then ``SBC_SAMPLER``, then ``sbc.sampler``.
+    """
     inherited = {k: v for k, v in (global_sampler or {}).items() if k in SAMPLER_INHERITED_BY_SBC}
     return SamplerSettings.from_config(inherited, SBC_SAMPLER, sbc_sampler)
 
