@@ -228,7 +228,7 @@ def _hospital12():
 
 @pytest.mark.slow
 def test_reference_loo_waic_of_hospital12():
-    """BRIEF section 5: elpd_loo -38.41 (se 2.29), p_loo 7.84; elpd_waic -36.37 (se 1.85), p_waic 5.80."""
+    """Reference analysis of hospital12: elpd_loo -38.41 (se 2.29), p_loo 7.84; elpd_waic -36.37 (1.85), p_waic 5.8."""
     from binoval.fit.stage import fit_model
     from binoval.fit.sampler import SamplerSettings
 

@@ -1,4 +1,4 @@
-# Helpers of the loo, compare, verdict and report rules (issue 5); functions only, rules live in
+# Helpers of the loo, compare, verdict and report rules; functions only, rules live in
 # loo.smk and verdict.smk.
 import os
 

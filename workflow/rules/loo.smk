@@ -1,4 +1,4 @@
-# PSIS-LOO / WAIC per model, then the comparison of all models (issue 5).
+# PSIS-LOO / WAIC per model, then the comparison of all models.
 include: "compare_common.smk"
 
 

@@ -1,4 +1,4 @@
-# Verdict, report and the CI gate (issue 5). Include this file LAST: it collects the
+# Verdict, report and the CI gate. Include this file LAST: it collects the
 # stages whose rule files define `<stage>_tables(model_id)` (and, for the report,
 # optionally `<stage>_plots(model_id)` -> list of PNG paths); see compare_common.smk.
 

@@ -18,8 +18,8 @@ function's docstring names them) and ``thresholds.<stage>`` from the config.
   sample them.)
 * ``overall`` is ACCEPT when at least one model is accepted.
 
-``verdict.json`` holds exactly the fields of DESIGN.md and is validated with
-``VERDICT_SCHEMA`` (JSON Schema) before it is written.
+``verdict.json`` holds exactly the documented fields (README.md, Outputs) and is
+validated with ``VERDICT_SCHEMA`` (JSON Schema) before it is written.
 """
 
 from __future__ import annotations
@@ -197,7 +197,7 @@ def build_verdict(
     complexity: Mapping[str, int],
     tolerance: Mapping[str, float] | None = None,
 ) -> tuple[dict, Recommendation]:
-    """The verdict document (DESIGN.md fields, validated) and the recommendation with its reason."""
+    """The verdict document (``VERDICT_SCHEMA`` fields, validated) and the recommendation with its reason."""
     models = {}
     accepted = []
     for model_id, stages in stage_results.items():
@@ -218,7 +218,7 @@ def build_verdict(
 
 
 def validate_verdict(verdict: Mapping) -> None:
-    """Raise ``jsonschema.ValidationError`` unless ``verdict`` has exactly the DESIGN.md shape."""
+    """Raise ``jsonschema.ValidationError`` unless ``verdict`` has exactly the documented shape."""
     import jsonschema
 
     jsonschema.validate(verdict, VERDICT_SCHEMA)
