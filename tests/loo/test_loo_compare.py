@@ -293,3 +293,11 @@ def test_failed_fit_gets_a_failing_loo_and_leaves_the_comparison():
     tables["broken"] = table
     comp = comparison_with_k(tables, {})
     assert set(comp["model_id"]) == {"a", "b"}
+
+
+def test_tolerance_rule_states_the_configured_tolerance():
+    from binoval.loo.compare import tolerance_rule
+
+    expected = "Differences below 4, or below 2 paired standard errors, are within tolerance (config `compare`)."
+    assert tolerance_rule() == expected
+    assert tolerance_rule({"elpd_tolerance": 2.5}).startswith("Differences below 2.5, or below 2 paired")

@@ -39,6 +39,15 @@ def within_tolerance(diff: float, se: float, tolerance: Mapping[str, float] | No
     return bool(diff < t["elpd_tolerance"] or diff < t["se_tolerance"] * se)
 
 
+def tolerance_rule(tolerance: Mapping[str, float] | None = None) -> str:
+    """The tolerance of ``within_tolerance`` in words (config ``compare`` over ``binoval.defaults.COMPARE``)."""
+    t = with_defaults(COMPARE, tolerance)
+    return (
+        f"Differences below {t['elpd_tolerance']:g}, or below {t['se_tolerance']:g} paired standard errors, "
+        "are within tolerance (config `compare`)."
+    )
+
+
 def _pointwise(table: pd.DataFrame, ic: str) -> np.ndarray:
     return table.sort_values("group")[f"elpd_{ic}_i"].to_numpy(dtype=float)
 
