@@ -52,9 +52,18 @@ def results(path):
     return f"results/{run_dir()}/{path}"
 
 
+# Logs and benchmarks of a job share one pattern: <rule>.log / <rule>.tsv for a rule with one job,
+# <rule>/<wildcard values joined by />.log / .tsv otherwise (fit/{model_id}, sbc_shard/{model_id}/{shard}).
+
+
 def logs(path):
     """Path of a log under logs/<run>/ (outside results/, so a failed run writes nothing there)."""
     return f"logs/{run_dir()}/{path}"
+
+
+def benchmarks(path):
+    """Path of a benchmark (Snakemake's timing and memory table of a job) under results/<run>/benchmarks/."""
+    return results(f"benchmarks/{path}")
 
 
 def dataset_source():

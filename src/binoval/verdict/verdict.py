@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Mapping
 
 import numpy as np
@@ -92,6 +93,35 @@ STAGE_CHECKS = {
 def status_function(stage: str) -> Callable[[Mapping[str, pd.DataFrame], Mapping], StageResult]:
     """The stage's ``<stage>_status`` from its module in ``STAGE_CHECKS``."""
     return getattr(importlib.import_module(STAGE_CHECKS[stage]), f"{stage}_status")
+
+
+#: Joins stage, model id and table key in the verdict rule's input names: ``fit__hier_logit__parameters``.
+#: Stage names and table keys never contain it, so a name splits back unambiguously whatever the model id.
+INPUT_SEPARATOR = "__"
+
+
+def table_input_name(stage: str, model_id: str, key: str) -> str:
+    """The verdict rule's input name of one stage table of one model."""
+    return INPUT_SEPARATOR.join((stage, model_id, key))
+
+
+def stage_table_paths(inputs: Mapping[str, str]) -> dict[str, dict[str, dict[str, str]]]:
+    """``{stage: {model_id: {table key: path}}}`` from the named inputs made by ``table_input_name``.
+
+    Other names (e.g. ``data``) are skipped; stages come in ``STAGE_ORDER``, models in input order.
+    """
+    out: dict[str, dict[str, dict[str, str]]] = {}
+    for name, path in inputs.items():
+        stage, _, rest = name.partition(INPUT_SEPARATOR)
+        model_id, _, key = rest.rpartition(INPUT_SEPARATOR)
+        if stage in STAGE_ORDER and model_id and key:
+            out.setdefault(stage, {}).setdefault(model_id, {})[key] = str(path)
+    return {stage: out[stage] for stage in STAGE_ORDER if stage in out}
+
+
+def report_path(verdict_path: str) -> str:
+    """Where the report of a run is: ``report.md`` beside its ``verdict.json`` (both in results/<run>/)."""
+    return str(Path(verdict_path).with_name("report.md"))
 
 
 def read_stage_tables(stage: str, paths: Mapping[str, str]) -> dict[str, pd.DataFrame]:
