@@ -56,7 +56,7 @@ def run_sbc(model_id: str, simulations: int, sims_per_shard: int, sampler: dict,
         if result.returncode != 0:
             raise SystemExit(f"snakemake failed for {simulations} simulations:\n{result.stderr[-3000:]}")
         bench = workdir / "results" / "hospital12" / "benchmarks"
-        shards = [pd.read_csv(f, sep="\t")["s"].iloc[0] for f in sorted((bench / "sbc_shard").glob(f"{model_id}_*.tsv"))]
+        shards = [pd.read_csv(f, sep="\t")["s"].iloc[0] for f in sorted((bench / "sbc_shard" / model_id).glob("*.tsv"))]
         summary_s = pd.read_csv(bench / "sbc_summary" / f"{model_id}.tsv", sep="\t")["s"].iloc[0]
         fits = pd.read_parquet(workdir / f"results/hospital12/sbc/simulations/{model_id}.parquet")
         stage = sbc_status({"summary": pd.read_parquet(workdir / target), "simulations": fits})

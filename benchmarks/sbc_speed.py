@@ -7,7 +7,7 @@ draws, 1000 tuning steps, target_accept 0.95):
 (a) binoval: ``ShardRunner`` compiles the model once (nutpie) and fits each
     simulated dataset with ``with_data``; the seconds per simulation include
     everything a shard does per simulation (fit, diagnostics, thinning,
-    ranks, log-likelihood, intervals). Also at the SBC defaults (``DEFAULT_SBC_SAMPLER``).
+    ranks, log-likelihood, intervals). Also at the SBC defaults (``binoval.defaults.SBC_SAMPLER``).
 (b) the common loop, as simuk does it (0.3 on the current stack):
     ``simuk.SBC(model).run_simulations()`` calls ``pm.observe`` and
     ``pm.sample`` per simulation (rebuild and recompile every time). simuk
@@ -92,7 +92,7 @@ def main():
 
     from binoval.data.grouped import load_dataset
     from binoval.models import GroupedCounts
-    from binoval.sbc.shard import DEFAULT_SBC_SAMPLER
+    from binoval.defaults import SBC_SAMPLER
 
     data = GroupedCounts.from_frame(load_dataset("hospital12"))
     big = {"chains": 4, "draws": 1000, "tune": 1000}
@@ -103,7 +103,7 @@ def main():
     print(f"hier_logit on hospital12; binoval timed over {args.ours} simulations per setting, the loop over {args.loop}")
     print(f"(a) binoval 4 x 1000 (+1000 tune):  {ours_big:.3f} s/simulation (sampling {fit_big:.3f} s), "
           f"compile once {compile_big:.1f} s, {failed_big} failed")
-    d = DEFAULT_SBC_SAMPLER
+    d = SBC_SAMPLER
     print(f"(a) binoval SBC defaults {d['chains']} x {d['draws']} (+{d['tune']} tune): {ours_def:.3f} s/simulation (sampling {fit_def:.3f} s), "
           f"compile once {compile_def:.1f} s, {failed_def} failed")
     print(f"(b) {label}, 4 x 1000 (+1000 tune): {loop:.3f} s/simulation")

@@ -30,6 +30,6 @@ plot_dir = Path(snakemake.output.plots)
 plot_dir.mkdir(parents=True, exist_ok=True)
 markdown = build_report(
     verdict, notes["reason"], read_table(snakemake.input.comparison, Comparison), loo_tables, readouts,
-    snakemake.output.md, plot_dir, p.stage_plots, p.readout.get("new_group_n"),
+    snakemake.output.md, plot_dir, p.stage_plots, p.readout.get("new_group_n"), tolerance=p.tolerance,
 )
 write_text(markdown, snakemake.output.md)

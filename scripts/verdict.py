@@ -5,25 +5,29 @@ from binoval.io import write_json, write_text
 from binoval.logs import log_to
 from binoval.verdict.report import verdict_rst
 from binoval.schemas import BinomialData, read_table
-from binoval.verdict.verdict import build_verdict, judge_model, population_parameters, read_stage_tables, summary_text
+from binoval.verdict.verdict import (
+    build_verdict, judge_model, population_parameters, read_stage_tables, report_path, stage_table_paths, summary_text,
+)
 
 log = log_to(snakemake.log[0])
 p = snakemake.params
 groups = len(read_table(snakemake.input.data, BinomialData))
+layout = stage_table_paths(dict(snakemake.input.items()))
 stage_results = {
     model_id: judge_model(
-        {stage: read_stage_tables(stage, p.layout[stage][model_id]) for stage in p.layout},
+        {stage: read_stage_tables(stage, layout[stage][model_id]) for stage in layout},
         p.thresholds,
     )
     for model_id in p.models
 }
-loo_tables = {m: read_stage_tables("loo", keys)["loo"] for m, keys in p.layout.get("loo", {}).items()}
+loo_tables = {m: read_stage_tables("loo", keys)["loo"] for m, keys in layout.get("loo", {}).items()}
 complexity = {m: population_parameters(s["family"], s["options"], groups) for m, s in p.models.items()}
 verdict, recommendation = build_verdict(p.run, str(p.dataset), stage_results, loo_tables, complexity, p.tolerance)
-summary = summary_text(verdict, recommendation.reason, p.report_md)
+report_md = report_path(snakemake.output.verdict)
+summary = summary_text(verdict, recommendation.reason, report_md)
 write_json(verdict, snakemake.output.verdict)
 write_json({"recommended_model": recommendation.model_id, "reason": recommendation.reason}, snakemake.output.notes)
 write_text(summary, snakemake.output.summary)
-write_text(verdict_rst(verdict, recommendation.reason, p.report_md), snakemake.output.rst)
+write_text(verdict_rst(verdict, recommendation.reason, report_md), snakemake.output.rst)
 log.info("verdict:\n%s", summary)
 print("\n" + summary, file=sys.__stdout__, flush=True)

@@ -110,7 +110,7 @@ def read_table(path: str | os.PathLike, schema: type[pa.DataFrameModel]) -> pd.D
 
 
 # ============================================================================
-# Predictive checks (issue 4): prior_predictive and ppc stages.
+# Predictive checks: prior_predictive and ppc stages.
 # Statistic names are those of binoval.predictive.statistics.STATISTIC_NAMES.
 # ============================================================================
 
@@ -283,7 +283,7 @@ class PPCCalibration(pa.DataFrameModel):
         strict = True
 
 
-# ---- issue 5: LOO / comparison tables --------------------------------------------------------
+# ---- LOO / comparison tables --------------------------------------------------------------------
 
 
 class LooTable(pa.DataFrameModel):

@@ -105,7 +105,7 @@ def test_fit_status_thresholds(kwargs, status, fragment):
 
 
 def test_reference_posterior_of_hospital12():
-    """BRIEF section 5: mu mean -2.559 (within 0.03), tau mean 0.451 (within 0.04)."""
+    """Reference analysis of hospital12: mu mean -2.559 (within 0.03), tau mean 0.451 (within 0.04)."""
     from binoval.data.grouped import load_dataset
 
     reference = yaml.safe_load((REPO / "config" / "examples" / "hospital12_reference.yaml").read_text())

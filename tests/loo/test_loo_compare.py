@@ -228,7 +228,7 @@ def _hospital12():
 
 @pytest.mark.slow
 def test_reference_loo_waic_of_hospital12():
-    """BRIEF section 5: elpd_loo -38.41 (se 2.29), p_loo 7.84; elpd_waic -36.37 (se 1.85), p_waic 5.80."""
+    """Reference analysis of hospital12: elpd_loo -38.41 (se 2.29), p_loo 7.84; elpd_waic -36.37 (1.85), p_waic 5.8."""
     from binoval.fit.stage import fit_model
     from binoval.fit.sampler import SamplerSettings
 
@@ -300,3 +300,11 @@ def test_failed_fit_gets_a_failing_loo_and_leaves_the_comparison():
     tables["broken"] = table
     comp = comparison_with_k(tables, {})
     assert set(comp["model_id"]) == {"a", "b"}
+
+
+def test_tolerance_rule_states_the_configured_tolerance():
+    from binoval.loo.compare import tolerance_rule
+
+    expected = "Differences below 4, or below 2 paired standard errors, are within tolerance (config `compare`)."
+    assert tolerance_rule() == expected
+    assert tolerance_rule({"elpd_tolerance": 2.5}).startswith("Differences below 2.5, or below 2 paired")

@@ -36,7 +36,7 @@ def test_crossed_intercepts_model_builds_and_simulates():
 
 
 def test_census_sex_effect_matches_reference():
-    """BRIEF section 3: varying intercepts by education plus sex; sex effect near 1.37 (sd about 0.04)."""
+    """Reference analysis of census14: intercepts varying by education plus sex; sex effect near 1.37 (sd 0.04)."""
     out = fit_model(glmm("r | trials(n) ~ sex + (1 | edu)"), CENSUS, SamplerSettings.from_config({"draws": 1000, "tune": 1000}), seed=11)
     b = out.idata.posterior["b"].sel(coef="sex[male]")
     assert abs(float(b.mean()) - 1.37) < 0.03

@@ -1,11 +1,11 @@
 """Known answers of the predictive checks, with real model fits (one compile per model, few draws).
 
-* hospital12, non-centred hier_logit with the reference priors of BRIEF section 5:
+* hospital12, non-centred hier_logit with the reference priors (config/examples/hospital12_reference.yaml):
   all 12 groups inside their 95% predictive intervals, no extreme statistic;
   in particular the number of zero-event groups (observed 1) is not extreme:
-  its predicted mean is about 0.14 zero-groups, which makes BRIEF's quoted
+  its predicted mean is about 0.14 zero-groups, which makes the reference analysis's quoted
   p = 0.001 impossible (the two-sided p-value is about 2 P(T_rep >= 1) ~ 0.26).
-* data simulated from the 3-cluster beta-binomial of BRIEF section 1:
+* data simulated from the 3-cluster beta-binomial of the three-cluster design (binoval.data.synthetic):
   ``pooled`` fails the overdispersion check, a 2-cluster mixture passes it.
 """
 
@@ -40,7 +40,7 @@ def hospital12() -> GroupedCounts:
 
 
 def three_clusters() -> GroupedCounts:
-    """BRIEF section 1 design: Beta(2,10) x 8, Beta(7,7) x 10, Beta(15,3) x 7 agents, 100 trials each."""
+    """The three-cluster design: Beta(2,10) x 8, Beta(7,7) x 10, Beta(15,3) x 7 agents, 100 trials each."""
     gen = np.random.default_rng(20240501)
     rates = np.concatenate([gen.beta(2, 10, 8), gen.beta(7, 7, 10), gen.beta(15, 3, 7)])
     n = np.full(rates.size, 100)
@@ -74,12 +74,12 @@ def test_hier_logit_hospital12_zero_count_is_not_extreme(hier_logit_hospital12):
     tables, _ = hier_logit_hospital12
     zero = tables.statistics.set_index("statistic").loc["n_zero"]
     assert zero["observed"] == 1
-    # the predicted number of zero-event groups is small but plausible (BRIEF: 0.14)
+    # the predicted number of zero-event groups is small but plausible (reference analysis: 0.14)
     assert 0.05 < zero["mean"] < 0.4
     # P(T_rep >= 1) cannot exceed E[T_rep] for a count (Markov), and it is of that order:
     assert zero["p_greater_eq"] <= zero["mean"] + 1e-12
     assert zero["p_greater_eq"] > 0.04
-    # honest two-sided p-value: far from BRIEF's 0.001
+    # honest two-sided p-value: far from the reference analysis's 0.001
     assert zero["p_value"] > 0.1
     assert zero["p_value"] == pytest.approx(min(1.0, 2 * min(zero["p_greater_eq"], zero["p_less_eq"])))
 
@@ -119,7 +119,7 @@ def test_prior_predictive_reference_hier_logit_and_pooled_on_hospital12():
     summary = summarise_prior_predictive("hier_logit", data, draws).summary
     assert summary["inside_99"].all()
     assert prior_predictive_status({"prior_predictive": summary}, {}).status == "PASS"
-    # BRIEF: P(zero-event group) under the reference prior predictive is about 12% for the smallest group
+    # reference analysis: P(zero-event group) under the reference prior predictive is about 12% for the smallest group
     groups = summarise_prior_predictive("hier_logit", data, draws).groups.set_index("group")
     assert 0.05 < groups.loc["1", "p_zero"] < 0.25
 

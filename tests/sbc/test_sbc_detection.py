@@ -1,4 +1,4 @@
-"""SBC detects what it should: a prior mismatch FAILs, the matched setup PASSes (issue 3, item 7).
+"""SBC detects what it should: a prior mismatch FAILs, the matched setup PASSes.
 
 hier_logit on 6 small groups; 200 simulations each at fixed seeds with small
 fits (the SBC defaults, 2 chains x 500 draws). Simulating tau from HalfNormal(3) while fitting

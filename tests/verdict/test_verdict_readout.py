@@ -59,7 +59,7 @@ def _fit_tables(r_hat=1.0, divergences=0):
 def test_judge_model_uses_registered_status_functions_and_thresholds():
     stages = {"loo": {"loo": _loo("m", np.full(5, -1.0))}, "fit": _fit_tables(r_hat=1.02)}
     results = judge_model(stages, {"fit": {"r_hat_max": 1.01}})
-    assert list(results) == ["fit", "loo"]  # DESIGN order, not insertion order
+    assert list(results) == ["fit", "loo"]  # STAGE_ORDER, not insertion order
     assert results["fit"].status == "FAIL" and "R-hat of mu is 1.020" in results["fit"].reasons[0]
     assert results["loo"].status == "PASS"
     relaxed = judge_model(stages, {"fit": {"r_hat_max": 1.05}})

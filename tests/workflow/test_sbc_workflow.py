@@ -43,7 +43,7 @@ def test_sbc_rules_and_incremental_simulations(tmp_path):
     assert sorted(simulations["simulation"].unique()) == [0, 1, 2, 3]
     assert (base / "plots" / "pooled_ecdf.png").stat().st_size > 1000
     assert (base / "plots" / "pooled_ranks.png").stat().st_size > 1000
-    log = (tmp_path / "logs" / "hospital12" / "sbc" / "pooled" / "shard_1.log").read_text()
+    log = (tmp_path / "logs" / "hospital12" / "sbc_shard" / "pooled" / "1.log").read_text()
     assert re.search(r"shard 1: 2/2 simulations done \(0 failed\), elapsed [\d.]+ s, ETA 0\.0 s", log)
     status = sbc_status({"summary": summary, "simulations": simulations}, {})
     assert status.status != "PASS" and any("only 4 successful" in r for r in status.reasons), status.reasons

@@ -3,7 +3,7 @@
 census14 with the example's varying-intercept model ``r | trials(n) ~ sex + (1 | edu)`` at tiny settings
 (centred, so both parameterizations of the family run through a workflow somewhere in the suite).
 The covariate columns must survive validate_data into the fit: the sex effect is well identified even
-from 2 x 150 draws (reference 1.37, BRIEF section 3).
+from 2 x 150 draws (reference analysis of census14: 1.37).
 """
 
 from __future__ import annotations

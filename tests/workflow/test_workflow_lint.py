@@ -31,3 +31,28 @@ def test_dry_run_plans_the_whole_workflow(tmp_path, configfile):
     for rule in ("validate_data", "fit", "verdict", "report"):
         assert f"rule {rule}:" in result.stdout or f"localrule {rule}:" in result.stdout, rule
     assert not (tmp_path / "results").exists()
+
+
+def planned_jobs(dry_run_stdout: str) -> list[dict[str, str]]:
+    """Each job a dry-run prints, as its fields (rule, log, benchmark, wildcards, ...)."""
+    jobs = []
+    for line in dry_run_stdout.splitlines():
+        if line.startswith(("rule ", "localrule ")):
+            jobs.append({"rule": line.split()[1].rstrip(":")})
+        elif jobs and line.startswith("    ") and ": " in line:
+            field, value = line.strip().split(": ", 1)
+            jobs[-1][field] = value
+    return jobs
+
+
+def test_every_job_logs_and_benchmarks_by_one_pattern(tmp_path):
+    """logs/<run>/<rule>[/<wildcard values>].log and results/<run>/benchmarks/<rule>[/<wildcard values>].tsv."""
+    result = snakemake("-n", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    jobs = [job for job in planned_jobs(result.stdout) if job["rule"] != "all"]
+    assert {"fit", "sbc_shard", "compare", "check_verdict"} <= {job["rule"] for job in jobs}
+    for job in jobs:
+        values = [pair.split("=", 1)[1] for pair in job.get("wildcards", "").split(", ") if pair]
+        stem = "/".join([job["rule"], *values])
+        assert job.get("log") == f"logs/hospital12/{stem}.log", job
+        assert job.get("benchmark") == f"results/hospital12/benchmarks/{stem}.tsv", job

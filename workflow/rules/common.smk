@@ -4,7 +4,7 @@ from binoval.data.grouped import DataError, parse_grouped_csv, resolve_dataset, 
 from binoval.models.formula import FormulaError, check_columns, parse_formula
 from binoval.data.trials import check_trial_header
 import math
-from binoval.sbc import DEFAULT_SBC_CONFIG
+from binoval.defaults import SAMPLER_INHERITED_BY_SBC, SBC, with_defaults
 
 
 def checked_model_specs(config):
@@ -52,9 +52,18 @@ def results(path):
     return f"results/{run_dir()}/{path}"
 
 
+# Logs and benchmarks of a job share one pattern: <rule>.log / <rule>.tsv for a rule with one job,
+# <rule>/<wildcard values joined by />.log / .tsv otherwise (fit/{model_id}, sbc_shard/{model_id}/{shard}).
+
+
 def logs(path):
     """Path of a log under logs/<run>/ (outside results/, so a failed run writes nothing there)."""
     return f"logs/{run_dir()}/{path}"
+
+
+def benchmarks(path):
+    """Path of a benchmark (Snakemake's timing and memory table of a job) under results/<run>/benchmarks/."""
+    return results(f"benchmarks/{path}")
 
 
 def dataset_source():
@@ -140,7 +149,8 @@ def ppc_plots(model_id):
 
 
 def sbc_config():
-    return {**DEFAULT_SBC_CONFIG, **config.get("sbc", {})}
+    """The `sbc` config section over its defaults (binoval.defaults.SBC)."""
+    return with_defaults(SBC, config.get("sbc"))
 
 
 def sbc_shard_count():
@@ -160,7 +170,7 @@ def sbc_shard_params(wildcards):
 
 def sbc_inherited_sampler():
     """The global sampler keys SBC fits inherit (backend, target_accept, max_treedepth)."""
-    return {k: v for k, v in config["sampler"].items() if k in ("backend", "target_accept", "max_treedepth")}
+    return {k: v for k, v in config["sampler"].items() if k in SAMPLER_INHERITED_BY_SBC}
 
 
 def sbc_tables(model_id):

@@ -1,9 +1,9 @@
-# Helpers of the loo, compare, verdict and report rules (issue 5); functions only, rules live in
+# Helpers of the loo, compare, verdict and report rules; functions only, rules live in
 # loo.smk and verdict.smk.
 import os
 
 from binoval.loo.compare import mixture_base_id
-from binoval.verdict.verdict import STAGE_ORDER
+from binoval.verdict.verdict import STAGE_ORDER, table_input_name
 
 
 def loo_tables(model_id):
@@ -25,9 +25,14 @@ def verdict_stages():
     return {stage: globals()[f"{stage}_tables"] for stage in STAGE_ORDER if f"{stage}_tables" in globals()}
 
 
-def verdict_layout():
-    """{stage: {model_id: {table key: path}}} for the verdict rule."""
-    return {stage: {m: tables(m) for m in MODEL_SPECS} for stage, tables in verdict_stages().items()}
+def verdict_table_inputs():
+    """The verdict rule's named inputs: every stage table of every model, named by table_input_name."""
+    return {
+        table_input_name(stage, model_id, key): path
+        for stage, tables in verdict_stages().items()
+        for model_id in MODEL_SPECS
+        for key, path in tables(model_id).items()
+    }
 
 
 def layout_paths(layout):

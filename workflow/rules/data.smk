@@ -8,7 +8,7 @@ rule aggregate_trials:
     log:
         logs("aggregate_trials.log"),
     benchmark:
-        results("benchmarks/aggregate_trials.tsv")
+        benchmarks("aggregate_trials.tsv")
     threads: 1
     resources:
         mem_mb=1000,
@@ -29,7 +29,7 @@ rule validate_data:
     log:
         logs("validate_data.log"),
     benchmark:
-        results("benchmarks/validate_data.tsv")
+        benchmarks("validate_data.tsv")
     threads: 1
     resources:
         mem_mb=500,

@@ -12,7 +12,7 @@ rule fit:
     log:
         logs("fit/{model_id}.log"),
     benchmark:
-        results("benchmarks/fit/{model_id}.tsv")
+        benchmarks("fit/{model_id}.tsv")
     # one thread: a fit job is mostly single-threaded compilation (10-25 s) against < 1 s of sampling,
     # so two jobs side by side beat one job on two threads; raise with --set-threads fit=N for long models
     threads: 1

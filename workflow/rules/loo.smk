@@ -1,4 +1,4 @@
-# PSIS-LOO / WAIC per model, then the comparison of all models (issue 5).
+# PSIS-LOO / WAIC per model, then the comparison of all models.
 include: "compare_common.smk"
 
 
@@ -16,7 +16,7 @@ rule loo:
     log:
         logs("loo/{model_id}.log"),
     benchmark:
-        results("benchmarks/loo/{model_id}.tsv")
+        benchmarks("loo/{model_id}.tsv")
     threads: 1
     resources:
         mem_mb=2000,
@@ -39,7 +39,7 @@ rule compare:
     log:
         logs("compare.log"),
     benchmark:
-        results("benchmarks/compare/compare.tsv")
+        benchmarks("compare.tsv")
     threads: 1
     resources:
         mem_mb=1000,

@@ -18,7 +18,7 @@ rule ppc:
     log:
         logs("ppc/{model_id}.log"),
     benchmark:
-        results("benchmarks/ppc/{model_id}.tsv")
+        benchmarks("ppc/{model_id}.tsv")
     threads: 1
     resources:
         mem_mb=1500,

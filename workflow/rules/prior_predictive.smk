@@ -24,7 +24,7 @@ rule prior_predictive:
     log:
         logs("prior_predictive/{model_id}.log"),
     benchmark:
-        results("benchmarks/prior_predictive/{model_id}.tsv")
+        benchmarks("prior_predictive/{model_id}.tsv")
     threads: 1
     resources:
         mem_mb=1500,

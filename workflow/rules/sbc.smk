@@ -16,9 +16,9 @@ rule sbc_shard:
     wildcard_constraints:
         shard=r"\d+",
     log:
-        logs("sbc/{model_id}/shard_{shard}.log"),
+        logs("sbc_shard/{model_id}/{shard}.log"),
     benchmark:
-        results("benchmarks/sbc_shard/{model_id}_{shard}.tsv")
+        benchmarks("sbc_shard/{model_id}/{shard}.tsv")
     threads: 1  # like fit: compilation dominates; draws do not depend on threads
     resources:
         mem_mb=3000,
@@ -41,9 +41,9 @@ rule sbc_summary:
     params:
         simulations=int(sbc_config()["simulations"]),
     log:
-        logs("sbc/{model_id}/summary.log"),
+        logs("sbc_summary/{model_id}.log"),
     benchmark:
-        results("benchmarks/sbc_summary/{model_id}.tsv")
+        benchmarks("sbc_summary/{model_id}.tsv")
     threads: 1
     resources:
         mem_mb=1500,

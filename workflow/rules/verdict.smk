@@ -1,4 +1,4 @@
-# Verdict, report and the CI gate (issue 5). Include this file LAST: it collects the
+# Verdict, report and the CI gate. Include this file LAST: it collects the
 # stages whose rule files define `<stage>_tables(model_id)` (and, for the report,
 # optionally `<stage>_plots(model_id)` -> list of PNG paths, beside it in common.smk); see compare_common.smk.
 from binoval.verdict.report import report_plot_category, report_plot_subcategory
@@ -10,7 +10,7 @@ report: os.path.join(os.getcwd(), results("verdict.rst"))
 
 rule verdict:
     input:
-        layout_paths(verdict_layout()),
+        **verdict_table_inputs(),
         data=rules.validate_data.output.data,
     output:
         verdict=report(results("verdict.json"), category="Verdict", caption="../report/verdict.rst"),
@@ -18,17 +18,15 @@ rule verdict:
         summary=results("summary.txt"),
         rst=results("verdict.rst"),
     params:
-        layout=verdict_layout(),
         thresholds=config.get("thresholds", {}),
         tolerance=config["compare"],
         models=model_families(),
         run=run_dir(),
         dataset=config["dataset"],
-        report_md=results("report.md"),
     log:
         logs("verdict.log"),
     benchmark:
-        results("benchmarks/verdict.tsv")
+        benchmarks("verdict.tsv")
     threads: 1
     resources:
         mem_mb=1000,
@@ -61,12 +59,13 @@ rule report:
         model_ids=list(MODEL_SPECS),
         models=model_families(),
         readout=config["readout"],
+        tolerance=config["compare"],
         seed=config["seed"],
         stage_plots=stage_plot_layout(),
     log:
         logs("report.log"),
     benchmark:
-        results("benchmarks/report/report.tsv")
+        benchmarks("report.tsv")
     threads: 1
     resources:
         mem_mb=2000,
@@ -87,6 +86,8 @@ rule check_verdict:
         fail_on_reject=config["fail_on_reject"],
     log:
         logs("check_verdict.log"),
+    benchmark:
+        benchmarks("check_verdict.tsv")
     threads: 1
     resources:
         mem_mb=200,

@@ -1,6 +1,6 @@
 """Synthetic grouped binomial data with a known truth.
 
-``agents25`` follows the three-cluster design of BRIEF section 1: trained
+``agents25`` follows the three-cluster design that motivates the mixture models: trained
 agents whose hit rates come from Beta(2, 10) (8 agents), Beta(7, 7) (10) and
 Beta(15, 3) (7), 100 trials each (true cluster means 0.17, 0.50, 0.83). The
 bundled ``datasets/agents25.csv`` is ``agents25()`` written out; a test checks
@@ -16,7 +16,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-#: (alpha, beta, number of groups) per cluster of the BRIEF section 1 design.
+#: (alpha, beta, number of groups) per cluster of the three-cluster design.
 AGENTS25_DESIGN = ((2.0, 10.0, 8), (7.0, 7.0, 10), (15.0, 3.0, 7))
 AGENTS25_TRIALS = 100
 AGENTS25_SEED = 20240601

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Sequence
 
 from binoval.data.grouped import DataError
 
@@ -72,9 +72,3 @@ def aggregate_trials(path: str | Path, group_by: Sequence[str], success: str, fi
     frame["n"] = frame["n"].astype("int64")
     frame["r"] = frame["r"].astype("int64")
     return frame[["group", "n", "r", *group_by]]
-
-
-def trial_settings(config: Mapping) -> dict | None:
-    """The ``trials`` config slice, or None for grouped input."""
-    trials = config.get("trials")
-    return dict(trials) if trials else None

@@ -14,20 +14,12 @@ from typing import Mapping
 
 import pandas as pd
 
+from binoval.defaults import THRESHOLDS, with_defaults
 from binoval.schemas import ParameterDiagnostics, SamplerDiagnostics
 from binoval.verdict.status import StageResult
 
 #: pandera schema of each table fit_status reads (the verdict validates them on read)
 TABLE_SCHEMAS = {"parameters": ParameterDiagnostics, "sampler": SamplerDiagnostics}
-
-DEFAULT_FIT_THRESHOLDS = {
-    "r_hat_max": 1.01,
-    "ess_bulk_min_per_chain": 100,
-    "ess_tail_min_per_chain": 100,
-    "divergence_rate_max": 0.001,
-    "ebfmi_min": 0.3,
-    "treedepth_rate_max": 0.01,
-}
 
 
 def _label(row) -> str:
@@ -36,7 +28,7 @@ def _label(row) -> str:
 
 def fit_status(tables: Mapping[str, pd.DataFrame], thresholds: Mapping[str, float] | None = None) -> StageResult:
     """The fit stage's status from tables ``parameters`` (ParameterDiagnostics) and ``sampler`` (SamplerDiagnostics)."""
-    t = {**DEFAULT_FIT_THRESHOLDS, **(thresholds or {})}
+    t = with_defaults(THRESHOLDS["fit"], thresholds)
     parameters, sampler = tables["parameters"], tables["sampler"]
     result = StageResult()
     errors = [e for e in sampler["error"] if e]

@@ -11,33 +11,25 @@ import time
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from binoval.defaults import SAMPLER
 from binoval.models import N_DATA, R_DATA, R_VAR, GroupedCounts
-
-DEFAULT_SAMPLER = {
-    "backend": "nutpie",
-    "chains": 4,
-    "draws": 1000,
-    "tune": 1000,
-    "target_accept": 0.95,
-    "max_treedepth": 10,
-}
 
 
 @dataclass(frozen=True)
 class SamplerSettings:
     """How to run NUTS: backend, chains, draws and tuning steps per chain, target acceptance, max tree depth."""
 
-    backend: str = "nutpie"
-    chains: int = 4
-    draws: int = 1000
-    tune: int = 1000
-    target_accept: float = 0.95
-    max_treedepth: int = 10
+    backend: str = SAMPLER["backend"]
+    chains: int = SAMPLER["chains"]
+    draws: int = SAMPLER["draws"]
+    tune: int = SAMPLER["tune"]
+    target_accept: float = SAMPLER["target_accept"]
+    max_treedepth: int = SAMPLER["max_treedepth"]
 
     @classmethod
     def from_config(cls, *layers: Mapping[str, Any] | None) -> "SamplerSettings":
-        """Settings from config mappings, later ones overriding earlier ones."""
-        merged = dict(DEFAULT_SAMPLER)
+        """Settings from config mappings over ``binoval.defaults.SAMPLER``, later ones overriding earlier ones."""
+        merged = dict(SAMPLER)
         for layer in layers:
             merged.update({k: v for k, v in (layer or {}).items() if v is not None})
         return cls(**merged)

@@ -20,6 +20,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
+from binoval.defaults import THRESHOLDS, with_defaults
 from binoval.loo.psis import k_threshold
 from binoval.schemas import LooTable
 from binoval.verdict.status import StageResult
@@ -27,16 +28,10 @@ from binoval.verdict.status import StageResult
 #: pandera schema of each table loo_status reads (the verdict validates them on read)
 TABLE_SCHEMAS = {"loo": LooTable}
 
-DEFAULT_LOO_THRESHOLDS = {
-    "pareto_k_max": 0.7,
-    "k_high_share_fail": 1.0,
-    "waic_variance_max": 0.4,
-}
-
 
 def loo_status(tables: Mapping[str, pd.DataFrame], thresholds: Mapping[str, float] | None = None) -> StageResult:
     """The LOO stage's status from table ``loo`` (per-group PSIS-LOO and WAIC figures)."""
-    t = {**DEFAULT_LOO_THRESHOLDS, **(thresholds or {})}
+    t = with_defaults(THRESHOLDS["loo"], thresholds)
     table = tables["loo"]
     result = StageResult()
     first = table.iloc[0]

@@ -7,8 +7,9 @@ and WAIC, from the per-group tables that ``binoval.loo.psis.loo_table`` writes.
 
 ``select_k`` chooses the number of clusters within one ``bb_mixture`` family
 id: the smallest K whose elpd_loo is within the tolerance of the best K's —
-the difference is below ``elpd_tolerance`` (default 4) or below
-``se_tolerance`` (default 2) paired standard errors — and says why in words.
+the difference is below ``elpd_tolerance`` or below ``se_tolerance`` paired
+standard errors (config ``compare``, defaults ``binoval.defaults.COMPARE``) —
+and says why in words.
 The same tolerance drives the simplicity rule of the verdict
 (``within_tolerance``).
 """
@@ -20,9 +21,9 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
+from binoval.defaults import COMPARE, with_defaults
 from binoval.loo.waic import WAIC_VARIANCE_MAX
 
-DEFAULT_COMPARE = {"elpd_tolerance": 4.0, "se_tolerance": 2.0}
 CRITERIA = ("loo", "waic")
 
 
@@ -34,8 +35,17 @@ def paired_difference(better: np.ndarray, worse: np.ndarray) -> tuple[float, flo
 
 def within_tolerance(diff: float, se: float, tolerance: Mapping[str, float] | None = None) -> bool:
     """Is an elpd difference small: below ``elpd_tolerance`` or below ``se_tolerance`` standard errors?"""
-    t = {**DEFAULT_COMPARE, **(tolerance or {})}
+    t = with_defaults(COMPARE, tolerance)
     return bool(diff < t["elpd_tolerance"] or diff < t["se_tolerance"] * se)
+
+
+def tolerance_rule(tolerance: Mapping[str, float] | None = None) -> str:
+    """The tolerance of ``within_tolerance`` in words (config ``compare`` over ``binoval.defaults.COMPARE``)."""
+    t = with_defaults(COMPARE, tolerance)
+    return (
+        f"Differences below {t['elpd_tolerance']:g}, or below {t['se_tolerance']:g} paired standard errors, "
+        "are within tolerance (config `compare`)."
+    )
 
 
 def _pointwise(table: pd.DataFrame, ic: str) -> np.ndarray:
@@ -52,7 +62,6 @@ def elpd_data(table: pd.DataFrame, ic: str):
     import xarray as xr
 
     from binoval.loo.psis import k_threshold
-    from binoval.loo.waic import WAIC_VARIANCE_MAX
 
     table = table.sort_values("group")
     first = table.iloc[0]
@@ -130,7 +139,7 @@ def select_k(
     tables: Mapping[str, pd.DataFrame], ks: Mapping[str, int], tolerance: Mapping[str, float] | None = None
 ) -> tuple[str, str]:
     """The chosen model id among mixtures of one family id (``ks``: model id -> K) and the reason in words."""
-    t = {**DEFAULT_COMPARE, **(tolerance or {})}
+    t = with_defaults(COMPARE, tolerance)
     elpd = {m: float(tables[m]["elpd_loo"].iloc[0]) for m in ks}
     best = max(elpd, key=elpd.get)
     for model_id in sorted(ks, key=ks.get):

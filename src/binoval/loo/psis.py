@@ -23,13 +23,14 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from binoval.defaults import THRESHOLDS
 from binoval.models import R_VAR, GroupedCounts, ModelSpec
 from binoval.loo.waic import waic
 #: Gauss-Hermite nodes used to integrate a held-out group's logit over Normal(mu, tau).
 _GH_NODES, _GH_WEIGHTS = np.polynomial.hermite.hermgauss(60)
 
 
-def k_threshold(total_draws: int, cap: float = 0.7) -> float:
+def k_threshold(total_draws: int, cap: float = THRESHOLDS["loo"]["pareto_k_max"]) -> float:
     """The sample-size-dependent Pareto k threshold min(1 - 1/log10(S), cap)."""
     return float(min(1.0 - 1.0 / np.log10(total_draws), cap))
 
@@ -116,7 +117,7 @@ def failed_fit_table(model_id: str, data: GroupedCounts) -> pd.DataFrame:
     return table
 
 
-def flagged_groups(table: pd.DataFrame, cap: float = 0.7) -> list[str]:
+def flagged_groups(table: pd.DataFrame, cap: float = THRESHOLDS["loo"]["pareto_k_max"]) -> list[str]:
     """Groups whose PSIS Pareto k exceeds the sample-size-dependent threshold, highest k first."""
     if int(table["total_draws"].iloc[0]) < 2:
         return []

@@ -34,9 +34,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
+from binoval.defaults import THRESHOLDS
+
 #: WAIC is unreliable when the posterior variance of an observation's
-#: log-likelihood (its ``p_i``) exceeds this (Vehtari, Gelman & Gabry 2017).
-WAIC_VARIANCE_MAX = 0.4
+#: log-likelihood (its ``p_i``) exceeds this (Vehtari, Gelman & Gabry 2017);
+#: the default of ``thresholds.loo.waic_variance_max``.
+WAIC_VARIANCE_MAX = THRESHOLDS["loo"]["waic_variance_max"]
 
 __all__ = ["WAIC", "WAIC_VARIANCE_MAX", "waic"]
 

@@ -36,6 +36,7 @@ from typing import Mapping
 
 import pandas as pd
 
+from binoval.defaults import ALL_STATISTICS, THRESHOLDS
 from binoval.schemas import PPCCalibration, PPCGroups, PPCStatistics, PriorPredictiveSummary
 from binoval.predictive.statistics import STATISTIC_NAMES
 from binoval.verdict.status import StageResult
@@ -48,23 +49,15 @@ TABLE_SCHEMAS = {
     "ppc_calibration": PPCCalibration,
 }
 
-DEFAULT_PRIOR_PREDICTIVE_THRESHOLDS = {
-    "statistics": list(STATISTIC_NAMES),
-    "quantile_warn": 0.005,
-    "quantile_fail": 0.0005,
-    "degenerate_warn": 0.1,
-    "degenerate_fail": 0.5,
-}
 
-DEFAULT_PPC_THRESHOLDS = {
-    "statistics": list(STATISTIC_NAMES),
-    "p_value_fail": 0.01,
-    "p_value_warn": 0.05,
-    "coverage_95_fail": 0.8,
-    "coverage_95_warn": 0.9,
-    "pit_pvalue_fail": 0.0,
-    "pit_pvalue_warn": 0.01,
-}
+def _resolved(defaults: Mapping) -> dict:
+    """A stage's threshold defaults with ``statistics: ALL_STATISTICS`` spelled out as the registry's names."""
+    statistics = defaults["statistics"]
+    return {**defaults, "statistics": list(STATISTIC_NAMES) if statistics == ALL_STATISTICS else list(statistics)}
+
+
+DEFAULT_PRIOR_PREDICTIVE_THRESHOLDS = _resolved(THRESHOLDS["prior_predictive"])
+DEFAULT_PPC_THRESHOLDS = _resolved(THRESHOLDS["ppc"])
 
 
 def _merged(defaults: Mapping, thresholds: Mapping | None) -> dict:

@@ -6,7 +6,7 @@ G groups) to one number. All are vectorised over datasets: ``r`` has shape
 shape ``(G,)`` or anything that broadcasts against ``r``; the result has shape
 ``r.shape[:-1]``. Proportions are ``r / n`` per group; spreads across groups
 use the population form (``ddof = 0``: the groups are the whole population of
-interest), which reproduces the numbers in BRIEF section 5 (variance of
+interest), which reproduces the reference analysis of hospital12 (variance of
 hospital12's proportions 0.00135, coefficient of variation 0.499).
 
 Statistics are defined for every dataset, including degenerate ones (all

@@ -8,16 +8,6 @@
   test, Holm adjustment.
 - ``summary``: per-quantity tests, coverage, z-scores, contraction.
 - ``plots``: ECDF-difference and rank-histogram plots.
-The stage status is ``binoval.sbc.check.sbc_status``.
+The stage status is ``binoval.sbc.check.sbc_status``; the defaults of the
+``sbc`` config section are ``binoval.defaults.SBC``.
 """
-
-#: Defaults of the ``sbc`` config section (see config/README.md).
-DEFAULT_SBC_CONFIG = {
-    "simulations": 100,
-    "sims_per_shard": 100,
-    "sampler": {},
-    "thin": "auto",
-    "min_ranks": 100,
-    "extend_factor": 4,
-    "simulate_priors": {},
-}

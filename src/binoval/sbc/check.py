@@ -29,26 +29,13 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
+from binoval.defaults import THRESHOLDS, with_defaults
 from binoval.sbc.summary import jeffreys_interval
 from binoval.schemas import SbcSimulations, SbcSummary
 from binoval.verdict.status import StageResult
 
 #: schema of each table sbc_status reads (validated when the verdict reads them)
 TABLE_SCHEMAS = {"summary": SbcSummary, "simulations": SbcSimulations}
-
-DEFAULT_SBC_THRESHOLDS = {
-    "alpha_fail": 0.01,
-    "alpha_warn": 0.05,
-    "coverage_tolerance": 0.1,
-    "failure_rate_max": 0.05,
-    "nonconverged_rate_max": 0.2,
-    "nonconverged_rate_warn": 0.1,
-    "r_hat_max": 1.05,
-    "ess_min": 50,
-    "divergences_max": 0,
-    "ebfmi_min": 0.2,
-    "min_simulations": 100,
-}
 
 LEVELS = (50, 80, 95)
 
@@ -65,7 +52,7 @@ def nonconverged(fits: pd.DataFrame, t: Mapping[str, float]) -> pd.Series:
 
 def sbc_status(tables: Mapping[str, pd.DataFrame], thresholds: Mapping[str, float] | None = None) -> StageResult:
     """The SBC stage's status from tables ``summary`` and ``simulations`` (see module docstring)."""
-    t = {**DEFAULT_SBC_THRESHOLDS, **(thresholds or {})}
+    t = with_defaults(THRESHOLDS["sbc"], thresholds)
     summary, simulations = tables["summary"], tables["simulations"]
     result = StageResult()
     fits = simulations.drop_duplicates("simulation")

@@ -15,8 +15,12 @@ import math
 
 import numpy as np
 
+from binoval.defaults import SBC
 
-def thin_factor(total_draws: int, ess_min: float, thin: str | int = "auto", min_ranks: int = 100) -> int:
+
+def thin_factor(
+    total_draws: int, ess_min: float, thin: str | int = SBC["thin"], min_ranks: int = SBC["min_ranks"]
+) -> int:
     """The thinning factor k for a fit with ``total_draws`` draws (all chains) and smallest ESS ``ess_min``."""
     if thin != "auto":
         k = int(thin)

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from binoval import seeds
+from binoval.defaults import SAMPLER_INHERITED_BY_SBC, SBC, SBC_SAMPLER
 from binoval.models import N_DATA, R_DATA, GroupedCounts, ModelSpec, build_model
 from binoval.fit.sampler import CompiledSampler, SamplerSettings
 from binoval.sbc.ranks import convergence_diagnostics, ranks, thin_draws, thin_factor
@@ -36,16 +37,17 @@ from binoval.sbc.uniformity import fractional_ranks
 
 log = logging.getLogger(__name__)
 
-#: SBC sampler defaults: about 100-500 nearly independent draws per fit. ``sbc.sampler`` overrides them.
-DEFAULT_SBC_SAMPLER = {"chains": 2, "draws": 500, "tune": 300}
 #: Central posterior intervals recorded per simulation and quantity.
 INTERVALS = (0.5, 0.8, 0.95)
 
 
 def sbc_sampler_settings(global_sampler: Mapping[str, Any] | None, sbc_sampler: Mapping[str, Any] | None) -> SamplerSettings:
-    """SBC fits: backend, target_accept and max_treedepth from ``sampler``; chains/draws/tune from the SBC defaults; then ``sbc.sampler``."""
-    inherited = {k: v for k, v in (global_sampler or {}).items() if k in ("backend", "target_accept", "max_treedepth")}
-    return SamplerSettings.from_config(inherited, DEFAULT_SBC_SAMPLER, sbc_sampler)
+    """SBC fit settings, later layers overriding earlier ones.
+
+    The ``SAMPLER_INHERITED_BY_SBC`` keys of the top-level ``sampler``, then ``SBC_SAMPLER``, then ``sbc.sampler``.
+    """
+    inherited = {k: v for k, v in (global_sampler or {}).items() if k in SAMPLER_INHERITED_BY_SBC}
+    return SamplerSettings.from_config(inherited, SBC_SAMPLER, sbc_sampler)
 
 
 def interval_columns() -> list[str]:
@@ -117,9 +119,9 @@ class ShardRunner:
     seed: int
     sims_per_shard: int
     simulate_priors: Mapping[str, Any] | None = None
-    thin: str | int = "auto"
-    min_ranks: int = 100
-    extend_factor: int = 4
+    thin: str | int = SBC["thin"]
+    min_ranks: int = SBC["min_ranks"]
+    extend_factor: int = SBC["extend_factor"]
     threads: int | None = None
     quantities: list[Quantity] = field(init=False)
 
@@ -306,7 +308,8 @@ class ShardRunner:
 
 
 def run_shard(spec: ModelSpec, data: GroupedCounts, shard: int, sims_per_shard: int, settings: SamplerSettings,
-              seed: int, simulate_priors=None, thin="auto", min_ranks: int = 100, extend_factor: int = 4,
+              seed: int, simulate_priors=None, thin=SBC["thin"], min_ranks: int = SBC["min_ranks"],
+              extend_factor: int = SBC["extend_factor"],
               threads: int | None = None) -> pd.DataFrame:
     """Compile ``spec`` once and run shard ``shard`` (see ``ShardRunner``); ``threads`` caps the chains run at once."""
     runner = ShardRunner(spec, data, settings, seed, sims_per_shard, simulate_priors, thin, min_ranks, extend_factor,

@@ -87,9 +87,3 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
     summary.insert(summary.columns.get_loc("chi2_p") + 1, "ecdf_p_holm", adjusted[:m])
     summary.insert(summary.columns.get_loc("ecdf_p_holm") + 1, "chi2_p_holm", adjusted[m:])
     return summary
-
-
-def fit_table(table: pd.DataFrame) -> pd.DataFrame:
-    """One row per simulation: status, error and the fit's diagnostics."""
-    columns = ["simulation", "status", "error", "rhat_max", "ess_min", "divergences", "ebfmi_min", "wall_time_s", "thin", "n_ranks"]
-    return table.drop_duplicates("simulation")[columns].reset_index(drop=True)

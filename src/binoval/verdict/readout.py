@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from binoval.defaults import READOUT, with_defaults
 from binoval.loo.psis import _posterior, mixture_component_logpmf
 from binoval.models import GroupedCounts, ModelSpec
 
@@ -195,12 +196,9 @@ def membership_accuracy(member: pd.DataFrame, truth: pd.Series) -> tuple[pd.Data
     return confusion, float((true.to_numpy() == predicted.to_numpy()).mean())
 
 
-DEFAULT_READOUT = {"new_group_n": 100, "compare_groups": []}
-
-
 def model_readout(spec: ModelSpec, idata, frame: pd.DataFrame, settings: dict | None, rng: np.random.Generator) -> dict:
     """Every read-out of one fitted model (keys as ``binoval.verdict.report.build_report`` expects)."""
-    s = {**DEFAULT_READOUT, **(settings or {})}
+    s = with_defaults(READOUT, settings)
     data = GroupedCounts.from_frame(frame)
     out: dict = {}
     rates = group_rate_draws(spec, idata, data, rng)

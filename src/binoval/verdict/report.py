@@ -22,6 +22,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from binoval.loo.compare import tolerance_rule
 from binoval.verdict.verdict import STAGE_ORDER, failing_reasons
 from binoval.verdict.status import FAIL, WARN
 
@@ -341,6 +342,7 @@ def build_report(
     plot_dir: str | os.PathLike,
     stage_plots: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
     new_group_n: int | None = None,
+    tolerance: Mapping[str, float] | None = None,
 ) -> str:
     """The report's markdown; writes its plots into ``plot_dir``.
 
@@ -360,7 +362,7 @@ def build_report(
             columns={"elpd": f"elpd_{ic}", "p": f"p_{ic}", "weight": "stacking weight"}
         )
         out += [f"### {ic.upper()}", "", _md_table(table, ".2f"), ""]
-    out += ["Differences below 4, or below 2 paired standard errors, are within tolerance (config `compare`).", ""]
+    out += [tolerance_rule(tolerance), ""]
     mixtures = comparison[(comparison["criterion"] == "loo") & (comparison["mixture"] != "")]
     if len(mixtures):
         out += ["### Mixture: number of clusters", ""]

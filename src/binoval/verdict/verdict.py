@@ -18,21 +18,23 @@ function's docstring names them) and ``thresholds.<stage>`` from the config.
   sample them.)
 * ``overall`` is ACCEPT when at least one model is accepted.
 
-``verdict.json`` holds exactly the fields of DESIGN.md and is validated with
-``VERDICT_SCHEMA`` (JSON Schema) before it is written.
+``verdict.json`` holds exactly the documented fields (README.md, Outputs) and is
+validated with ``VERDICT_SCHEMA`` (JSON Schema) before it is written.
 """
 
 from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Mapping
 
 import numpy as np
 import pandas as pd
 
 from binoval.verdict.status import FAIL, StageResult
-from binoval.loo.compare import DEFAULT_COMPARE, paired_difference, within_tolerance
+from binoval.defaults import COMPARE, with_defaults
+from binoval.loo.compare import paired_difference, within_tolerance
 
 #: Stages in the order they appear in the verdict and the report.
 STAGE_ORDER = ("prior_predictive", "sbc", "fit", "ppc", "loo")
@@ -91,6 +93,35 @@ STAGE_CHECKS = {
 def status_function(stage: str) -> Callable[[Mapping[str, pd.DataFrame], Mapping], StageResult]:
     """The stage's ``<stage>_status`` from its module in ``STAGE_CHECKS``."""
     return getattr(importlib.import_module(STAGE_CHECKS[stage]), f"{stage}_status")
+
+
+#: Joins stage, model id and table key in the verdict rule's input names: ``fit__hier_logit__parameters``.
+#: Stage names and table keys never contain it, so a name splits back unambiguously whatever the model id.
+INPUT_SEPARATOR = "__"
+
+
+def table_input_name(stage: str, model_id: str, key: str) -> str:
+    """The verdict rule's input name of one stage table of one model."""
+    return INPUT_SEPARATOR.join((stage, model_id, key))
+
+
+def stage_table_paths(inputs: Mapping[str, str]) -> dict[str, dict[str, dict[str, str]]]:
+    """``{stage: {model_id: {table key: path}}}`` from the named inputs made by ``table_input_name``.
+
+    Other names (e.g. ``data``) are skipped; stages come in ``STAGE_ORDER``, models in input order.
+    """
+    out: dict[str, dict[str, dict[str, str]]] = {}
+    for name, path in inputs.items():
+        stage, _, rest = name.partition(INPUT_SEPARATOR)
+        model_id, _, key = rest.rpartition(INPUT_SEPARATOR)
+        if stage in STAGE_ORDER and model_id and key:
+            out.setdefault(stage, {}).setdefault(model_id, {})[key] = str(path)
+    return {stage: out[stage] for stage in STAGE_ORDER if stage in out}
+
+
+def report_path(verdict_path: str) -> str:
+    """Where the report of a run is: ``report.md`` beside its ``verdict.json`` (both in results/<run>/)."""
+    return str(Path(verdict_path).with_name("report.md"))
 
 
 def read_stage_tables(stage: str, paths: Mapping[str, str]) -> dict[str, pd.DataFrame]:
@@ -161,7 +192,7 @@ def recommend(
     tolerance: Mapping[str, float] | None = None,
 ) -> Recommendation:
     """The best accepted model by elpd_loo with the simplicity rule (see the module doc)."""
-    t = {**DEFAULT_COMPARE, **(tolerance or {})}
+    t = with_defaults(COMPARE, tolerance)
     usable = [m for m in accepted if m in loo_tables and np.isfinite(loo_tables[m]["elpd_loo"].iloc[0])]
     if not usable:
         return Recommendation(None, "no model was accepted" if not accepted else "no accepted model has LOO results")
@@ -196,7 +227,7 @@ def build_verdict(
     complexity: Mapping[str, int],
     tolerance: Mapping[str, float] | None = None,
 ) -> tuple[dict, Recommendation]:
-    """The verdict document (DESIGN.md fields, validated) and the recommendation with its reason."""
+    """The verdict document (``VERDICT_SCHEMA`` fields, validated) and the recommendation with its reason."""
     models = {}
     accepted = []
     for model_id, stages in stage_results.items():
@@ -217,7 +248,7 @@ def build_verdict(
 
 
 def validate_verdict(verdict: Mapping) -> None:
-    """Raise ``jsonschema.ValidationError`` unless ``verdict`` has exactly the DESIGN.md shape."""
+    """Raise ``jsonschema.ValidationError`` unless ``verdict`` has exactly the documented shape."""
     import jsonschema
 
     jsonschema.validate(verdict, VERDICT_SCHEMA)

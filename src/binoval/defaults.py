@@ -1,0 +1,142 @@
+"""Every default of binoval, defined once.
+
+``DEFAULTS`` has the shape of ``config/config.yaml``, the default run; the named
+sections below are its parts, and every module takes its defaults from them
+(merge a section with the config into a new dict; never mutate one in place).
+``config/config.yaml``, the ``default:`` values of ``workflow/schemas/config.schema.yaml``
+and the tables of ``config/README.md`` are checked against this module by
+``tests/test_defaults.py``.
+
+One list lives elsewhere: the statistic names. Their home is the registry
+``binoval.predictive.statistics.STATISTICS``; ``thresholds.prior_predictive.statistics``
+and ``thresholds.ppc.statistics`` default to all of them (see ``ALL_STATISTICS``).
+
+This module imports nothing heavy (no numpy, no PyMC): the Snakefile and the
+config checks read it while planning.
+"""
+
+from __future__ import annotations
+
+#: Marks a threshold default that is "every statistic of the registry", filled in by ``binoval.predictive.check``.
+ALL_STATISTICS = "all"
+
+#: NUTS settings of the observed fit (and of exact LOO refits): 4 chains x 1000 kept draws after 1000 warm-up
+#: draws; target acceptance 0.95 (small steps, few divergences); at most 2**10 leapfrog steps per draw.
+SAMPLER = {
+    "backend": "nutpie",
+    "chains": 4,
+    "draws": 1000,
+    "tune": 1000,
+    "target_accept": 0.95,
+    "max_treedepth": 10,
+}
+
+#: Chains, draws and tuning of an SBC fit before ``sbc.sampler`` overrides: 2 x 500 draws give about 100-500
+#: nearly independent draws, enough for ranks; the other sampler keys come from ``SAMPLER_INHERITED_BY_SBC``.
+SBC_SAMPLER = {"chains": 2, "draws": 500, "tune": 300}
+
+#: Keys of the top-level ``sampler`` that SBC fits inherit (chains, draws and tune come from ``SBC_SAMPLER``).
+SAMPLER_INHERITED_BY_SBC = ("backend", "target_accept", "max_treedepth")
+
+#: The models of the default run (model id -> spec); bb_mixture expands to one model per K.
+MODELS = {
+    "pooled": {"family": "pooled"},
+    "unpooled": {"family": "unpooled"},
+    "hier_logit": {"family": "hier_logit", "parameterization": "noncentered"},
+    "hier_logit_centered": {"family": "hier_logit", "parameterization": "centered"},
+    "beta_binomial": {"family": "beta_binomial"},
+    "bb_mixture": {"family": "bb_mixture", "K": [1, 2, 3, 4]},
+}
+
+#: Prior predictive: datasets drawn from each model's prior. With 1000 draws the 0.05% tail of
+#: ``quantile_fail`` means "no draw as extreme as the data".
+PRIOR_PREDICTIVE = {"draws": 1000}
+
+#: LOO: no exact refits by default; with ``reloo: true`` at most 10 groups (highest Pareto k first) are refitted.
+LOO = {"reloo": False, "reloo_max_groups": 10}
+
+#: "Within tolerance" of the best model: an elpd_loo difference below 4, or below 2 paired standard errors.
+COMPARE = {"elpd_tolerance": 4, "se_tolerance": 2}
+
+#: Population read-out: a never-seen group of 100 trials; no group pairs compared.
+READOUT = {"new_group_n": 100, "compare_groups": []}
+
+#: Simulation-based calibration: 200 simulations per model in shards of 50 (4 jobs per model).
+SBC = {
+    "simulations": 200,
+    "sims_per_shard": 50,
+    "sampler": {},  # overrides of SBC_SAMPLER for SBC fits only
+    "thin": "auto",  # thin each fit to about its bulk ESS (never below min_ranks draws); or an integer factor
+    "min_ranks": 100,  # thinning never keeps fewer draws than this
+    "extend_factor": 4,  # a fit with fewer than min_ranks effective draws is rerun with 4x the draws (1: never)
+    "simulate_priors": {},  # {model_id: {param: prior spec}}: simulate from these priors, fit the model's own
+}
+
+#: Every number the verdict uses, per stage (meanings in config/README.md, section Thresholds).
+THRESHOLDS = {
+    "fit": {
+        "r_hat_max": 1.01,  # FAIL above: rank-normalised split R-hat of any posterior quantity
+        "ess_bulk_min_per_chain": 100,  # FAIL below: bulk ESS per chain
+        "ess_tail_min_per_chain": 100,  # FAIL below: tail ESS per chain
+        "divergence_rate_max": 0.001,  # FAIL above: share of divergent draws (any divergence WARNs)
+        "ebfmi_min": 0.3,  # FAIL below: a chain's E-BFMI
+        "treedepth_rate_max": 0.01,  # WARN above: share of draws that hit max_treedepth
+    },
+    "prior_predictive": {
+        "statistics": ALL_STATISTICS,
+        "quantile_warn": 0.005,  # WARN: observed statistic outside the central 99% of the prior predictive
+        "quantile_fail": 0.0005,  # FAIL: observed statistic beyond the 0.05% tail
+        "degenerate_warn": 0.1,  # WARN above: share of datasets with every group at 0 or every group at n
+        "degenerate_fail": 0.5,  # FAIL above
+    },
+    "ppc": {
+        "statistics": ALL_STATISTICS,
+        "p_value_fail": 0.01,  # FAIL below: two-sided posterior predictive p-value of a judged statistic
+        "p_value_warn": 0.05,  # WARN below
+        "coverage_95_fail": 0.8,  # FAIL below: share of groups inside their 95% predictive intervals
+        "coverage_95_warn": 0.9,  # WARN below
+        "pit_pvalue_fail": 0.0,  # FAIL below: KS p-value of the randomised PIT values (0: never; in-sample PIT)
+        "pit_pvalue_warn": 0.01,  # WARN below
+    },
+    "loo": {
+        "pareto_k_max": 0.7,  # cap of the Pareto k threshold min(1 - 1/log10(S), cap)
+        "k_high_share_fail": 1.0,  # FAIL above: share of groups with high k (1.0: never, high k only WARNs)
+        "waic_variance_max": 0.4,  # WARN above: a group's pointwise log-likelihood variance (WAIC unreliable)
+    },
+    "sbc": {
+        "alpha_fail": 0.01,  # FAIL below: any Holm-adjusted p-value of the rank uniformity tests
+        "alpha_warn": 0.05,  # WARN below
+        "coverage_tolerance": 0.1,  # FAIL: an interval's coverage is surely more than this off its nominal level
+        "failure_rate_max": 0.05,  # FAIL above: share of SBC fits that raised
+        "nonconverged_rate_max": 0.2,  # FAIL above: share of successful fits that did not converge
+        "nonconverged_rate_warn": 0.1,  # WARN above
+        "r_hat_max": 1.05,  # a fit did not converge: its largest R-hat is above this ...
+        "ess_min": 50,  # ... or its smallest bulk ESS is below this ...
+        "divergences_max": 0,  # ... or it had more divergent transitions than this ...
+        "ebfmi_min": 0.2,  # ... or a chain's E-BFMI is below this
+        "min_simulations": 100,  # WARN when fewer SBC fits succeeded
+    },
+}
+
+#: The default run: the shape and values of config/config.yaml.
+DEFAULTS = {
+    "dataset": "hospital12",  # a bundled dataset name or a CSV path
+    "run": None,  # results go to results/<run>/; None: the dataset's file stem
+    "columns": {"group": "group", "n": "n", "r": "r"},
+    "trials": None,  # None: the dataset is grouped already
+    "seed": 12345,  # the root of every random stream
+    "sampler": SAMPLER,
+    "models": MODELS,
+    "prior_predictive": PRIOR_PREDICTIVE,
+    "loo": LOO,
+    "compare": COMPARE,
+    "readout": READOUT,
+    "fail_on_reject": False,  # True: the run exits non-zero when no model is accepted
+    "sbc": SBC,
+    "thresholds": THRESHOLDS,
+}
+
+
+def with_defaults(defaults: dict, overrides: dict | None) -> dict:
+    """A new dict: ``defaults`` with the keys of ``overrides`` (a config section, may be None) on top."""
+    return {**defaults, **(overrides or {})}
