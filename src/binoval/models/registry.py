@@ -15,12 +15,13 @@ from binoval.models.bb_mixture import BetaBinomialMixture
 from binoval.models.beta_binomial import BetaBinomial
 from binoval.models.glmm import Glmm
 from binoval.models.hier_logit import HierLogit
+from binoval.models.logit_t import LogitT
 from binoval.models.pooled import Pooled
 from binoval.models.unpooled import Unpooled
 
 FAMILIES: dict[str, Family] = {
     family.name: family
-    for family in (Pooled(), Unpooled(), HierLogit(), BetaBinomial(), BetaBinomialMixture(), Glmm())
+    for family in (Pooled(), Unpooled(), HierLogit(), BetaBinomial(), BetaBinomialMixture(), Glmm(), LogitT())
 }
 
 
