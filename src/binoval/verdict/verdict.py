@@ -12,7 +12,7 @@ function's docstring names them) and ``thresholds.<stage>`` from the config.
   config ``compare``) is a candidate, and the simplest candidate wins.
   Simplicity is the number of population-level parameters, which each family
   states (``Family.population_parameters``): pooled 1, hier_logit 2,
-  beta_binomial 2, bb_mixture 3K - 1, glmm its intercept, one per fixed-effect
+  beta_binomial 2, logit_t 3, bb_mixture 3K - 1, glmm its intercept, one per fixed-effect
   term and per varying term its sds (and correlations), unpooled one per group;
   ``complexity`` maps each model id to it. Among equally simple candidates
   the higher elpd_loo. (p_loo is not used: it is not comparable between models
