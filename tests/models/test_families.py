@@ -22,9 +22,11 @@ def _one(n, r, group="g"):
 def _mixture_idata(w, mu, kappa, chains=1):
     """Posterior draws of a mixture: arrays (S, K) split into ``chains`` chains, with a ``family`` attribute."""
     split = lambda a: np.asarray(a, dtype=float).reshape(chains, -1, np.shape(a)[-1])  # noqa: E731
-    idata = az.from_dict({"posterior": {"w": split(w), "mu": split(mu), "kappa": split(kappa)}},
-                         coords={"cluster": list(range(1, np.shape(w)[-1] + 1))},
-                         dims={"w": ["cluster"], "mu": ["cluster"], "kappa": ["cluster"]})
+    idata = az.from_dict(
+        {"posterior": {"w": split(w), "mu": split(mu), "kappa": split(kappa)}},
+        coords={"cluster": list(range(1, np.shape(w)[-1] + 1))},
+        dims={"w": ["cluster"], "mu": ["cluster"], "kappa": ["cluster"]},
+    )
     idata.posterior.attrs["family"] = "bb_mixture"
     return idata
 
@@ -41,8 +43,10 @@ def test_every_family_implements_what_the_stages_ask(name):
     for method in ("declare", "parameter_names", "population_parameters", "population_rate_draws"):
         assert getattr(type(family), method) is not getattr(Family, method), f"{name} lacks {method}"
     # a family either integrates a group's rate itself or overrides the held-out density that relies on it
-    assert (type(family).marginal_log_likelihood is not Family.marginal_log_likelihood
-            or type(family).heldout_log_density is not Family.heldout_log_density)
+    assert (
+        type(family).marginal_log_likelihood is not Family.marginal_log_likelihood
+        or type(family).heldout_log_density is not Family.heldout_log_density
+    )
 
 
 def test_population_parameters_order():
@@ -85,16 +89,26 @@ def test_heldout_density_hier_logit_quadrature_matches_monte_carlo():
 def test_heldout_density_mixture_k1_equals_beta_binomial():
     mu, kappa = np.array([0.1, 0.3]), np.array([20.0, 5.0])
     bb = az.from_dict({"posterior": {"mu": mu.reshape(1, 2), "kappa": kappa.reshape(1, 2)}})
-    mix = az.from_dict({"posterior": {"w": np.ones((1, 2, 1)), "mu": mu.reshape(1, 2, 1), "kappa": kappa.reshape(1, 2, 1)}}, coords={"cluster": [1]}, dims={"w": ["cluster"], "mu": ["cluster"], "kappa": ["cluster"]})
-    a = FAMILIES["beta_binomial"].heldout_log_density(ModelSpec("b", "beta_binomial", {}, {}), bb, _one(30, 4), "g", np.random.default_rng(0))
-    b = MIXTURE.heldout_log_density(ModelSpec("m", "bb_mixture", {}, {"K": 1}), mix, _one(30, 4), "g", np.random.default_rng(0))
+    mix = az.from_dict(
+        {"posterior": {"w": np.ones((1, 2, 1)), "mu": mu.reshape(1, 2, 1), "kappa": kappa.reshape(1, 2, 1)}},
+        coords={"cluster": [1]},
+        dims={"w": ["cluster"], "mu": ["cluster"], "kappa": ["cluster"]},
+    )
+    a = FAMILIES["beta_binomial"].heldout_log_density(
+        ModelSpec("b", "beta_binomial", {}, {}), bb, _one(30, 4), "g", np.random.default_rng(0)
+    )
+    b = MIXTURE.heldout_log_density(
+        ModelSpec("m", "bb_mixture", {}, {"K": 1}), mix, _one(30, 4), "g", np.random.default_rng(0)
+    )
     assert np.allclose(a, b)
     assert np.allclose(a, stats.betabinom.logpmf(4, 30, mu * kappa, (1 - mu) * kappa))
 
 
 def test_heldout_density_pooled():
     idata = az.from_dict({"posterior": {"p": np.array([[0.1, 0.2]])}})
-    got = FAMILIES["pooled"].heldout_log_density(ModelSpec("p", "pooled", {}, {}), idata, _one(10, 2), "g", np.random.default_rng(0))
+    got = FAMILIES["pooled"].heldout_log_density(
+        ModelSpec("p", "pooled", {}, {}), idata, _one(10, 2), "g", np.random.default_rng(0)
+    )
     assert np.allclose(got, stats.binom.logpmf(2, 10, [0.1, 0.2]))
 
 
@@ -114,14 +128,18 @@ def test_heldout_density_is_the_marginal_of_the_heldout_row():
     family = family_of(spec)
     marginal = family.marginal_log_likelihood(spec, idata, data, np.random.default_rng(0))
     assert marginal.shape == (2, 2)
-    np.testing.assert_array_equal(family.heldout_log_density(spec, idata, data, "b", np.random.default_rng(0)), marginal[:, 1])
+    np.testing.assert_array_equal(
+        family.heldout_log_density(spec, idata, data, "b", np.random.default_rng(0)), marginal[:, 1]
+    )
 
 
 # -- glmm: held-out rows keep their covariates -------------------------------------------------
 
 
 GLMM_DATA = GroupedCounts(
-    ("a_f", "a_m", "b_f", "b_m", "c_f"), np.array([100, 120, 80, 90, 70]), np.array([10, 30, 20, 40, 9]),
+    ("a_f", "a_m", "b_f", "b_m", "c_f"),
+    np.array([100, 120, 80, 90, 70]),
+    np.array([10, 30, 20, 40, 9]),
     {"edu": np.array(["a", "a", "b", "b", "c"]), "sex": np.array(["female", "male", "female", "male", "female"])},
 )
 
@@ -130,9 +148,14 @@ def _glmm_posterior(u, draws=3):
     """Constant draws of a glmm fitted without one row: Intercept -1.5, sex[male] 0.8, sigma_edu 0.6, u_edu by level."""
     levels = list(u)
     return az.from_dict(
-        {"posterior": {"Intercept": np.full((1, draws), -1.5), "b": np.full((1, draws, 1), 0.8),
-                       "sigma_edu": np.full((1, draws, 1), 0.6),
-                       "u_edu": np.broadcast_to(np.array(list(u.values()))[None, None, :, None], (1, draws, len(u), 1)).copy()}},
+        {
+            "posterior": {
+                "Intercept": np.full((1, draws), -1.5),
+                "b": np.full((1, draws, 1), 0.8),
+                "sigma_edu": np.full((1, draws, 1), 0.6),
+                "u_edu": np.broadcast_to(np.array(list(u.values()))[None, None, :, None], (1, draws, len(u), 1)).copy(),
+            }
+        },
         coords={"coef": ["sex[male]"], "edu": levels, "edu_effect": ["Intercept"]},
         dims={"b": ["coef"], "sigma_edu": ["edu_effect"], "u_edu": ["edu", "edu_effect"]},
     )
@@ -185,7 +208,9 @@ def test_population_rate_draws_follow_the_population():
     bb = az.from_dict({"posterior": {"mu": np.full((1, draws), 0.3), "kappa": np.full((1, draws), 10.0)}})
     p = FAMILIES["beta_binomial"].population_rate_draws(ModelSpec("b", "beta_binomial", {}, {}), bb, rng)
     assert p.mean() == pytest.approx(0.3, abs=0.01) and p.var() == pytest.approx(0.3 * 0.7 / 11, rel=0.05)
-    mix = _mixture_idata(np.tile([0.25, 0.75], (draws, 1)), np.tile([0.1, 0.8], (draws, 1)), np.tile([1000.0, 1000.0], (draws, 1)))
+    mix = _mixture_idata(
+        np.tile([0.25, 0.75], (draws, 1)), np.tile([0.1, 0.8], (draws, 1)), np.tile([1000.0, 1000.0], (draws, 1))
+    )
     p = MIXTURE.population_rate_draws(ModelSpec("m", "bb_mixture", {}, {"K": 2}), mix, rng)
     assert (p < 0.5).mean() == pytest.approx(0.25, abs=0.01)
 
@@ -231,8 +256,15 @@ def test_mixture_conditional_log_likelihood_marginalises_assignments():
 def test_mixture_membership_matches_scipy_betabinom():
     w, mu, kappa = np.array([[0.3, 0.7]]), np.array([[0.2, 0.6]]), np.array([[10.0, 30.0]])
     n, r = np.array([50, 40]), np.array([12, 30])
-    like = np.array([[w[0, k] * stats.betabinom.pmf(r[i], n[i], mu[0, k] * kappa[0, k], (1 - mu[0, k]) * kappa[0, k])
-                      for k in range(2)] for i in range(2)])
+    like = np.array(
+        [
+            [
+                w[0, k] * stats.betabinom.pmf(r[i], n[i], mu[0, k] * kappa[0, k], (1 - mu[0, k]) * kappa[0, k])
+                for k in range(2)
+            ]
+            for i in range(2)
+        ]
+    )
     expected = like / like.sum(axis=1, keepdims=True)
     membership = MIXTURE.membership_draws(_mixture_idata(w, mu, kappa), GroupedCounts(("a", "b"), n, r))
     np.testing.assert_allclose(membership[0], expected, rtol=1e-10)
@@ -246,7 +278,9 @@ def test_mixture_membership_survives_a_zero_weight():
 def test_mixture_replications_condition_on_each_groups_cluster():
     data = GroupedCounts(("low", "high"), np.array([100, 100]), np.array([10, 90]))
     draws = 2000
-    idata = _mixture_idata(np.full((draws, 2), 0.5), np.tile([0.1, 0.9], (draws, 1)), np.full((draws, 2), 200.0), chains=2)
+    idata = _mixture_idata(
+        np.full((draws, 2), 0.5), np.tile([0.1, 0.9], (draws, 1)), np.full((draws, 2), 200.0), chains=2
+    )
     r_rep = MIXTURE.conditional_replication(idata, data, np.random.default_rng(3))
     assert r_rep.shape == (draws, 2)
     assert abs(r_rep[:, 0].mean() - 10) < 1 and abs(r_rep[:, 1].mean() - 90) < 1
@@ -269,14 +303,25 @@ LOGIT_T = FAMILIES["logit_t"]
 
 
 def _t_posterior(mu, tau, nu):
-    return az.from_dict({"posterior": {name: np.asarray(v, dtype=float).reshape(1, -1) for name, v in
-                                       (("mu", mu), ("tau", tau), ("nu", nu))}})
+    return az.from_dict(
+        {
+            "posterior": {
+                name: np.asarray(v, dtype=float).reshape(1, -1) for name, v in (("mu", mu), ("tau", tau), ("nu", nu))
+            }
+        }
+    )
 
 
 @pytest.mark.parametrize(
     "mu, tau, nu, n, r",
-    [(-2.5, 0.45, 5.0, 810, 46), (-2.5, 0.45, 1.0, 47, 0), (-2.5, 0.05, 3.0, 810, 400), (0.0, 2.0, 0.5, 30, 15),
-     (-1.0, 1.0, 30.0, 1000, 1), (-2.0, 0.2, 50.0, 2000, 1000)],
+    [
+        (-2.5, 0.45, 5.0, 810, 46),
+        (-2.5, 0.45, 1.0, 47, 0),
+        (-2.5, 0.05, 3.0, 810, 400),
+        (0.0, 2.0, 0.5, 30, 15),
+        (-1.0, 1.0, 30.0, 1000, 1),
+        (-2.0, 0.2, 50.0, 2000, 1000),
+    ],
 )
 def test_logit_t_heldout_quadrature_is_accurate_to_1e_6(mu, tau, nu, n, r):
     """Against adaptive quadrature in theta, split at the population centre and the likelihood peak."""
@@ -310,7 +355,9 @@ def test_logit_t_with_large_nu_is_the_normal_population():
 
     mu, tau = np.array([-2.0, -1.0]), np.array([0.5, 1.2])
     data = GroupedCounts(("a", "b"), np.array([40, 200]), np.array([5, 90]))
-    got = LOGIT_T.marginal_log_likelihood(ModelSpec("t", "logit_t", {}, {}), _t_posterior(mu, tau, [1e7, 1e7]), data, None)
+    got = LOGIT_T.marginal_log_likelihood(
+        ModelSpec("t", "logit_t", {}, {}), _t_posterior(mu, tau, [1e7, 1e7]), data, None
+    )
     for s in range(2):
         for g in range(2):
             n, r = data.n[g], data.r[g]
@@ -320,7 +367,9 @@ def test_logit_t_with_large_nu_is_the_normal_population():
 
             split = sorted([mu[s], special.logit(r / n)])
             pieces = [(-np.inf, split[0]), (split[0], split[1]), (split[1], np.inf)]
-            reference = np.log(sum(integrate.quad(integrand, a, b, limit=1000, epsabs=0, epsrel=1e-13)[0] for a, b in pieces))
+            reference = np.log(
+                sum(integrate.quad(integrand, a, b, limit=1000, epsabs=0, epsrel=1e-13)[0] for a, b in pieces)
+            )
             # the t with nu = 1e7 is itself about 1e-6 from the Normal in log density this far in the tail (z = 3.6)
             assert got[s, g] == pytest.approx(reference, abs=1e-5)
 
@@ -355,4 +404,7 @@ def test_logit_t_fits_hospital12_with_contract_names_and_dims():
     assert out.idata.log_likelihood["r"].shape[-1] == 12
     np.testing.assert_allclose(
         LOGIT_T.conditional_log_likelihood(spec, out.idata, data),
-        out.idata.log_likelihood["r"].stack(s=("chain", "draw")).transpose("s", ...).values, rtol=1e-6, atol=1e-8)
+        out.idata.log_likelihood["r"].stack(s=("chain", "draw")).transpose("s", ...).values,
+        rtol=1e-6,
+        atol=1e-8,
+    )

@@ -150,6 +150,7 @@ def exact_loo(spec: ModelSpec, data: GroupedCounts, groups: list[str], settings,
         if sampler is None or family.uses_covariates:
             sampler = CompiledSampler(build_model(spec, train), settings)
         fit = sampler.fit(train, seeds.int_seed(seed, "loo", spec.model_id, index))
-        log_density = family.heldout_log_density(spec, fit.idata, data, group, seeds.rng(seed, "loo", spec.model_id, index))
+        rng = seeds.rng(seed, "loo", spec.model_id, index)
+        log_density = family.heldout_log_density(spec, fit.idata, data, group, rng)
         out[group] = float(_logmeanexp(np.asarray(log_density, dtype=float)))
     return out

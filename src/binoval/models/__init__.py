@@ -29,7 +29,10 @@ def expand_models(models: Mapping[str, Mapping[str, Any]]) -> dict[str, ModelSpe
             continue
         family_name = raw["family"]
         if family_name not in FAMILIES:
-            raise ValueError(f"config key models.{model_id}.family: unknown family {family_name!r}; expected one of {', '.join(FAMILIES)}")
+            raise ValueError(
+                f"config key models.{model_id}.family: unknown family {family_name!r}; "
+                f"expected one of {', '.join(FAMILIES)}"
+            )
         family = FAMILIES[family_name]
         priors = merge_priors(family.default_priors, raw.get("priors"), family.supports, f"models.{model_id}.priors")
         options = {k: raw[k] for k in family.options if k in raw}

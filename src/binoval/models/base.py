@@ -242,7 +242,8 @@ class Family:
         return None
 
     def cluster_draws(self, idata) -> dict[str, np.ndarray] | None:
-        """Draws (S, K) of each cluster's weight ``w``, mean ``mu`` and concentration ``kappa``; None without clusters."""
+        """Draws (S, K) of each cluster's weight ``w``, mean ``mu`` and concentration ``kappa``;
+        None for families without clusters."""
         return None
 
     # -- log-likelihoods and held-out densities --------------------------------------------
@@ -251,7 +252,9 @@ class Family:
         """log p(r_i | the group's own rate, draw), array (S, groups): what PyMC stores as ``log_likelihood``."""
         return binomial_logpmf(data.r[None, :], data.n[None, :], self._posterior_rates(idata, data))
 
-    def marginal_log_likelihood(self, spec: ModelSpec, idata, data: GroupedCounts, rng: np.random.Generator) -> np.ndarray:
+    def marginal_log_likelihood(
+        self, spec: ModelSpec, idata, data: GroupedCounts, rng: np.random.Generator
+    ) -> np.ndarray:
         """log p(r_i | population parameters of the draw), the group's own rate integrated out, array (S, groups).
 
         For a group the fit did not see this is its held-out density; see ``heldout_log_density``.
@@ -262,7 +265,9 @@ class Family:
         """The data a leave-one-group-out refit sees: every row but ``group``'s, covariates kept."""
         return data.without(group)
 
-    def heldout_log_density(self, spec: ModelSpec, idata, data: GroupedCounts, group: str, rng: np.random.Generator) -> np.ndarray:
+    def heldout_log_density(
+        self, spec: ModelSpec, idata, data: GroupedCounts, group: str, rng: np.random.Generator
+    ) -> np.ndarray:
         """log p(r | n, posterior draw) of ``group`` (a row of ``data``) under a fit to ``leave_out(data, group)``,
         one value per draw: the held-out group's own parameter comes from the population given each draw."""
         return self.marginal_log_likelihood(spec, idata, data.only(group), rng)[:, 0]

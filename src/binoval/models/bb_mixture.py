@@ -27,7 +27,10 @@ CLUSTER_DIM = "cluster"
 K_SCHEMA = {
     "oneOf": [
         {"type": "integer", "minimum": 1, "maximum": 10},
-        {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"type": "integer", "minimum": 1, "maximum": 10}},
+        {
+            "type": "array", "minItems": 1, "uniqueItems": True,
+            "items": {"type": "integer", "minimum": 1, "maximum": 10},
+        },
     ]
 }
 

@@ -76,7 +76,8 @@ class Glmm(Family):
                 pairs = [f"{block.names[i]}~{block.names[j]}" for i in range(k) for j in range(i + 1, k)]
                 model.add_coord(f"{g}_pair", pairs)
                 packed = pm.LKJCholeskyCov(
-                    f"chol_{g}", n=k, eta=float(lkj_eta), sd_dist=make_dist(priors["sigma"], shape=k), compute_corr=False
+                    f"chol_{g}", n=k, eta=float(lkj_eta), sd_dist=make_dist(priors["sigma"], shape=k),
+                    compute_corr=False,
                 )
                 chol = pm.expand_packed_triangular(k, packed, lower=True)
                 covariance = pt.dot(chol, chol.T)
@@ -103,7 +104,8 @@ class Glmm(Family):
         parsed = parse_formula(formula)
         names = (["Intercept"] if parsed.intercept else []) + (["b"] if parsed.fixed else [])
         for term in parsed.varying:
-            names += [f"sigma_{term.factor}"] + ([f"corr_{term.factor}"] if term.correlated else []) + [f"u_{term.factor}"]
+            g = term.factor
+            names += [f"sigma_{g}"] + ([f"corr_{g}"] if term.correlated else []) + [f"u_{g}"]
         return names + ["theta", "p"]
 
     def population_parameters(self, groups, formula, lkj_eta=2.0, parameterization="noncentered"):

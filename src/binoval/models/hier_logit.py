@@ -52,7 +52,8 @@ class HierLogit(Family):
         return special.expit(rng.normal(mu, tau))
 
     def derived_draws(self, idata):
-        """``icc``: the latent-scale intra-class correlation tau^2 / (tau^2 + pi^2/3) (pi^2/3: the logistic variance)."""
+        """``icc``: the latent-scale intra-class correlation tau^2 / (tau^2 + pi^2/3),
+        pi^2/3 being the variance of the standard logistic distribution."""
         tau = posterior_draws(idata, "tau")
         return {"icc": tau**2 / (tau**2 + np.pi**2 / 3)}
 

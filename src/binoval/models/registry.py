@@ -49,18 +49,26 @@ def model_schema(families: dict[str, Family] = FAMILIES) -> dict:
     for family in families.values():
         for option, schema in family.option_schemas.items():
             if properties.setdefault(option, schema) != schema:
-                raise ValueError(f"option {option!r} of family {family.name!r} has a schema other families disagree with")
+                raise ValueError(
+                    f"option {option!r} of family {family.name!r} has a schema other families disagree with"
+                )
     rules = []
     for option in [o for o in properties if o not in ("family", "enabled", "priors")]:
         accepting = [f.name for f in families.values() if option in f.option_schemas]
         requiring = [f.name for f in families.values() if option in f.required_options]
-        rules.append({
-            "if": {"properties": {"family": {"enum": accepting}}},
-            "then": {"required": [option]} if requiring == accepting else {},
-            "else": {"not": {"required": [option]}},
-        })
+        rules.append(
+            {
+                "if": {"properties": {"family": {"enum": accepting}}},
+                "then": {"required": [option]} if requiring == accepting else {},
+                "else": {"not": {"required": [option]}},
+            }
+        )
         if requiring and requiring != accepting:
             rules.append({"if": {"properties": {"family": {"enum": requiring}}}, "then": {"required": [option]}})
-    return {"type": "object", "required": ["family"], "properties": properties, "additionalProperties": False,
-            "allOf": rules}
-
+    return {
+        "type": "object",
+        "required": ["family"],
+        "properties": properties,
+        "additionalProperties": False,
+        "allOf": rules,
+    }

@@ -93,7 +93,9 @@ def pair_probabilities(rates: np.ndarray, groups: Sequence[str], pairs: Iterable
             if g not in index:
                 raise ValueError(f"config key readout.compare_groups: group {g!r} is not in the data")
         diff = rates[:, index[g1]] - rates[:, index[g2]]
-        rows.append({"group_1": g1, "group_2": g2, "p_greater": float((diff > 0).mean()), "mean_difference": float(diff.mean())})
+        rows.append(
+            {"group_1": g1, "group_2": g2, "p_greater": float((diff > 0).mean()), "mean_difference": float(diff.mean())}
+        )
     return pd.DataFrame(rows, columns=["group_1", "group_2", "p_greater", "mean_difference"])
 
 
