@@ -258,8 +258,9 @@ class Family:
         """log p(r_i | population parameters of the draw), the group's own rate integrated out, array (S, groups).
 
         For a group the fit did not see this is its held-out density; see ``heldout_log_density``.
+        A family whose rows own no parameter of their own (glmm) has none and scores held-out rows directly.
         """
-        raise NotImplementedError
+        raise NotImplementedError(f"family {self.name!r} has no group-marginal log-likelihood")
 
     def leave_out(self, data: GroupedCounts, group: str) -> GroupedCounts:
         """The data a leave-one-group-out refit sees: every row but ``group``'s, covariates kept."""
