@@ -6,6 +6,13 @@ outside ``binoval.models`` asks the family (``family_of(spec)``,
 the config schema's ``definitions.model`` section, generated from the
 families' options; ``workflow/schemas/config.schema.yaml`` holds it, and
 ``tests/models/test_registry.py`` fails (printing the section to paste) when they disagree.
+
+Adding a family (``logit_t`` was added this way): write ``models/<name>.py`` with a ``Family``
+subclass (``declare``, ``parameter_names``, ``population_parameters``, ``population_rate_draws``
+and ``marginal_log_likelihood`` or ``heldout_log_density``; override other methods where the
+defaults, written for families with a rate ``p`` per group, do not fit); add it to ``FAMILIES``;
+paste the schema section the registry test prints; document it in ``config/README.md``; add it
+to ``CASES`` in ``tests/models/test_models.py`` and test its methods in ``tests/models/test_families.py``.
 """
 
 from __future__ import annotations
