@@ -154,8 +154,13 @@ def normal_logit_marginal(mean: np.ndarray, sd: np.ndarray, n, r) -> np.ndarray:
 
 
 class Family:
-    """Base class of a model family: the class attributes, ``declare`` and ``parameter_names`` are required;
-    every other method has a default that suits families whose groups each have a rate ``p`` in the posterior.
+    """Base class of a model family.
+
+    A subclass sets ``name``, ``default_priors`` and ``supports`` and implements ``declare``,
+    ``parameter_names``, ``population_parameters``, ``population_rate_draws`` and either
+    ``marginal_log_likelihood`` or ``heldout_log_density``. Every other method has a default that
+    suits families whose groups each have a rate ``p`` in the posterior and are replicated by the
+    fit's own posterior predictive.
     """
 
     name: ClassVar[str]
