@@ -408,3 +408,38 @@ def test_logit_t_fits_hospital12_with_contract_names_and_dims():
         rtol=1e-6,
         atol=1e-8,
     )
+
+
+CONDITIONAL_CASES = {
+    "pooled": {"family": "pooled"},
+    "unpooled": {"family": "unpooled"},
+    "hier_logit": {"family": "hier_logit"},
+    "beta_binomial": {"family": "beta_binomial"},
+    "bb_mixture": {"family": "bb_mixture", "K": 2},
+    "glmm": {"family": "glmm", "formula": "r ~ sex + (1 | edu)"},
+    "logit_t": {"family": "logit_t"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONDITIONAL_CASES))
+def test_conditional_log_likelihood_matches_pymc(name):
+    """The family's conditional log-likelihood equals what PyMC computes for the fit's ``log_likelihood``
+    (prior draws stand in for posterior draws)."""
+    import pymc as pm
+
+    from binoval.models import build_model
+
+    assert set(CONDITIONAL_CASES) == set(FAMILIES)
+    spec = next(iter(expand_models({name: CONDITIONAL_CASES[name]}).values()))
+    model = build_model(spec, GLMM_DATA)
+    prior = pm.sample_prior_predictive(draws=50, model=model, random_seed=4)
+    idata = az.from_dict(
+        {"posterior": {v: prior.prior[v].values for v in prior.prior.data_vars}},
+        coords={k: v.values for k, v in prior.prior.coords.items() if k not in ("chain", "draw")},
+        dims={v: list(prior.prior[v].dims[2:]) for v in prior.prior.data_vars},
+    )
+    with model:
+        stored = pm.compute_log_likelihood(idata, var_names=["r"], extend_inferencedata=False, progressbar=False)
+    expected = stored["r"].stack(s=("chain", "draw")).transpose("s", ...).values
+    got = family_of(spec).conditional_log_likelihood(spec, idata, GLMM_DATA)
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-8)
