@@ -3,10 +3,11 @@ import sys
 
 from binoval.io import write_json, write_text
 from binoval.logs import log_to
+from binoval.models import ModelSpec, family_of
 from binoval.verdict.report import verdict_rst
 from binoval.schemas import BinomialData, read_table
 from binoval.verdict.verdict import (
-    build_verdict, judge_model, population_parameters, read_stage_tables, report_path, stage_table_paths, summary_text,
+    build_verdict, judge_model, read_stage_tables, report_path, stage_table_paths, summary_text,
 )
 
 log = log_to(snakemake.log[0])
@@ -21,7 +22,8 @@ stage_results = {
     for model_id in p.models
 }
 loo_tables = {m: read_stage_tables("loo", keys)["loo"] for m, keys in layout.get("loo", {}).items()}
-complexity = {m: population_parameters(s["family"], s["options"], groups) for m, s in p.models.items()}
+specs = {m: ModelSpec(m, **s) for m, s in p.models.items()}
+complexity = {m: family_of(spec).population_parameters(groups, **spec.options) for m, spec in specs.items()}
 verdict, recommendation = build_verdict(p.run, str(p.dataset), stage_results, loo_tables, complexity, p.tolerance)
 report_md = report_path(snakemake.output.verdict)
 summary = summary_text(verdict, recommendation.reason, report_md)

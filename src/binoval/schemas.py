@@ -14,6 +14,11 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from binoval.io import atomic_path
+from binoval.models import FAMILIES
+
+#: Where a PPC's replicated datasets come from: the fit's posterior predictive, a family's own conditional
+#: replication (``Family.replication``), or nowhere (the fit failed).
+REPLICATIONS = list(dict.fromkeys(["fit", *(family.replication for family in FAMILIES.values()), "none"]))
 
 
 class BinomialData(pa.DataFrameModel):
@@ -262,9 +267,9 @@ class PPCCalibration(pa.DataFrameModel):
     its central predictive interval; ``pit_ks_statistic``/``pit_ks_pvalue`` test
     the randomised PIT values for uniformity (exact Kolmogorov-Smirnov, i.e. the
     ECDF simultaneous band). ``replication`` says where the replicated datasets
-    come from: ``fit`` (the fit's posterior predictive), ``mixture_conditional``
-    (bb_mixture: each group's cluster drawn given its count), ``none`` (the fit
-    failed). When the fit failed, ``fit_error`` holds its error,
+    come from (``REPLICATIONS``): ``fit`` (the fit's posterior predictive), a
+    family's own conditional replication (``mixture_conditional``: each group's
+    cluster drawn given its count), ``none`` (the fit failed). When the fit failed, ``fit_error`` holds its error,
     ``draws`` is 0 and the other numbers are missing.
     """
 
@@ -276,7 +281,7 @@ class PPCCalibration(pa.DataFrameModel):
     coverage_95: Series[float] = pa.Field(ge=0, le=1, nullable=True)
     pit_ks_statistic: Series[float] = pa.Field(ge=0, le=1, nullable=True)
     pit_ks_pvalue: Series[float] = pa.Field(ge=0, le=1, nullable=True)
-    replication: Series[str] = pa.Field(isin=["fit", "mixture_conditional", "none"])
+    replication: Series[str] = pa.Field(isin=REPLICATIONS)
     fit_error: Series[str]
 
     class Config:

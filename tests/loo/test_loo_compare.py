@@ -10,7 +10,7 @@ from scipy import special, stats
 
 from binoval.loo.check import loo_status
 from binoval.loo.compare import comparison_with_k, compare_models, k_selection, paired_difference, select_k, within_tolerance
-from binoval.loo.psis import heldout_log_density, k_threshold, loo_table
+from binoval.loo.psis import k_threshold, loo_table
 from binoval.models import GroupedCounts, ModelSpec
 from binoval.schemas import Comparison, LooTable
 
@@ -99,37 +99,6 @@ def test_loo_status(table, thresholds, status, fragment):
     result = loo_status({"loo": table}, thresholds)
     assert result.status == status, result.reasons
     assert any(fragment in r for r in result.reasons), result.reasons
-
-
-# -- held-out densities ------------------------------------------------------------------------
-
-
-def test_heldout_density_hier_logit_quadrature_matches_monte_carlo():
-    mu, tau = np.array([-2.0, -1.0]), np.array([0.5, 1.2])
-    idata = az.from_dict({"posterior": {"mu": mu.reshape(1, 2), "tau": tau.reshape(1, 2)}})
-    spec = ModelSpec("h", "hier_logit", {}, {})
-    got = heldout_log_density(spec, idata, 40, 5, np.random.default_rng(0))
-    rng = np.random.default_rng(3)
-    for i in range(2):
-        theta = rng.normal(mu[i], tau[i], size=400_000)
-        mc = np.log(stats.binom.pmf(5, 40, special.expit(theta)).mean())
-        assert got[i] == pytest.approx(mc, abs=0.01)
-
-
-def test_heldout_density_mixture_k1_equals_beta_binomial():
-    mu, kappa = np.array([0.1, 0.3]), np.array([20.0, 5.0])
-    bb = az.from_dict({"posterior": {"mu": mu.reshape(1, 2), "kappa": kappa.reshape(1, 2)}})
-    mix = az.from_dict({"posterior": {"w": np.ones((1, 2, 1)), "mu": mu.reshape(1, 2, 1), "kappa": kappa.reshape(1, 2, 1)}}, coords={"cluster": [1]}, dims={"w": ["cluster"], "mu": ["cluster"], "kappa": ["cluster"]})
-    a = heldout_log_density(ModelSpec("b", "beta_binomial", {}, {}), bb, 30, 4, np.random.default_rng(0))
-    b = heldout_log_density(ModelSpec("m", "bb_mixture", {}, {"K": 1}), mix, 30, 4, np.random.default_rng(0))
-    assert np.allclose(a, b)
-    assert np.allclose(a, stats.betabinom.logpmf(4, 30, mu * kappa, (1 - mu) * kappa))
-
-
-def test_heldout_density_pooled():
-    idata = az.from_dict({"posterior": {"p": np.array([[0.1, 0.2]])}})
-    got = heldout_log_density(ModelSpec("p", "pooled", {}, {}), idata, 10, 2, np.random.default_rng(0))
-    assert np.allclose(got, stats.binom.logpmf(2, 10, [0.1, 0.2]))
 
 
 # -- comparison ---------------------------------------------------------------------------------
@@ -308,3 +277,25 @@ def test_tolerance_rule_states_the_configured_tolerance():
     expected = "Differences below 4, or below 2 paired standard errors, are within tolerance (config `compare`)."
     assert tolerance_rule() == expected
     assert tolerance_rule({"elpd_tolerance": 2.5}).startswith("Differences below 2.5, or below 2 paired")
+
+
+@pytest.mark.slow
+def test_exact_loo_of_a_glmm_keeps_covariates():
+    """loo.reloo with a glmm: each refit sees the other rows with their covariates, the held-out row is scored with
+    its own covariates (its education level's fitted effect), and agrees with PSIS where PSIS is reliable."""
+    from binoval.data.grouped import load_dataset
+    from binoval.fit.sampler import SamplerSettings
+    from binoval.fit.stage import fit_model
+    from binoval.loo.psis import exact_loo
+    from binoval.models import expand_models
+
+    data = GroupedCounts.from_frame(load_dataset("census14"))
+    spec = expand_models({"g": {"family": "glmm", "formula": "r | trials(n) ~ sex + (1 | edu)"}})["g"]
+    settings = SamplerSettings.from_config({"chains": 2, "draws": 500, "tune": 500})
+    table = loo_table(fit_model(spec, data, settings, seed=5).idata, spec.model_id, data).set_index("group")
+    groups = ["hsgrad_f", "doctorate_m"]
+    exact = exact_loo(spec, data, groups, settings, seed=5)
+    assert set(exact) == set(groups) and all(np.isfinite(v) for v in exact.values())
+    low = table.loc[groups, "pareto_k"].idxmin()
+    assert table.loc[low, "pareto_k"] < 0.7
+    assert exact[low] == pytest.approx(table.loc[low, "elpd_loo_i"], abs=1.0)

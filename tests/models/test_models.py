@@ -15,6 +15,7 @@ CASES = {
     "mix_k1": ({"family": "bb_mixture", "K": 1}, {"w": (1,), "mu": (1,), "kappa": (1,)}),
     "mix_k3": ({"family": "bb_mixture", "K": 3}, {"w": (3,), "mu": (3,), "kappa": (3,)}),
     "glmm": ({"family": "glmm", "formula": "r ~ (1 | group)"}, {"Intercept": (), "sigma_group": (1,), "u_group": (5, 1), "theta": (5,), "p": (5,)}),
+    "logit_t": ({"family": "logit_t"}, {"mu": (), "tau": (), "nu": (), "z": (5,), "theta": (5,), "p": (5,)}),
 }
 
 

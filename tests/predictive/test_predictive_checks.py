@@ -243,21 +243,8 @@ def test_unknown_judged_statistic_is_an_error():
                    {"statistics": ["nope"]})
 
 
-def test_mixture_membership_matches_scipy_betabinom():
-    from scipy.stats import betabinom
-
-    w, mu, kappa = np.array([[0.3, 0.7]]), np.array([[0.2, 0.6]]), np.array([[10.0, 30.0]])
-    n, r = np.array([50, 40]), np.array([12, 30])
-    like = np.array([[w[0, k] * betabinom.pmf(r[i], n[i], mu[0, k] * kappa[0, k], (1 - mu[0, k]) * kappa[0, k])
-                      for k in range(2)] for i in range(2)])
-    expected = like / like.sum(axis=1, keepdims=True)
-    from binoval.predictive.posterior import mixture_membership
-
-    np.testing.assert_allclose(mixture_membership(w, mu, kappa, n, r)[0], expected, rtol=1e-10)
-
-
 def test_mixture_replications_condition_on_each_groups_cluster():
-    from binoval.predictive.posterior import mixture_conditional_draws
+    from binoval.models import FAMILIES
 
     data = GroupedCounts(("low", "high"), np.array([100, 100]), np.array([10, 90]))
     draws = 2000
@@ -269,7 +256,8 @@ def test_mixture_replications_condition_on_each_groups_cluster():
     }
     marginal = np.random.default_rng(0).binomial(100, np.where(np.random.default_rng(1).uniform(size=(2, draws // 2, 2)) < 0.5, 0.1, 0.9))
     idata = az.from_dict({"posterior": posterior, "posterior_predictive": {"r": marginal}, "observed_data": {"r": data.r}, "constant_data": {"n": data.n}}, coords={"group": list(data.groups), "cluster": [1, 2]}, dims={"w": ["cluster"], "mu": ["cluster"], "kappa": ["cluster"], "r": ["group"], "n": ["group"]})
-    r_rep = mixture_conditional_draws(idata, data, np.random.default_rng(3))
+    idata.posterior.attrs["family"] = "bb_mixture"  # as the fit stage records it
+    r_rep = FAMILIES["bb_mixture"].conditional_replication(idata, data, np.random.default_rng(3))
     assert r_rep.shape == (draws, 2)
     assert abs(r_rep[:, 0].mean() - 10) < 1 and abs(r_rep[:, 1].mean() - 90) < 1
     tables = posterior_predictive_check("mix", idata, 1)

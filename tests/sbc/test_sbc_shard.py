@@ -55,7 +55,10 @@ def test_ranks_count_draws_below_and_break_ties_at_random():
 
 
 def test_check_simulate_priors_names_the_key():
-    specs = {"hier_logit": spec("hier_logit"), "bb_mixture_k2": spec("bb_mixture", "bb_mixture_k2", K=2)}
+    from binoval.models import expand_models
+
+    specs = expand_models({"hier_logit": {"family": "hier_logit"}, "bb_mixture": {"family": "bb_mixture", "K": 2}})
+    assert set(specs) == {"hier_logit", "bb_mixture_k2"}
     ok = check_simulate_priors({"hier_logit": {"tau": {"dist": "HalfNormal", "sigma": 3}}}, specs)
     assert ok == {"hier_logit": {"tau": {"dist": "HalfNormal", "sigma": 3}}}
     assert "bb_mixture_k2" in check_simulate_priors({"bb_mixture": {"kappa": {"dist": "Gamma", "alpha": 2, "beta": 1}}}, specs)

@@ -12,9 +12,9 @@ import pytest
 from scipy import special, stats
 
 from binoval.verdict.status import StageResult
-from binoval.models import GroupedCounts, ModelSpec
+from binoval.models import FAMILIES, GroupedCounts, ModelSpec, family_of
 from binoval.verdict.readout import (
-    icc,
+    interval_summary,
     membership,
     membership_accuracy,
     model_readout,
@@ -27,7 +27,6 @@ from binoval.verdict.verdict import (
     build_verdict,
     judge_model,
     judge_stage,
-    population_parameters,
     recommend,
     summary_text,
     validate_verdict,
@@ -119,14 +118,6 @@ def test_simplicity_rule_prefers_simpler_model_within_tolerance():
     assert recommend(["simple", "complex"], loo, {"simple": 1, "complex": 5}, {"elpd_tolerance": 0, "se_tolerance": 0}).model_id == "complex"
 
 
-def test_population_parameters_order():
-    assert population_parameters("pooled", {}, 12) == 1
-    assert population_parameters("hier_logit", {}, 12) == population_parameters("beta_binomial", {}, 12) == 2
-    assert population_parameters("bb_mixture", {"K": 1}, 12) == 2
-    assert population_parameters("bb_mixture", {"K": 3}, 12) == 8
-    assert population_parameters("unpooled", {}, 12) == 12
-
-
 def test_verdict_schema_rejects_extra_or_wrong_fields():
     good = {"run": "r", "dataset": "d", "overall": "ACCEPT", "recommended_model": "a",
             "models": {"a": {"verdict": "ACCEPT", "stages": {"fit": {"status": "PASS", "reasons": []}}}}}
@@ -165,6 +156,11 @@ def _mixture_posterior(w, mu, kappa, draws=200):
     return az.from_dict({"posterior": {"w": rep(w), "mu": rep(mu), "kappa": rep(kappa)}}, coords={"cluster": list(range(1, K + 1))}, dims={"w": ["cluster"], "mu": ["cluster"], "kappa": ["cluster"]})
 
 
+def _membership(idata, data):
+    """The membership table of a mixture fit: its family's membership draws, summarised."""
+    return membership(FAMILIES["bb_mixture"].membership_draws(idata, data), data)
+
+
 def test_membership_probabilities_match_bayes_rule_and_recover_simulated_clusters():
     rng = np.random.default_rng(4)
     w, mu, kappa = [0.5, 0.5], [0.1, 0.6], [50.0, 50.0]
@@ -175,7 +171,7 @@ def test_membership_probabilities_match_bayes_rule_and_recover_simulated_cluster
     frame = pd.DataFrame({"group": [f"g{i}" for i in range(40)], "n": n, "r": r, "true_cluster": truth_label})
     data = GroupedCounts.from_frame(frame)
     idata = _mixture_posterior(w, mu, kappa)
-    member = membership(idata, data)
+    member = _membership(idata, data)
     # Bayes' rule by hand for the first group
     a = np.array(mu) * kappa
     b = (1 - np.array(mu)) * np.array(kappa)
@@ -186,7 +182,7 @@ def test_membership_probabilities_match_bayes_rule_and_recover_simulated_cluster
     confusion, accuracy = membership_accuracy(member, ranks)
     assert accuracy == 1.0 and confusion.to_numpy().trace() == 40
     # identical clusters carry no information: probabilities 1/2, everything in cluster 1
-    flat = membership(_mixture_posterior([0.5, 0.5], [0.3, 0.3], [50, 50]), data)
+    flat = _membership(_mixture_posterior([0.5, 0.5], [0.3, 0.3], [50, 50]), data)
     assert np.allclose(flat[["p_cluster_1", "p_cluster_2"]], 0.5)
     _, chance = membership_accuracy(flat, ranks)
     assert chance == pytest.approx((truth_label == "lo").mean())
@@ -204,15 +200,20 @@ def test_model_readout_mixture_includes_confusion_when_truth_present():
     assert shrink.loc["a", "posterior_mean"] == pytest.approx((0.06 * 80 + 5) / (80 + 100), abs=0.01)
 
 
+def _new_group(spec, idata, n, rng):
+    """The new-group predictive read-out from the family's population rate draws."""
+    return new_group_predictive(family_of(spec).population_rate_draws(spec, idata, rng), n, rng)
+
+
 def test_icc_and_new_group_predictive():
     tau = np.full((1, 500), 1.0)
     idata = az.from_dict({"posterior": {"mu": np.full((1, 500), special.logit(0.2)), "tau": tau}})
-    value = icc(idata)
+    value = interval_summary(FAMILIES["hier_logit"].derived_draws(idata)["icc"])
     assert value["mean"] == pytest.approx(1 / (1 + np.pi**2 / 3))
     pooled = az.from_dict({"posterior": {"p": np.full((1, 4000), 0.2)}})
-    g = new_group_predictive(ModelSpec("p", "pooled", {}, {}), pooled, 50, np.random.default_rng(0))
+    g = _new_group(ModelSpec("p", "pooled", {}, {}), pooled, 50, np.random.default_rng(0))
     assert g["r_mean"] == pytest.approx(10, abs=0.3) and g["p_zero"] == pytest.approx(0.8**50, abs=0.01)
-    wide = new_group_predictive(ModelSpec("h", "hier_logit", {}, {}), idata, 50, np.random.default_rng(0))
+    wide = _new_group(ModelSpec("h", "hier_logit", {}, {}), idata, 50, np.random.default_rng(0))
     assert wide["r_q95"] - wide["r_q05"] > g["r_q95"] - g["r_q05"]  # population spread widens the prediction
 
 
@@ -307,14 +308,6 @@ def test_every_stage_has_a_status_function_and_table_schemas():
     for stage in STAGE_ORDER:
         assert callable(status_function(stage))
         assert importlib.import_module(STAGE_CHECKS[stage]).TABLE_SCHEMAS, stage
-
-
-def test_glmm_simplicity_counts_structure():
-    from binoval.verdict.verdict import population_parameters
-
-    assert population_parameters("glmm", {"formula": "r ~ sex + (1 | edu)"}, 14) == 3
-    assert population_parameters("glmm", {"formula": "r ~ sex + (1 + sex | edu)"}, 14) == 5
-    assert population_parameters("glmm", {"formula": "r ~ 0 + (1 + x || g) + (1 | h)"}, 14) == 3
 
 
 @pytest.mark.parametrize(

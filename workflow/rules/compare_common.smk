@@ -2,7 +2,7 @@
 # loo.smk and verdict.smk.
 import os
 
-from binoval.loo.compare import mixture_base_id
+from binoval.models import family_of
 from binoval.verdict.verdict import STAGE_ORDER, table_input_name
 
 
@@ -12,12 +12,8 @@ def loo_tables(model_id):
 
 
 def mixture_ids():
-    """Mixture model id -> (its config id, K), for the K choice."""
-    return {
-        m: [mixture_base_id(m, s.options["K"]), s.options["K"]]
-        for m, s in MODEL_SPECS.items()
-        if s.family == "bb_mixture"
-    }
+    """Model id -> [its config id, K] for every model its family offers to the K choice (mixtures)."""
+    return {m: list(choice) for m, s in MODEL_SPECS.items() if (choice := family_of(s).k_choice(s)) is not None}
 
 
 def verdict_stages():

@@ -129,12 +129,6 @@ def compare_models(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def mixture_base_id(model_id: str, K: int) -> str:
-    """The config id of a mixture spec: ``bb_mixture_k3`` -> ``bb_mixture``."""
-    suffix = f"_k{K}"
-    return model_id[: -len(suffix)] if model_id.endswith(suffix) else model_id
-
-
 def select_k(
     tables: Mapping[str, pd.DataFrame], ks: Mapping[str, int], tolerance: Mapping[str, float] | None = None
 ) -> tuple[str, str]:

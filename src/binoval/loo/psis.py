@@ -11,8 +11,8 @@ Pareto k above ``k_threshold(S) = min(1 - 1/log10(S), 0.7)`` (S = total
 draws) means the importance-sampling estimate of that group's LOO density is
 unreliable. When enabled (config ``loo.reloo``), ``exact_loo`` refits the
 model without each flagged group and computes the held-out group's
-predictive density exactly: the held-out group's own parameter is drawn from
-the population given each posterior draw (``heldout_log_density``).
+predictive density exactly: the held-out group's own parameter comes from
+the population given each posterior draw (``Family.heldout_log_density``).
 """
 
 from __future__ import annotations
@@ -21,13 +21,11 @@ from typing import Mapping
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
 from binoval.defaults import THRESHOLDS
-from binoval.models import R_VAR, GroupedCounts, ModelSpec
+from binoval.models import R_VAR, GroupedCounts, ModelSpec, family_of
 from binoval.loo.waic import waic
-#: Gauss-Hermite nodes used to integrate a held-out group's logit over Normal(mu, tau).
-_GH_NODES, _GH_WEIGHTS = np.polynomial.hermite.hermgauss(60)
 
 
 def k_threshold(total_draws: int, cap: float = THRESHOLDS["loo"]["pareto_k_max"]) -> float:
@@ -128,65 +126,15 @@ def flagged_groups(table: pd.DataFrame, cap: float = THRESHOLDS["loo"]["pareto_k
 # -- exact leave-one-group-out ---------------------------------------------------------------
 
 
-def _posterior(idata, name: str) -> np.ndarray:
-    values = idata.posterior[name]
-    return values.stack(sample=("chain", "draw")).transpose("sample", ...).values
-
-
-def _bb_logpmf(r, n, mu, kappa):
-    return stats.betabinom.logpmf(r, n, mu * kappa, (1.0 - mu) * kappa)
-
-
-def mixture_component_logpmf(idata, r: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """log w_k + log BetaBinomial(r_i | n_i, mu_k kappa_k, (1 - mu_k) kappa_k): array (draws, groups, K)."""
-    w, mu, kappa = (_posterior(idata, v) for v in ("w", "mu", "kappa"))
-    r = np.asarray(r)[None, :, None]
-    n = np.asarray(n)[None, :, None]
-    return np.log(w)[:, None, :] + _bb_logpmf(r, n, mu[:, None, :], kappa[:, None, :])
-
-
-def heldout_log_density(spec: ModelSpec, idata, n: int, r: int, rng: np.random.Generator) -> np.ndarray:
-    """log p(r | n, posterior draw) for a group the fit did not see, one value per draw.
-
-    The held-out group's own parameter comes from the population given each
-    draw: integrated exactly for beta_binomial and bb_mixture (beta-binomial
-    densities), by Gauss-Hermite quadrature over Normal(mu, tau) for
-    hier_logit; pooled shares ``p``; unpooled has no population, so the
-    group's ``p`` comes from its prior (one prior draw per posterior draw).
-    """
-    family = spec.family
-    if family == "pooled":
-        return stats.binom.logpmf(r, n, _posterior(idata, "p"))
-    if family == "hier_logit":
-        mu, tau = _posterior(idata, "mu"), _posterior(idata, "tau")
-        theta = mu[:, None] + np.sqrt(2.0) * tau[:, None] * _GH_NODES[None, :]
-        log_binom = stats.binom.logpmf(r, n, special.expit(theta))
-        return special.logsumexp(log_binom + np.log(_GH_WEIGHTS / np.sqrt(np.pi))[None, :], axis=1)
-    if family == "beta_binomial":
-        return _bb_logpmf(r, n, _posterior(idata, "mu"), _posterior(idata, "kappa"))
-    if family == "bb_mixture":
-        return special.logsumexp(mixture_component_logpmf(idata, np.array([r]), np.array([n]))[:, 0, :], axis=1)
-    if family == "unpooled":
-        import pymc as pm
-
-        from binoval.models.priors import make_dist
-
-        size = idata.posterior.sizes["chain"] * idata.posterior.sizes["draw"]
-        p = pm.draw(make_dist(spec.priors["p"]), draws=size, random_seed=rng)
-        return stats.binom.logpmf(r, n, p)
-    raise ValueError(f"no held-out density for family {family!r}")
-
-
-def _without(data: GroupedCounts, group: str) -> GroupedCounts:
-    keep = [i for i, g in enumerate(data.groups) if g != group]
-    return GroupedCounts(tuple(data.groups[i] for i in keep), data.n[keep], data.r[keep])
-
-
 def exact_loo(spec: ModelSpec, data: GroupedCounts, groups: list[str], settings, seed: int) -> dict[str, float]:
     """Exact leave-one-group-out elpd for ``groups``: refit without each, score it from the population.
 
     The model for N - 1 groups is compiled once (``CompiledSampler``) and each
-    refit swaps its data in, so k flagged groups cost one compile and k fits.
+    refit swaps its counts in, so k flagged groups cost one compile and k fits;
+    a family whose model is built from covariates (``Family.uses_covariates``)
+    is compiled once per group, since its design changes with the rows left out.
+    The family says how a group is left out (``Family.leave_out``: covariates
+    kept) and scores it (``Family.heldout_log_density``).
     """
     from binoval import seeds
     from binoval.models import build_model
@@ -194,12 +142,16 @@ def exact_loo(spec: ModelSpec, data: GroupedCounts, groups: list[str], settings,
 
     if not groups:
         return {}
-    sampler = CompiledSampler(build_model(spec, _without(data, groups[0])), settings)
+    family = family_of(spec)
+    sampler = None
     out: dict[str, float] = {}
     for group in groups:
-        i = data.groups.index(group)
-        index = i + 1000
-        fit = sampler.fit(_without(data, group), seeds.int_seed(seed, "loo", spec.model_id, index))
-        log_density = heldout_log_density(spec, fit.idata, int(data.n[i]), int(data.r[i]), seeds.rng(seed, "loo", spec.model_id, index))
+        index = data.groups.index(group) + 1000
+        train = family.leave_out(data, group)
+        if sampler is None or family.uses_covariates:
+            sampler = CompiledSampler(build_model(spec, train), settings)
+        fit = sampler.fit(train, seeds.int_seed(seed, "loo", spec.model_id, index))
+        rng = seeds.rng(seed, "loo", spec.model_id, index)
+        log_density = family.heldout_log_density(spec, fit.idata, data, group, rng)
         out[group] = float(_logmeanexp(np.asarray(log_density, dtype=float)))
     return out

@@ -7,29 +7,21 @@ from typing import Any, Mapping
 from binoval.models.formula import FormulaError, parse_formula
 from binoval.models.priors import merge_priors
 from binoval.models.base import GROUP_DIM, N_DATA, R_DATA, R_VAR, Family, GroupedCounts, ModelSpec
-from binoval.models.bb_mixture import BetaBinomialMixture
-from binoval.models.beta_binomial import BetaBinomial
-from binoval.models.glmm import Glmm
-from binoval.models.hier_logit import HierLogit
-from binoval.models.pooled import Pooled
-from binoval.models.unpooled import Unpooled
-
-FAMILIES: dict[str, Family] = {
-    family.name: family for family in (Pooled(), Unpooled(), HierLogit(), BetaBinomial(), BetaBinomialMixture(), Glmm())
-}
+from binoval.models.registry import FAMILIES, family_of, fitted_family
 
 __all__ = [
     "FAMILIES", "Family", "GroupedCounts", "ModelSpec", "GROUP_DIM", "N_DATA", "R_DATA", "R_VAR",
-    "expand_models", "build_model",
+    "expand_models", "build_model", "family_of", "fitted_family",
 ]
 
 
 def expand_models(models: Mapping[str, Mapping[str, Any]]) -> dict[str, ModelSpec]:
     """Turn the ``models`` config into one ``ModelSpec`` per model id.
 
-    Disabled specs are dropped; a ``bb_mixture`` spec with ``K: [1, 2]`` becomes
-    ``<id>_k1`` and ``<id>_k2``. Priors are merged with the family defaults and
-    checked; errors name the config key.
+    Disabled specs are dropped; a family may expand one spec into several
+    (``Family.expand``: a ``bb_mixture`` spec with ``K: [1, 2]`` becomes
+    ``<id>_k1`` and ``<id>_k2``). Priors are merged with the family defaults
+    and checked; errors name the config key.
     """
     specs: dict[str, ModelSpec] = {}
     for model_id, raw in models.items():
@@ -37,7 +29,10 @@ def expand_models(models: Mapping[str, Mapping[str, Any]]) -> dict[str, ModelSpe
             continue
         family_name = raw["family"]
         if family_name not in FAMILIES:
-            raise ValueError(f"config key models.{model_id}.family: unknown family {family_name!r}; expected one of {', '.join(FAMILIES)}")
+            raise ValueError(
+                f"config key models.{model_id}.family: unknown family {family_name!r}; "
+                f"expected one of {', '.join(FAMILIES)}"
+            )
         family = FAMILIES[family_name]
         priors = merge_priors(family.default_priors, raw.get("priors"), family.supports, f"models.{model_id}.priors")
         options = {k: raw[k] for k in family.options if k in raw}
@@ -46,12 +41,7 @@ def expand_models(models: Mapping[str, Mapping[str, Any]]) -> dict[str, ModelSpe
                 parse_formula(options["formula"])
             except FormulaError as err:
                 raise ValueError(f"config key models.{model_id}.formula: {err}") from None
-        if family_name == "bb_mixture":
-            ks = options["K"] if isinstance(options["K"], list) else [options["K"]]
-            expanded = [ModelSpec(f"{model_id}_k{k}", family_name, priors, {"K": int(k)}) for k in ks]
-        else:
-            expanded = [ModelSpec(model_id, family_name, priors, options)]
-        for spec in expanded:
+        for spec in family.expand(model_id, priors, options):
             if spec.model_id in specs:
                 raise ValueError(f"config key models.{model_id}: model id {spec.model_id!r} is defined twice")
             specs[spec.model_id] = spec
@@ -60,4 +50,4 @@ def expand_models(models: Mapping[str, Mapping[str, Any]]) -> dict[str, ModelSpe
 
 def build_model(spec: ModelSpec, data: GroupedCounts):
     """The PyMC model for ``spec`` with ``data`` in its data containers."""
-    return FAMILIES[spec.family].build(data, spec.priors, **spec.options)
+    return family_of(spec).build(data, spec.priors, **spec.options)

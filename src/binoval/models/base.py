@@ -1,11 +1,19 @@
-"""What every model family shares: the data it sees and how it is built.
+"""What every model family shares: the data it sees, and the class that knows everything about a family.
 
-A family is a set of default priors (with the support each parameter needs)
-plus a ``declare`` method that adds the family's parameters and the
-likelihood of ``r`` to a model that already holds the observed data in
-``pm.Data`` containers ``n`` and ``r_observed``. Because the data live in
-containers, one compiled model serves the observed fit and every simulated
-dataset (swap them with ``nutpie``'s ``with_data`` or ``pm.set_data``).
+A family is one subclass of ``Family`` in its own file: its default priors (with
+the support each parameter needs), the options its config spec accepts (with
+their JSON schema), a ``declare`` method that adds the family's parameters and
+the likelihood of ``r`` to a model that already holds the observed data in
+``pm.Data`` containers ``n`` and ``r_observed``, and everything the stages ask
+of a fitted family: its simplicity count, population and group rate draws,
+pointwise conditional and group-marginal log-likelihoods, the held-out density
+of a group the fit did not see, and (mixtures) how it replicates the same
+groups. Because the data live in containers, one compiled model serves the
+observed fit and every simulated dataset (swap them with ``nutpie``'s
+``with_data`` or ``pm.set_data``).
+
+Methods that read a fit take its InferenceData; draws are flattened to one
+leading axis of S = chains x draws samples, chain-major (``posterior_draws``).
 """
 
 from __future__ import annotations
@@ -26,6 +34,8 @@ R_VAR = "r"
 GROUP_DIM = "group"
 #: How a family with varying effects may write them: z-scores times the sd (non-centred) or drawn directly (centred).
 PARAMETERIZATIONS = ("noncentered", "centered")
+#: JSON schema of the ``parameterization`` option, for every family that accepts it.
+PARAMETERIZATION_SCHEMA = {"type": "string", "enum": list(PARAMETERIZATIONS)}
 
 
 def is_centered(parameterization: str) -> bool:
@@ -61,32 +71,134 @@ class GroupedCounts:
         """The same groups, trials and covariates with other success counts (a simulated dataset)."""
         return GroupedCounts(self.groups, self.n, np.asarray(r, dtype="int64"), self.covariates)
 
+    def rows(self, keep: list[int]) -> "GroupedCounts":
+        """The rows at positions ``keep`` (in that order), covariates included."""
+        index = np.asarray(keep, dtype=int)
+        return GroupedCounts(
+            tuple(self.groups[i] for i in index),
+            self.n[index],
+            self.r[index],
+            {name: np.asarray(values)[index] for name, values in self.covariates.items()},
+        )
+
+    def without(self, group: str) -> "GroupedCounts":
+        """Every row but ``group``'s, covariates kept (the data of a leave-one-group-out refit)."""
+        return self.rows([i for i, g in enumerate(self.groups) if g != group])
+
+    def only(self, group: str) -> "GroupedCounts":
+        """The one row of ``group``, covariates kept (a held-out group)."""
+        return self.rows([self.groups.index(group)])
+
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A model as configured: its id, family, checked priors and family options."""
+    """A model as configured: its id, family, checked priors and family options.
+
+    ``config_id`` is the id under ``models:`` in the config that the spec came
+    from; it differs from ``model_id`` when a family expands one config entry
+    into several models (``bb_mixture`` with ``K: [1, 2]``). None means the same.
+    """
 
     model_id: str
     family: str
     priors: dict[str, dict]
     options: dict[str, Any] = field(default_factory=dict)
+    config_id: str | None = None
+
+
+def posterior_draws(idata, name: str) -> np.ndarray:
+    """Posterior draws of ``name`` as an array (S, ...) with chains stacked (chain-major)."""
+    values = idata.posterior[name]
+    return values.stack(sample=("chain", "draw")).transpose("sample", ...).values
+
+
+def draw_categorical(probabilities: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One category index per row of ``probabilities`` (last axis: categories summing to 1).
+
+    Inverse-CDF draw: one uniform per row compared with the cumulative sums;
+    rounding that leaves the last cumulative sum just below 1 still picks a category.
+    """
+    cumulative = np.cumsum(probabilities, axis=-1)
+    u = rng.random(cumulative.shape[:-1])[..., None]
+    return np.minimum((u > cumulative).sum(axis=-1), probabilities.shape[-1] - 1)
+
+
+def posterior_size(idata) -> int:
+    """S, the number of posterior samples (chains x draws)."""
+    return int(idata.posterior.sizes["chain"] * idata.posterior.sizes["draw"])
+
+
+def binomial_logpmf(r, n, p) -> np.ndarray:
+    """log Binomial(r | n, p), broadcasting."""
+    from scipy import stats
+
+    return stats.binom.logpmf(r, n, p)
+
+
+#: Gauss-Hermite nodes and weights that integrate a group's logit over a Normal population.
+_GH_NODES, _GH_WEIGHTS = np.polynomial.hermite.hermgauss(60)
+
+
+def normal_logit_marginal(mean: np.ndarray, sd: np.ndarray, n, r) -> np.ndarray:
+    """log of the integral of Binomial(r_i | n_i, invlogit(theta)) over theta ~ Normal(mean, sd), per draw and group.
+
+    ``mean``, ``sd``: (S,) or (S, G); ``n``, ``r``: (G,). 60-node Gauss-Hermite quadrature; returns (S, G).
+    """
+    mean = np.asarray(mean, dtype=float).reshape(len(mean), -1)[:, :, None]
+    sd = np.asarray(sd, dtype=float).reshape(len(sd), -1)[:, :, None]
+    theta = mean + np.sqrt(2.0) * sd * _GH_NODES[None, None, :]
+    from scipy import special
+
+    log_binom = binomial_logpmf(np.asarray(r)[None, :, None], np.asarray(n)[None, :, None], special.expit(theta))
+    return special.logsumexp(log_binom + np.log(_GH_WEIGHTS / np.sqrt(np.pi))[None, None, :], axis=2)
 
 
 class Family:
-    """Base class of a model family. Subclasses set the class attributes and ``declare``."""
+    """Base class of a model family.
+
+    A subclass sets ``name``, ``default_priors`` and ``supports`` and implements ``declare``,
+    ``parameter_names``, ``population_parameters``, ``population_rate_draws`` and either
+    ``marginal_log_likelihood`` or ``heldout_log_density``. Every other method has a default that
+    suits families whose groups each have a rate ``p`` in the posterior and are replicated by the
+    fit's own posterior predictive.
+    """
 
     name: ClassVar[str]
     #: prior spec per parameter, used where the config gives none
     default_priors: ClassVar[dict[str, dict]]
     #: support per parameter that takes a prior (see ``binoval.models.priors``)
     supports: ClassVar[dict[str, str]]
-    #: options the family accepts in its config spec, besides family/priors/enabled
-    options: ClassVar[tuple[str, ...]] = ()
+    #: options the family accepts in its config spec (besides family/priors/enabled), each with its JSON schema;
+    #: the config schema's ``definitions.model`` is generated from these (``binoval.models.registry.model_schema``)
+    option_schemas: ClassVar[dict[str, dict]] = {}
+    #: options the config spec must give
+    required_options: ClassVar[tuple[str, ...]] = ()
+    #: whether the model is built from the data's covariates (then it depends on which rows it sees, not only on
+    #: the counts in its ``pm.Data`` containers, and a refit on other rows needs its own compiled model)
+    uses_covariates: ClassVar[bool] = False
+    #: the ``replication`` label of the PPC when ``conditional_replication`` replaces the fit's own draws
+    replication: ClassVar[str] = "fit"
+
+    @property
+    def options(self) -> tuple[str, ...]:
+        """Names of the options the family accepts."""
+        return tuple(self.option_schemas)
+
+    # -- the config spec ---------------------------------------------------------------------
+
+    def expand(self, model_id: str, priors: dict[str, dict], options: Mapping[str, Any]) -> list[ModelSpec]:
+        """The models one config entry stands for: by default exactly one, with the same id."""
+        return [ModelSpec(model_id, self.name, priors, dict(options), model_id)]
+
+    def k_choice(self, spec: ModelSpec) -> tuple[str, int] | None:
+        """(config id, K) when ``spec`` is one of several numbers of clusters K compared by the K choice, else None."""
+        return None
+
+    # -- the PyMC model ----------------------------------------------------------------------
 
     def build(self, data: GroupedCounts, priors: Mapping[str, dict], **options):
         """Return a ``pm.Model`` of ``data`` with the given (checked) priors."""
         import pymc as pm
-
 
         with pm.Model(coords={GROUP_DIM: list(data.groups)}) as model:
             n = pm.Data(N_DATA, data.n, dims=GROUP_DIM)
@@ -95,8 +207,80 @@ class Family:
         return model
 
     def declare(self, model, data, n, r_observed, priors: Mapping[str, dict], **options) -> None:
+        """Add the family's parameters and the likelihood ``R_VAR`` of ``r_observed`` to ``model``."""
         raise NotImplementedError
 
     def parameter_names(self, **options) -> list[str]:
         """Posterior variables a user reads (the contract names), in display order."""
         raise NotImplementedError
+
+    def population_parameters(self, groups: int, **options) -> int:
+        """The verdict's simplicity count: how many population-level parameters the family has
+        (``groups``: the number of groups in the data, for families with one parameter per group)."""
+        raise NotImplementedError
+
+    # -- what a fit says about groups and the population ----------------------------------
+
+    def group_rate_draws(self, spec: ModelSpec, idata, data: GroupedCounts, rng: np.random.Generator) -> np.ndarray:
+        """Posterior draws of each group's rate, array (S, groups): the posterior ``p`` (a shared one repeated)."""
+        return self._posterior_rates(idata, data)
+
+    @staticmethod
+    def _posterior_rates(idata, data: GroupedCounts) -> np.ndarray:
+        """The posterior ``p`` as (S, groups); a shared scalar ``p`` repeated for every group."""
+        p = posterior_draws(idata, "p")
+        if p.ndim == 1:
+            p = np.repeat(p[:, None], len(data.groups), axis=1)
+        return p
+
+    def population_rate_draws(self, spec: ModelSpec, idata, rng: np.random.Generator) -> np.ndarray | None:
+        """One draw of a never-seen group's rate per posterior draw, array (S,); None when a new group's
+        rate is not determined by the population alone (e.g. it depends on covariates)."""
+        raise NotImplementedError
+
+    def derived_draws(self, idata) -> dict[str, np.ndarray]:
+        """Draws (S,) of derived population quantities the report summarises (e.g. ``icc``); none by default."""
+        return {}
+
+    def membership_draws(self, idata, data: GroupedCounts) -> np.ndarray | None:
+        """P(group i in cluster k | r_i, draw), array (S, groups, K), for families with clusters; else None."""
+        return None
+
+    def cluster_draws(self, idata) -> dict[str, np.ndarray] | None:
+        """Draws (S, K) of each cluster's weight ``w``, mean ``mu`` and concentration ``kappa``;
+        None for families without clusters."""
+        return None
+
+    # -- log-likelihoods and held-out densities --------------------------------------------
+
+    def conditional_log_likelihood(self, spec: ModelSpec, idata, data: GroupedCounts) -> np.ndarray:
+        """log p(r_i | the group's own rate, draw), array (S, groups): what PyMC stores as ``log_likelihood``."""
+        return binomial_logpmf(data.r[None, :], data.n[None, :], self._posterior_rates(idata, data))
+
+    def marginal_log_likelihood(
+        self, spec: ModelSpec, idata, data: GroupedCounts, rng: np.random.Generator
+    ) -> np.ndarray:
+        """log p(r_i | population parameters of the draw), the group's own rate integrated out, array (S, groups).
+
+        For a group the fit did not see this is its held-out density; see ``heldout_log_density``.
+        A family whose rows own no parameter of their own (glmm) has none and scores held-out rows directly.
+        """
+        raise NotImplementedError(f"family {self.name!r} has no group-marginal log-likelihood")
+
+    def leave_out(self, data: GroupedCounts, group: str) -> GroupedCounts:
+        """The data a leave-one-group-out refit sees: every row but ``group``'s, covariates kept."""
+        return data.without(group)
+
+    def heldout_log_density(
+        self, spec: ModelSpec, idata, data: GroupedCounts, group: str, rng: np.random.Generator
+    ) -> np.ndarray:
+        """log p(r | n, posterior draw) of ``group`` (a row of ``data``) under a fit to ``leave_out(data, group)``,
+        one value per draw: the held-out group's own parameter comes from the population given each draw."""
+        return self.marginal_log_likelihood(spec, idata, data.only(group), rng)[:, 0]
+
+    # -- posterior predictive of the same groups -------------------------------------------
+
+    def conditional_replication(self, idata, data: GroupedCounts, rng: np.random.Generator) -> np.ndarray | None:
+        """Replicated counts of the same groups (S, groups) when the fit's own posterior predictive does not
+        condition on each group (see ``replication``); None: the fit's posterior predictive draws are right."""
+        return None

@@ -9,12 +9,30 @@ generatively: mu = cumulative sums of a Dirichlet(1, ..., 1) draw of length
 K + 1, which is the distribution of the order statistics of K Uniform(0, 1)
 variables. Unlike an ``ordered`` transform, this orders prior draws too, so
 forward simulation (prior predictive, SBC) matches the fitted model.
+
+A config entry with ``K: [1, 2]`` stands for two models, ``<id>_k1`` and
+``<id>_k2``; the K choice (``binoval.loo.compare``) picks among them.
+Group membership P(z_i = k | r_i, draw) is computed here only
+(``membership_draws``), from the component densities ``component_logpmf``.
 """
 
+import numpy as np
+
+from binoval.models.beta_binomial import beta_binomial_logpmf
 from binoval.models.priors import POSITIVE, SIMPLEX, make_rv
-from binoval.models.base import GROUP_DIM, R_VAR, Family
+from binoval.models.base import GROUP_DIM, R_VAR, Family, ModelSpec, draw_categorical, posterior_draws
 
 CLUSTER_DIM = "cluster"
+#: the number of clusters K: one integer or a list (each K its own model)
+K_SCHEMA = {
+    "oneOf": [
+        {"type": "integer", "minimum": 1, "maximum": 10},
+        {
+            "type": "array", "minItems": 1, "uniqueItems": True,
+            "items": {"type": "integer", "minimum": 1, "maximum": 10},
+        },
+    ]
+}
 
 
 class BetaBinomialMixture(Family):
@@ -24,10 +42,19 @@ class BetaBinomialMixture(Family):
         "kappa": {"dist": "Gamma", "alpha": 2.0, "beta": 0.05},
     }
     supports = {"w": SIMPLEX, "kappa": POSITIVE}
-    options = ("K",)
+    option_schemas = {"K": K_SCHEMA}
+    required_options = ("K",)
+    replication = "mixture_conditional"
+
+    def expand(self, model_id, priors, options):
+        """One model ``<model_id>_k<K>`` per K."""
+        ks = options["K"] if isinstance(options["K"], list) else [options["K"]]
+        return [ModelSpec(f"{model_id}_k{k}", self.name, priors, {"K": int(k)}, model_id) for k in ks]
+
+    def k_choice(self, spec):
+        return (spec.config_id or spec.model_id, int(spec.options["K"]))
 
     def declare(self, model, data, n, r_observed, priors, K):
-        import numpy as np
         import pymc as pm
         import pytensor.tensor as pt
 
@@ -46,3 +73,69 @@ class BetaBinomialMixture(Family):
 
     def parameter_names(self, K):
         return ["w", "mu", "kappa"]
+
+    def population_parameters(self, groups, K):
+        """3K - 1: K means, K concentrations and K - 1 free weights."""
+        return 3 * int(K) - 1
+
+    def cluster_draws(self, idata):
+        return {name: posterior_draws(idata, name) for name in ("w", "mu", "kappa")}
+
+    def component_logpmf(self, idata, n, r) -> np.ndarray:
+        """log w_k + log BetaBinomial(r_i | n_i, mu_k kappa_k, (1 - mu_k) kappa_k): array (S, groups, K)."""
+        w, mu, kappa = self.cluster_draws(idata).values()
+        r = np.asarray(r)[None, :, None]
+        n = np.asarray(n)[None, :, None]
+        with np.errstate(divide="ignore"):  # a weight that underflowed to 0 gives log 0 = -inf: that cluster is out
+            log_w = np.log(w)
+        return log_w[:, None, :] + beta_binomial_logpmf(r, n, mu[:, None, :], kappa[:, None, :])
+
+    def membership_draws(self, idata, data):
+        """P(z_i = k | r_i, draw) proportional to w_k BetaBinomial(r_i | n_i, mu_k kappa_k, (1 - mu_k) kappa_k)."""
+        from scipy import special
+
+        logp = self.component_logpmf(idata, data.n, data.r)
+        return np.exp(logp - special.logsumexp(logp, axis=2, keepdims=True))
+
+    def _draw_clusters(self, idata, data, rng):
+        """Each group's cluster per draw from its membership probabilities, and that cluster's mu, kappa (S, groups)."""
+        z = draw_categorical(self.membership_draws(idata, data), rng)
+        clusters = self.cluster_draws(idata)
+        return np.take_along_axis(clusters["mu"], z, axis=1), np.take_along_axis(clusters["kappa"], z, axis=1)
+
+    def group_rate_draws(self, spec, idata, data, rng):
+        """Per draw: the group's cluster from its membership, then p ~ Beta(alpha_k + r, beta_k + n - r)."""
+        mu, kappa = self._draw_clusters(idata, data, rng)
+        return rng.beta(mu * kappa + data.r[None, :], (1 - mu) * kappa + (data.n - data.r)[None, :])
+
+    def population_rate_draws(self, spec, idata, rng):
+        """Per draw: a cluster from the weights ``w``, then p ~ Beta(mu_k kappa_k, (1 - mu_k) kappa_k)."""
+        clusters = self.cluster_draws(idata)
+        z = draw_categorical(clusters["w"], rng)[:, None]
+        m, k = np.take_along_axis(clusters["mu"], z, 1)[:, 0], np.take_along_axis(clusters["kappa"], z, 1)[:, 0]
+        return rng.beta(m * k, (1 - m) * k)
+
+    def conditional_log_likelihood(self, spec, idata, data):
+        """The mixture's likelihood: beta-binomial components summed over clusters (assignments marginalised)."""
+        return self.marginal_log_likelihood(spec, idata, data, None)
+
+    def marginal_log_likelihood(self, spec, idata, data, rng):
+        """log sum_k w_k BetaBinomial(r_i | n_i, mu_k kappa_k, (1 - mu_k) kappa_k), exact."""
+        from scipy import special
+
+        return special.logsumexp(self.component_logpmf(idata, data.n, data.r), axis=2)
+
+    def conditional_replication(self, idata, data, rng):
+        """Replicated counts of the same groups, (S, groups), conditioned on each group's cluster.
+
+        The mixture's likelihood is marginalised over cluster assignments, so the
+        fit's own posterior predictive draws every group's cluster afresh from
+        ``w``: it replicates new groups, not these groups. Here, per posterior draw,
+        each group's cluster is drawn from its membership probabilities given its
+        observed count (``membership_draws``), then its rate from that cluster's
+        Beta and its count from the Binomial. This is the replication that
+        conditions on the group, like the per-group rates of the other families.
+        """
+        mu, kappa = self._draw_clusters(idata, data, rng)
+        rates = rng.beta(mu * kappa, (1.0 - mu) * kappa)
+        return rng.binomial(data.n[None, :], rates).astype("int64")

@@ -6,7 +6,15 @@ population variance of rates is mu (1 - mu) / (kappa + 1).
 """
 
 from binoval.models.priors import POSITIVE, UNIT, make_rv
-from binoval.models.base import GROUP_DIM, R_VAR, Family
+from binoval.models.base import GROUP_DIM, R_VAR, Family, posterior_draws
+
+
+def beta_binomial_logpmf(r, n, mu, kappa):
+    """log BetaBinomial(r | n, mu kappa, (1 - mu) kappa), broadcasting: a rate from Beta(mean mu, concentration
+    kappa) integrated out exactly."""
+    from scipy import stats
+
+    return stats.betabinom.logpmf(r, n, mu * kappa, (1.0 - mu) * kappa)
 
 
 class BetaBinomial(Family):
@@ -27,3 +35,17 @@ class BetaBinomial(Family):
 
     def parameter_names(self):
         return ["mu", "kappa", "p"]
+
+    def population_parameters(self, groups):
+        """Two: the population mean ``mu`` and concentration ``kappa``."""
+        return 2
+
+    def population_rate_draws(self, spec, idata, rng):
+        """p ~ Beta(mu kappa, (1 - mu) kappa) per draw."""
+        mu, kappa = posterior_draws(idata, "mu"), posterior_draws(idata, "kappa")
+        return rng.beta(mu * kappa, (1 - mu) * kappa)
+
+    def marginal_log_likelihood(self, spec, idata, data, rng):
+        """The group's rate integrated out exactly: a beta-binomial density per draw."""
+        mu, kappa = posterior_draws(idata, "mu")[:, None], posterior_draws(idata, "kappa")[:, None]
+        return beta_binomial_logpmf(data.r[None, :], data.n[None, :], mu, kappa)

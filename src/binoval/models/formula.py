@@ -143,7 +143,8 @@ def _columns_for(name: str, values: np.ndarray) -> tuple[list[str], np.ndarray]:
     levels = sorted(set(labels))
     if len(levels) < 2:
         raise FormulaError(f"categorical column {name!r} has a single level {levels[0]!r}; it carries no contrast")
-    return [f"{name}[{level}]" for level in levels[1:]], np.stack([labels == level for level in levels[1:]], axis=1).astype(float)
+    indicators = np.stack([labels == level for level in levels[1:]], axis=1).astype(float)
+    return [f"{name}[{level}]" for level in levels[1:]], indicators
 
 
 @dataclass(frozen=True)

@@ -17,13 +17,24 @@ better at 4 x 1000 draws: what mixes slowly there is the trade-off between
 Posterior names: ``Intercept``, ``b[coef]``, ``sigma_<g>[<g>_effect]``,
 ``corr_<g>[<g>_pair]`` (correlated terms), ``u_<g>[<g>, <g>_effect]``,
 ``theta[group]``, ``p[group]``.
+
+A new group's rate depends on its covariates, so the family has no single
+population rate. A held-out row (exact leave-one-group-out) keeps the fitted
+effects of the levels the other rows share with it; the effects of a level no
+other row has are drawn from their population Normal(0, Sigma_g), integrated
+by Gauss-Hermite quadrature.
 """
 
 from __future__ import annotations
 
+import numpy as np
+
 from binoval.models.formula import build_design, parse_formula
 from binoval.models.priors import POSITIVE, REAL, make_dist, make_rv
-from binoval.models.base import GROUP_DIM, R_VAR, Family, is_centered
+from binoval.models.base import (
+    GROUP_DIM, PARAMETERIZATION_SCHEMA, R_VAR, Family, binomial_logpmf, is_centered, normal_logit_marginal,
+    posterior_draws, posterior_size,
+)
 
 
 class Glmm(Family):
@@ -34,10 +45,15 @@ class Glmm(Family):
         "sigma": {"dist": "HalfNormal", "sigma": 1.0},
     }
     supports = {"Intercept": REAL, "b": REAL, "sigma": POSITIVE}
-    options = ("formula", "lkj_eta", "parameterization")
+    option_schemas = {
+        "formula": {"type": "string", "minLength": 3},
+        "lkj_eta": {"type": "number", "exclusiveMinimum": 0},
+        "parameterization": PARAMETERIZATION_SCHEMA,
+    }
+    required_options = ("formula",)
+    uses_covariates = True
 
     def declare(self, model, data, n, r_observed, priors, formula, lkj_eta=2.0, parameterization="noncentered"):
-        import numpy as np
         import pymc as pm
         import pytensor.tensor as pt
 
@@ -60,7 +76,8 @@ class Glmm(Family):
                 pairs = [f"{block.names[i]}~{block.names[j]}" for i in range(k) for j in range(i + 1, k)]
                 model.add_coord(f"{g}_pair", pairs)
                 packed = pm.LKJCholeskyCov(
-                    f"chol_{g}", n=k, eta=float(lkj_eta), sd_dist=make_dist(priors["sigma"], shape=k), compute_corr=False
+                    f"chol_{g}", n=k, eta=float(lkj_eta), sd_dist=make_dist(priors["sigma"], shape=k),
+                    compute_corr=False,
                 )
                 chol = pm.expand_packed_triangular(k, packed, lower=True)
                 covariance = pt.dot(chol, chol.T)
@@ -87,5 +104,71 @@ class Glmm(Family):
         parsed = parse_formula(formula)
         names = (["Intercept"] if parsed.intercept else []) + (["b"] if parsed.fixed else [])
         for term in parsed.varying:
-            names += [f"sigma_{term.factor}"] + ([f"corr_{term.factor}"] if term.correlated else []) + [f"u_{term.factor}"]
+            g = term.factor
+            names += [f"sigma_{g}"] + ([f"corr_{g}"] if term.correlated else []) + [f"u_{g}"]
         return names + ["theta", "p"]
+
+    def population_parameters(self, groups, formula, lkj_eta=2.0, parameterization="noncentered"):
+        """Intercept, one per fixed-effect term, and per varying term its sds (and correlations).
+
+        Categorical fixed effects count once per term, not per level: the count
+        ranks formulas by structure without needing the data.
+        """
+        parsed = parse_formula(formula)
+        count = int(parsed.intercept) + len(parsed.fixed)
+        for term in parsed.varying:
+            k = int(term.intercept) + len(term.slopes)
+            count += k + (k * (k - 1) // 2 if term.correlated else 0)
+        return count
+
+    def population_rate_draws(self, spec, idata, rng):
+        """None: a new group's rate depends on its covariates, not on the population alone."""
+        return None
+
+    def heldout_log_density(self, spec, idata, data, group, rng):
+        """log p(r | n, covariates, draw) of ``group``'s row under a fit to the other rows (see the module doc)."""
+        formula = parse_formula(spec.options["formula"])
+        train = self.leave_out(data, group)
+        full = build_design(formula, data.covariates, data.groups)
+        fitted = build_design(formula, train.covariates, train.groups)
+        if full.fixed_names != fitted.fixed_names:
+            raise ValueError(
+                f"cannot score held-out group {group!r}: without it the fixed effects are {fitted.fixed_names}, "
+                f"with it {full.fixed_names} (a category only this group has)"
+            )
+        row = data.groups.index(group)
+        mean = np.zeros(posterior_size(idata))
+        if full.intercept:
+            mean = mean + posterior_draws(idata, "Intercept")
+        if full.fixed_names:
+            mean = mean + posterior_draws(idata, "b") @ full.fixed[row]
+        variance = np.zeros_like(mean)
+        for block, fitted_block in zip(full.varying, fitted.varying):
+            g, x = block.term.factor, block.matrix[row]
+            if block.names != fitted_block.names:
+                raise ValueError(f"cannot score held-out group {group!r}: effects of {g} differ without it")
+            level = block.levels[block.index[row]]
+            if level in fitted_block.levels:
+                u = posterior_draws(idata, f"u_{g}")[:, fitted_block.levels.index(level), :]
+                mean = mean + u @ x
+            else:
+                variance = variance + self._new_level_variance(idata, g, x, block.term.correlated)
+        if not variance.any():
+            from scipy import special
+
+            return binomial_logpmf(data.r[row], data.n[row], special.expit(mean))
+        return normal_logit_marginal(mean, np.sqrt(variance), data.n[[row]], data.r[[row]])[:, 0]
+
+    @staticmethod
+    def _new_level_variance(idata, factor, x, correlated) -> np.ndarray:
+        """Var(x' u) per draw for a level's effects u ~ Normal(0, Sigma) of ``factor``: x' Sigma x."""
+        sd = posterior_draws(idata, f"sigma_{factor}") * x[None, :]  # (S, k): sd of each effect times its x
+        if not correlated:
+            return (sd**2).sum(axis=1)
+        k = sd.shape[1]
+        corr = np.broadcast_to(np.eye(k), (len(sd), k, k)).copy()
+        upper = np.triu_indices(k, 1)
+        pairs = posterior_draws(idata, f"corr_{factor}")
+        corr[:, upper[0], upper[1]] = pairs
+        corr[:, upper[1], upper[0]] = pairs
+        return np.einsum("si,sij,sj->s", sd, corr, sd)

@@ -6,8 +6,12 @@ The non-centred form samples well when groups carry little information
 (small tau or small n); the centred form when they carry a lot.
 """
 
+import numpy as np
+
 from binoval.models.priors import POSITIVE, REAL, make_rv
-from binoval.models.base import GROUP_DIM, R_VAR, Family, is_centered
+from binoval.models.base import (
+    GROUP_DIM, PARAMETERIZATION_SCHEMA, R_VAR, Family, is_centered, normal_logit_marginal, posterior_draws,
+)
 
 
 class HierLogit(Family):
@@ -17,7 +21,7 @@ class HierLogit(Family):
         "tau": {"dist": "HalfNormal", "sigma": 1.0},
     }
     supports = {"mu": REAL, "tau": POSITIVE}
-    options = ("parameterization",)
+    option_schemas = {"parameterization": PARAMETERIZATION_SCHEMA}
 
     def declare(self, model, data, n, r_observed, priors, parameterization="noncentered"):
         import pymc as pm
@@ -35,3 +39,24 @@ class HierLogit(Family):
 
     def parameter_names(self, parameterization="noncentered"):
         return ["mu", "tau"] + (["z"] if parameterization == "noncentered" else []) + ["theta", "p"]
+
+    def population_parameters(self, groups, parameterization="noncentered"):
+        """Two: the population mean ``mu`` and sd ``tau`` of the group logits."""
+        return 2
+
+    def population_rate_draws(self, spec, idata, rng):
+        """invlogit(theta) with theta ~ Normal(mu, tau) per draw."""
+        from scipy import special
+
+        mu, tau = posterior_draws(idata, "mu"), posterior_draws(idata, "tau")
+        return special.expit(rng.normal(mu, tau))
+
+    def derived_draws(self, idata):
+        """``icc``: the latent-scale intra-class correlation tau^2 / (tau^2 + pi^2/3),
+        pi^2/3 being the variance of the standard logistic distribution."""
+        tau = posterior_draws(idata, "tau")
+        return {"icc": tau**2 / (tau**2 + np.pi**2 / 3)}
+
+    def marginal_log_likelihood(self, spec, idata, data, rng):
+        """The group's logit integrated over Normal(mu, tau) by 60-node Gauss-Hermite quadrature."""
+        return normal_logit_marginal(posterior_draws(idata, "mu"), posterior_draws(idata, "tau"), data.n, data.r)

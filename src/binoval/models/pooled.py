@@ -1,7 +1,7 @@
 """``pooled``: one success probability ``p`` shared by every group."""
 
 from binoval.models.priors import UNIT, make_rv
-from binoval.models.base import GROUP_DIM, R_VAR, Family
+from binoval.models.base import GROUP_DIM, R_VAR, Family, binomial_logpmf, posterior_draws
 
 
 class Pooled(Family):
@@ -17,3 +17,16 @@ class Pooled(Family):
 
     def parameter_names(self):
         return ["p"]
+
+    def population_parameters(self, groups):
+        """One: the shared rate ``p``."""
+        return 1
+
+    def population_rate_draws(self, spec, idata, rng):
+        """A new group has the shared rate ``p``."""
+        return posterior_draws(idata, "p")
+
+    def marginal_log_likelihood(self, spec, idata, data, rng):
+        """No group has a rate of its own: Binomial(r_i | n_i, p) per draw."""
+        p = posterior_draws(idata, "p")
+        return binomial_logpmf(data.r[None, :], data.n[None, :], p[:, None])

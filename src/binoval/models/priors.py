@@ -53,7 +53,9 @@ def check_prior(spec: Any, key: str, support: str) -> dict:
     ``models.hier_logit.priors.tau``. Returns the spec as a plain dict.
     """
     if not isinstance(spec, Mapping):
-        raise PriorSpecError(f"config key {key}: expected a mapping like {{dist: Normal, mu: 0, sigma: 1}}, got {spec!r}")
+        raise PriorSpecError(
+            f"config key {key}: expected a mapping like {{dist: Normal, mu: 0, sigma: 1}}, got {spec!r}"
+        )
     spec = dict(spec)
     dist = spec.get("dist")
     if dist not in DISTRIBUTIONS:
@@ -83,13 +85,17 @@ def check_prior(spec: Any, key: str, support: str) -> dict:
             raise PriorSpecError(f"config key {key}.{name}: must be > 0, got {value!r}")
     if dist == "Uniform":
         if not args["lower"] < args["upper"]:
-            raise PriorSpecError(f"config key {key}: Uniform needs lower < upper, got {args['lower']} and {args['upper']}")
+            raise PriorSpecError(
+                f"config key {key}: Uniform needs lower < upper, got {args['lower']} and {args['upper']}"
+            )
         if args["lower"] < 0 or args["upper"] > 1:
             raise PriorSpecError(f"config key {key}: this parameter lives on (0, 1); Uniform bounds must lie in [0, 1]")
     return spec
 
 
-def merge_priors(defaults: Mapping[str, dict], overrides: Mapping[str, Any] | None, supports: Mapping[str, str], key: str) -> dict[str, dict]:
+def merge_priors(
+    defaults: Mapping[str, dict], overrides: Mapping[str, Any] | None, supports: Mapping[str, str], key: str
+) -> dict[str, dict]:
     """Overlay ``overrides`` on a family's ``defaults`` and check each result.
 
     ``key`` is the config path of the ``priors`` mapping, for error messages.

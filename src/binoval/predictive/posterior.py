@@ -1,7 +1,8 @@
 """Posterior predictive check: replicated data of the same groups against the observed.
 
-From the fit's ``posterior_predictive`` draws of ``r`` (or, for mixtures, draws that
-condition each group on its cluster membership): each statistic's predictive mean, 95%
+From the fit's ``posterior_predictive`` draws of ``r`` (or, where the family replicates the same
+groups itself, its ``Family.conditional_replication``: for mixtures, draws that condition each
+group on its cluster membership): each statistic's predictive mean, 95%
 interval and two-sided Bayesian p-value; per group, whether the observed count lies inside
 the central 50/90/95% predictive intervals; randomised PIT values (the counts are discrete,
 so the plain PIT is not uniform even under a perfect model) and a Kolmogorov-Smirnov test
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from binoval import seeds
-from binoval.models import N_DATA, R_VAR, GroupedCounts
+from binoval.models import N_DATA, R_VAR, GroupedCounts, fitted_family
 from binoval.predictive.primitives import central_interval, randomised_pit, two_sided_p_value, uniformity_test
 from binoval.predictive.statistics import STATISTIC_NAMES, compute_statistics, proportions
 
@@ -24,7 +25,7 @@ PPC_INTERVAL = 0.95
 GROUP_LEVELS = (0.5, 0.9, 0.95)
 # Stream indices under seeds.rng(seed, "ppc", model_id, index). Index 0 is the
 # fit stage's posterior predictive draw (binoval.fit.stage), so these stay apart from it.
-PIT_STREAM, MIXTURE_STREAM = 1, 2
+PIT_STREAM, CONDITIONAL_STREAM = 1, 2
 
 
 @dataclass
@@ -59,67 +60,18 @@ def posterior_predictive_draws(idata) -> np.ndarray:
     return values.reshape(-1, values.shape[-1]).astype("int64")
 
 
-def is_mixture(idata) -> bool:
-    """True for a ``bb_mixture`` fit (posterior has cluster weights ``w``, means ``mu`` and ``kappa``)."""
-    if "posterior" not in idata.children:
-        return False
-    posterior = idata.posterior
-    return posterior.attrs.get("family") == "bb_mixture" or all(v in posterior for v in ("w", "mu", "kappa", "mu_gaps"))
-
-
-def mixture_conditional_draws(idata, data: GroupedCounts, generator: np.random.Generator) -> np.ndarray:
-    """Replicated counts of the same groups under a beta-binomial mixture fit, (chains x draws, G).
-
-    The mixture's likelihood is marginalised over cluster assignments, so the
-    fit's own posterior predictive draws every group's cluster afresh from
-    ``w``: it replicates new groups, not these groups. Here, per posterior draw,
-    each group's cluster is drawn from its membership probabilities given its
-    observed count, P(z = k | r, w, mu, kappa) proportional to
-    w_k BetaBinomial(r | n, mu_k kappa_k, (1 - mu_k) kappa_k), then its rate
-    from that cluster's Beta and its count from the Binomial. This is the
-    replication that conditions on the group, like the per-group rates of the
-    other families.
-    """
-    def flat(name):
-        values = idata.posterior[name].values
-        return values.reshape(-1, values.shape[-1]).astype(float)
-
-    w, mu, kappa = flat("w"), flat("mu"), flat("kappa")  # (S, K)
-    membership = mixture_membership(w, mu, kappa, data.n, data.r)  # (S, G, K)
-    alpha, beta = mu * kappa, (1.0 - mu) * kappa
-    cumulative = np.cumsum(membership, axis=-1)
-    u = generator.uniform(size=cumulative.shape[:-1] + (1,))
-    z = np.minimum((u > cumulative).sum(axis=-1), membership.shape[-1] - 1)  # (S, G)
-    a = np.take_along_axis(alpha, z, axis=1)
-    b = np.take_along_axis(beta, z, axis=1)
-    rates = generator.beta(a, b)
-    return generator.binomial(data.n[None, :], rates).astype("int64")
-
-
-def mixture_membership(w, mu, kappa, n, r) -> np.ndarray:
-    """P(cluster k | r_i) per posterior draw and group, shape (S, G, K), from w, mu, kappa of shape (S, K)."""
-    from scipy.special import betaln, gammaln
-
-    alpha, beta = (mu * kappa)[:, None, :], ((1.0 - mu) * kappa)[:, None, :]  # (S, 1, K)
-    n = np.asarray(n, dtype=float)[None, :, None]
-    r = np.asarray(r, dtype=float)[None, :, None]  # (1, G, 1)
-    log_pmf = gammaln(n + 1) - gammaln(r + 1) - gammaln(n - r + 1) + betaln(r + alpha, n - r + beta) - betaln(alpha, beta)
-    with np.errstate(divide="ignore"):
-        log_post = np.log(w)[:, None, :] + log_pmf
-    log_post = log_post - log_post.max(axis=-1, keepdims=True)
-    membership = np.exp(log_post)
-    return membership / membership.sum(axis=-1, keepdims=True)
-
-
 def replicated_counts(idata, data: GroupedCounts, model_id: str, seed: int) -> tuple[np.ndarray, str]:
     """The replicated datasets a PPC compares with the data, and where they come from.
 
-    ``"fit"``: the fit's posterior_predictive draws. ``"mixture_conditional"``:
-    for ``bb_mixture`` fits, replications conditioned on each group's cluster
-    membership (see ``mixture_conditional_draws``).
+    The fit's posterior_predictive draws (``"fit"``), unless its family replicates the
+    same groups itself (``Family.conditional_replication``, labelled ``Family.replication``:
+    ``"mixture_conditional"`` for mixtures, conditioned on each group's cluster membership).
     """
-    if is_mixture(idata):
-        return mixture_conditional_draws(idata, data, seeds.rng(seed, "ppc", model_id, MIXTURE_STREAM)), "mixture_conditional"
+    family = fitted_family(idata)
+    rng = seeds.rng(seed, "ppc", model_id, CONDITIONAL_STREAM)
+    replicated = family.conditional_replication(idata, data, rng) if family is not None else None
+    if replicated is not None:
+        return replicated, family.replication
     return posterior_predictive_draws(idata), "fit"
 
 

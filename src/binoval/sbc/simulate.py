@@ -30,7 +30,7 @@ def check_simulate_priors(simulate_priors: Mapping[str, Any] | None, specs: Mapp
     """Check ``sbc.simulate_priors`` against the expanded model specs.
 
     Keys are model ids (an expanded id such as ``bb_mixture_k2``, or the
-    configured id ``bb_mixture``, which then applies to every K). Each
+    configured id ``bb_mixture``, which then applies to every model it expands to). Each
     parameter must be one the family takes a prior for, and each spec must
     be a valid prior on that parameter's support. Returns the overrides per
     expanded model id. Keys naming a model of ``configured`` (the ``models``
@@ -41,9 +41,7 @@ def check_simulate_priors(simulate_priors: Mapping[str, Any] | None, specs: Mapp
     result: dict[str, dict] = {}
     for key, overrides in (simulate_priors or {}).items():
         where = f"sbc.simulate_priors.{key}"
-        targets = [mid for mid in specs if mid == key] or [
-            mid for mid, spec in specs.items() if spec.family == "bb_mixture" and mid.rsplit("_k", 1)[0] == key
-        ]
+        targets = [mid for mid in specs if mid == key] or [mid for mid, spec in specs.items() if spec.config_id == key]
         if not targets and key in (configured or {}) and not configured[key].get("enabled", True):
             continue
         if not targets:

@@ -1,20 +1,19 @@
 """What a fitted model says about the groups and the population.
 
-* ``group_rate_draws``: posterior draws of every group's rate, for every family
-  (for ``bb_mixture`` drawn after sampling from each group's conditional
-  posterior: cluster from its membership probabilities, then
-  p ~ Beta(alpha_k + r, beta_k + n - r)).
-* ``shrinkage_table``: observed proportion vs posterior mean (and 94% HDI) per group, with n.
-* ``icc``: tau^2 / (tau^2 + pi^2 / 3) for ``hier_logit`` (latent-scale intra-class correlation).
+The draws come from the model's family (``binoval.models``); this module summarises them.
+
+* ``shrinkage_table``: observed proportion vs posterior mean (and 94% HDI) per group, with n,
+  from the family's ``group_rate_draws``.
+* ``interval_summary``: posterior mean and 94% HDI of a derived quantity the family draws
+  (``Family.derived_draws``, e.g. ``icc`` of ``hier_logit``).
 * ``new_group_predictive``: successes of a never-seen group of n trials (its rate
-  drawn from the population given each posterior draw).
+  drawn from the population given each posterior draw: ``Family.population_rate_draws``).
 * ``pair_probabilities``: P(rate of g1 > rate of g2) for listed pairs.
-* ``mixture_clusters`` / ``membership``: cluster means, weights, concentrations and
-  each group's posterior membership probabilities
-  P(z_i = k | draw) ∝ w_k BetaBinomial(r_i | n_i, mu_k kappa_k, (1 - mu_k) kappa_k),
-  averaged over draws; ``membership_accuracy`` compares the most likely cluster with a
-  known true cluster (true clusters ordered by their pooled observed rate, fitted
-  clusters by their mean, so labels 1..K are comparable).
+* ``cluster_table`` / ``membership``: for families with clusters, cluster means, weights,
+  concentrations and each group's posterior membership probabilities
+  (``Family.membership_draws``) averaged over draws; ``membership_accuracy`` compares the
+  most likely cluster with a known true cluster (true clusters ordered by their pooled
+  observed rate, fitted clusters by their mean, so labels 1..K are comparable).
 """
 
 from __future__ import annotations
@@ -23,11 +22,9 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from binoval.defaults import READOUT, with_defaults
-from binoval.loo.psis import _posterior, mixture_component_logpmf
-from binoval.models import GroupedCounts, ModelSpec
+from binoval.models import GroupedCounts, ModelSpec, family_of
 
 HDI_PROB = 0.94
 
@@ -43,32 +40,9 @@ def _hdi(draws: np.ndarray, prob: float = HDI_PROB) -> tuple[float, float]:
     return float(x[i]), float(x[i + m])
 
 
-def membership_draws(idata, data: GroupedCounts) -> np.ndarray:
-    """P(z_i = k | r_i, draw): array (draws, groups, K)."""
-    logp = mixture_component_logpmf(idata, data.r, data.n)
-    return np.exp(logp - special.logsumexp(logp, axis=2, keepdims=True))
-
-
-def group_rate_draws(spec: ModelSpec, idata, data: GroupedCounts, rng: np.random.Generator) -> np.ndarray:
-    """Posterior draws of each group's rate, array (draws, groups)."""
-    if spec.family == "bb_mixture":
-        probs = membership_draws(idata, data)
-        mu, kappa = _posterior(idata, "mu"), _posterior(idata, "kappa")
-        cum = probs.cumsum(axis=2)
-        u = rng.random(probs.shape[:2])[:, :, None]
-        z = np.minimum((u > cum).sum(axis=2), probs.shape[2] - 1)
-        a = np.take_along_axis(mu * kappa, z, axis=1)
-        b = np.take_along_axis((1 - mu) * kappa, z, axis=1)
-        return rng.beta(a + data.r[None, :], b + (data.n - data.r)[None, :])
-    p = _posterior(idata, "p")
-    if p.ndim == 1:
-        p = np.repeat(p[:, None], len(data.groups), axis=1)
-    return p
-
-
 def shrinkage_table(spec: ModelSpec, idata, data: GroupedCounts, rng: np.random.Generator) -> pd.DataFrame:
     """Per group: n, r, observed proportion, posterior mean rate and 94% HDI, and the shift."""
-    draws = group_rate_draws(spec, idata, data, rng)
+    draws = family_of(spec).group_rate_draws(spec, idata, data, rng)
     hdis = [_hdi(draws[:, i]) for i in range(draws.shape[1])]
     observed = data.r / data.n
     mean = draws.mean(axis=0)
@@ -86,44 +60,15 @@ def shrinkage_table(spec: ModelSpec, idata, data: GroupedCounts, rng: np.random.
     )
 
 
-def icc(idata) -> dict:
-    """Latent-scale ICC of ``hier_logit``: tau^2 / (tau^2 + pi^2/3); posterior mean and 94% HDI."""
-    tau = _posterior(idata, "tau")
-    values = tau**2 / (tau**2 + np.pi**2 / 3)
-    low, high = _hdi(values)
-    return {"mean": float(values.mean()), "hdi_low": low, "hdi_high": high}
+def interval_summary(draws: np.ndarray) -> dict:
+    """Posterior mean and 94% HDI of a scalar quantity's draws."""
+    low, high = _hdi(draws)
+    return {"mean": float(np.mean(draws)), "hdi_low": low, "hdi_high": high}
 
 
-def population_rate_draws(spec: ModelSpec, idata, rng: np.random.Generator) -> np.ndarray:
-    """One draw of a new group's rate per posterior draw, from the population."""
-    family = spec.family
-    if family == "pooled":
-        return _posterior(idata, "p")
-    if family == "hier_logit":
-        mu, tau = _posterior(idata, "mu"), _posterior(idata, "tau")
-        return special.expit(rng.normal(mu, tau))
-    if family == "beta_binomial":
-        mu, kappa = _posterior(idata, "mu"), _posterior(idata, "kappa")
-        return rng.beta(mu * kappa, (1 - mu) * kappa)
-    if family == "bb_mixture":
-        w, mu, kappa = (_posterior(idata, v) for v in ("w", "mu", "kappa"))
-        cum = w.cumsum(axis=1)
-        z = np.minimum((rng.random(len(w))[:, None] > cum).sum(axis=1), w.shape[1] - 1)[:, None]
-        m, k = np.take_along_axis(mu, z, 1)[:, 0], np.take_along_axis(kappa, z, 1)[:, 0]
-        return rng.beta(m * k, (1 - m) * k)
-    if family == "unpooled":
-        import pymc as pm
-
-        from binoval.models.priors import make_dist
-
-        size = idata.posterior.sizes["chain"] * idata.posterior.sizes["draw"]
-        return np.asarray(pm.draw(make_dist(spec.priors["p"]), draws=size, random_seed=rng), dtype=float)
-    raise ValueError(f"unknown family {family!r}")
-
-
-def new_group_predictive(spec: ModelSpec, idata, n: int, rng: np.random.Generator) -> dict:
-    """Predictive distribution of successes in a new group of ``n`` trials: summary figures."""
-    p = population_rate_draws(spec, idata, rng)
+def new_group_predictive(p: np.ndarray, n: int, rng: np.random.Generator) -> dict:
+    """Predictive distribution of successes in a new group of ``n`` trials, from one draw ``p`` of its rate
+    per posterior draw (``Family.population_rate_draws``): summary figures."""
     r = rng.binomial(int(n), np.clip(p, 0.0, 1.0))
     low, high = np.quantile(r, [0.05, 0.95])
     return {
@@ -149,13 +94,16 @@ def pair_probabilities(rates: np.ndarray, groups: Sequence[str], pairs: Iterable
             if g not in index:
                 raise ValueError(f"config key readout.compare_groups: group {g!r} is not in the data")
         diff = rates[:, index[g1]] - rates[:, index[g2]]
-        rows.append({"group_1": g1, "group_2": g2, "p_greater": float((diff > 0).mean()), "mean_difference": float(diff.mean())})
+        rows.append(
+            {"group_1": g1, "group_2": g2, "p_greater": float((diff > 0).mean()), "mean_difference": float(diff.mean())}
+        )
     return pd.DataFrame(rows, columns=["group_1", "group_2", "p_greater", "mean_difference"])
 
 
-def mixture_clusters(idata) -> pd.DataFrame:
-    """Per cluster (ordered by mean): posterior mean and 94% HDI of mu, weight w and kappa."""
-    w, mu, kappa = (_posterior(idata, v) for v in ("w", "mu", "kappa"))
+def cluster_table(clusters: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Per cluster (ordered by mean): posterior mean and 94% HDI of mu, weight w and kappa
+    (``clusters``: draws (S, K) of each, ``Family.cluster_draws``)."""
+    w, mu, kappa = clusters["w"], clusters["mu"], clusters["kappa"]
     rows = []
     for k in range(mu.shape[1]):
         rows.append(
@@ -171,9 +119,10 @@ def mixture_clusters(idata) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def membership(idata, data: GroupedCounts) -> pd.DataFrame:
-    """Each group's posterior membership probabilities (columns ``p_cluster_<k>``) and most likely cluster."""
-    probs = membership_draws(idata, data).mean(axis=0)
+def membership(membership_draws: np.ndarray, data: GroupedCounts) -> pd.DataFrame:
+    """Each group's posterior membership probabilities (columns ``p_cluster_<k>``) and most likely cluster,
+    from P(z_i = k | r_i, draw) of shape (S, groups, K) (``Family.membership_draws``)."""
+    probs = membership_draws.mean(axis=0)
     out = pd.DataFrame({"group": list(data.groups), "n": data.n, "r": data.r})
     for k in range(probs.shape[1]):
         out[f"p_cluster_{k + 1}"] = probs[:, k]
@@ -199,18 +148,21 @@ def membership_accuracy(member: pd.DataFrame, truth: pd.Series) -> tuple[pd.Data
 def model_readout(spec: ModelSpec, idata, frame: pd.DataFrame, settings: dict | None, rng: np.random.Generator) -> dict:
     """Every read-out of one fitted model (keys as ``binoval.verdict.report.build_report`` expects)."""
     s = with_defaults(READOUT, settings)
+    family = family_of(spec)
     data = GroupedCounts.from_frame(frame)
     out: dict = {}
-    rates = group_rate_draws(spec, idata, data, rng)
+    rates = family.group_rate_draws(spec, idata, data, rng)
     out["shrinkage"] = shrinkage_table(spec, idata, data, rng)
-    if spec.family != "glmm":  # a new group's rate depends on its covariates: no single population predictive
-        out["new_group"] = new_group_predictive(spec, idata, s["new_group_n"], rng)
+    population = family.population_rate_draws(spec, idata, rng)
+    if population is not None:  # None: a new group's rate depends on more than the population (covariates)
+        out["new_group"] = new_group_predictive(population, s["new_group_n"], rng)
     out["pairs"] = pair_probabilities(rates, data.groups, s["compare_groups"])
-    if spec.family == "hier_logit":
-        out["icc"] = icc(idata)
-    if spec.family == "bb_mixture":
-        out["clusters"] = mixture_clusters(idata)
-        out["membership"] = membership(idata, data)
+    for name, draws in family.derived_draws(idata).items():
+        out[name] = interval_summary(draws)
+    clusters = family.cluster_draws(idata)
+    if clusters is not None:
+        out["clusters"] = cluster_table(clusters)
+        out["membership"] = membership(family.membership_draws(idata, data), data)
         if "true_cluster" in frame.columns:
             truth = true_cluster_ranks(frame.reset_index(drop=True))
             out["confusion"], out["accuracy"] = membership_accuracy(out["membership"], truth)

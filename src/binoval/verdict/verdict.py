@@ -10,9 +10,11 @@ function's docstring names them) and ``thresholds.<stage>`` from the config.
   simplicity rule: every accepted model whose elpd_loo is within tolerance of
   the best (difference < ``elpd_tolerance`` or < ``se_tolerance`` paired se,
   config ``compare``) is a candidate, and the simplest candidate wins.
-  Simplicity is the number of population-level parameters
-  (``population_parameters``: pooled 1, hier_logit 2, beta_binomial 2,
-  bb_mixture 3K - 1, unpooled one per group); among equally simple candidates
+  Simplicity is the number of population-level parameters, which each family
+  states (``Family.population_parameters``): pooled 1, hier_logit 2,
+  beta_binomial 2, logit_t 3, bb_mixture 3K - 1, glmm its intercept, one per fixed-effect
+  term and per varying term its sds (and correlations), unpooled one per group;
+  ``complexity`` maps each model id to it. Among equally simple candidates
   the higher elpd_loo. (p_loo is not used: it is not comparable between models
   that marginalise their group parameters, like bb_mixture, and models that
   sample them.)
@@ -146,37 +148,6 @@ def judge_model(stage_tables: Mapping[str, Mapping[str, pd.DataFrame]], threshol
     """Every stage of one model, in ``STAGE_ORDER`` (stages without tables are left out)."""
     ordered = sorted(stage_tables, key=lambda s: STAGE_ORDER.index(s) if s in STAGE_ORDER else len(STAGE_ORDER))
     return {stage: judge_stage(stage, stage_tables[stage], (thresholds or {}).get(stage)) for stage in ordered}
-
-
-def population_parameters(family: str, options: Mapping, groups: int) -> int:
-    """The simplicity measure: how many population-level parameters the family has."""
-    if family == "pooled":
-        return 1
-    if family in ("hier_logit", "beta_binomial"):
-        return 2
-    if family == "bb_mixture":
-        return 3 * int(options["K"]) - 1
-    if family == "unpooled":
-        return groups
-    if family == "glmm":
-        return glmm_population_parameters(options["formula"])
-    raise ValueError(f"unknown family {family!r}")
-
-
-def glmm_population_parameters(formula: str) -> int:
-    """Intercept, one per fixed-effect term, and per varying term its sds (and correlations).
-
-    Categorical fixed effects count once per term, not per level: the count
-    ranks formulas by structure without needing the data.
-    """
-    from binoval.models.formula import parse_formula
-
-    parsed = parse_formula(formula)
-    count = int(parsed.intercept) + len(parsed.fixed)
-    for term in parsed.varying:
-        k = int(term.intercept) + len(term.slopes)
-        count += k + (k * (k - 1) // 2 if term.correlated else 0)
-    return count
 
 
 @dataclass
