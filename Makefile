@@ -31,6 +31,9 @@ test-all: install
 	$(BIN)/python -m pytest
 
 check: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/snakefmt --check .
 	$(BIN)/snakemake --lint
 	$(BIN)/snakemake -n --quiet rules
 	@for f in config/examples/*.yaml; do echo "dry-run with $$f"; $(BIN)/snakemake -n --quiet rules --configfile $$f || exit 1; done

@@ -34,6 +34,6 @@ include: "workflow/rules/verdict.smk"  # keep last: collects every stage's <stag
 
 
 rule all:
+    default_target: True
     input:
         all_targets(),
-    default_target: True

@@ -25,7 +25,18 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def dry_run(workdir: Path, overlay: dict | None) -> tuple[float, int]:
-    command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir), "-n", "--cores", "2"]
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(REPO / "Snakefile"),
+        "-d",
+        str(workdir),
+        "-n",
+        "--cores",
+        "2",
+    ]
     if overlay:
         path = workdir / "overlay.yaml"
         path.write_text(yaml.safe_dump(overlay))

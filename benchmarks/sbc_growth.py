@@ -48,8 +48,20 @@ def run_sbc(model_id: str, simulations: int, sims_per_shard: int, sampler: dict,
         config = workdir / "overlay.yaml"
         config.write_text(yaml.safe_dump(overlay(model_id, simulations, sims_per_shard, sampler)))
         target = f"results/hospital12/sbc/{model_id}.parquet"
-        command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir), target,
-                   "--cores", str(cores), "--configfile", str(config)]
+        command = [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "-s",
+            str(REPO / "Snakefile"),
+            "-d",
+            str(workdir),
+            target,
+            "--cores",
+            str(cores),
+            "--configfile",
+            str(config),
+        ]
         start = time.perf_counter()
         result = subprocess.run(command, capture_output=True, text=True)
         wall = time.perf_counter() - start
@@ -61,30 +73,46 @@ def run_sbc(model_id: str, simulations: int, sims_per_shard: int, sampler: dict,
         fits = pd.read_parquet(workdir / f"results/hospital12/sbc/simulations/{model_id}.parquet")
         stage = sbc_status({"summary": pd.read_parquet(workdir / target), "simulations": fits})
         fits = fits.drop_duplicates("simulation")
-    return {"simulations": simulations, "wall_s": wall, "shards": len(shards), "shard_s_total": sum(shards),
-            "shard_s_mean": sum(shards) / len(shards), "summary_s": summary_s, "wall_s_per_sim": wall / simulations,
-            "extended": int(fits["extended"].sum()), "status": stage.status}
+    return {
+        "simulations": simulations,
+        "wall_s": wall,
+        "shards": len(shards),
+        "shard_s_total": sum(shards),
+        "shard_s_mean": sum(shards) / len(shards),
+        "summary_s": summary_s,
+        "wall_s_per_sim": wall / simulations,
+        "extended": int(fits["extended"].sum()),
+        "status": stage.status,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="hier_logit")
     parser.add_argument("--simulations", type=int, nargs="+", default=[100, 1000])
-    parser.add_argument("--sampler", default="defaults", choices=["defaults", "4x1000"],
-                        help="SBC sampler: the stage defaults (2 x 500, 300 tune) or 4 chains x 1000 (1000 tune)")
+    parser.add_argument(
+        "--sampler",
+        default="defaults",
+        choices=["defaults", "4x1000"],
+        help="SBC sampler: the stage defaults (2 x 500, 300 tune) or 4 chains x 1000 (1000 tune)",
+    )
     parser.add_argument("--sims-per-shard", type=int, default=100, help="sbc.sims_per_shard (the config default is 50)")
     parser.add_argument("--cores", type=int, default=2)
     args = parser.parse_args()
     sampler = {} if args.sampler == "defaults" else {"chains": 4, "draws": 1000, "tune": 1000}
     rows = [run_sbc(args.model, n, args.sims_per_shard, sampler, args.cores) for n in args.simulations]
     frame = pd.DataFrame(rows)
-    print(f"SBC of {args.model} on hospital12, sampler {args.sampler}, --cores {args.cores}, "
-          f"shards of {args.sims_per_shard}, cold runs")
+    print(
+        f"SBC of {args.model} on hospital12, sampler {args.sampler}, --cores {args.cores}, "
+        f"shards of {args.sims_per_shard}, cold runs"
+    )
     print(frame.to_string(index=False, float_format=lambda x: f"{x:.2f}"))
     if len(rows) > 1:
         first, last = rows[0], rows[-1]
-        print(f"{last['simulations'] / first['simulations']:.0f}x the simulations took "
-              f"{last['wall_s'] / first['wall_s']:.2f}x the wall time")
+        print(
+            f"{last['simulations'] / first['simulations']:.0f}x the simulations took "
+            f"{last['wall_s'] / first['wall_s']:.2f}x the wall time"
+        )
 
 
 if __name__ == "__main__":

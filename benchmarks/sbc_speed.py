@@ -36,7 +36,9 @@ def ours(data, sampler: dict, sims: int, seed: int):
     from binoval.models import FAMILIES, ModelSpec
     from binoval.sbc.shard import ShardRunner, sbc_sampler_settings
 
-    spec = ModelSpec("hier_logit", "hier_logit", FAMILIES["hier_logit"].default_priors, {"parameterization": "noncentered"})
+    spec = ModelSpec(
+        "hier_logit", "hier_logit", FAMILIES["hier_logit"].default_priors, {"parameterization": "noncentered"}
+    )
     start = time.perf_counter()
     runner = ShardRunner(spec, data, sbc_sampler_settings({"target_accept": 0.95}, sampler), seed, sims)
     compile_s = time.perf_counter() - start
@@ -53,7 +55,9 @@ def common_loop(data, sims: int, seed: int):
 
     from binoval.models import FAMILIES, ModelSpec, build_model
 
-    spec = ModelSpec("hier_logit", "hier_logit", FAMILIES["hier_logit"].default_priors, {"parameterization": "noncentered"})
+    spec = ModelSpec(
+        "hier_logit", "hier_logit", FAMILIES["hier_logit"].default_priors, {"parameterization": "noncentered"}
+    )
     kwargs = dict(draws=1000, tune=1000, chains=4, target_accept=0.95)
     try:
         import simuk
@@ -71,7 +75,7 @@ def common_loop(data, sims: int, seed: int):
         logging.warning("simuk failed (%s: %s); timing the equivalent hand loop", type(err).__name__, err)
     rng = np.random.default_rng(seed)
     start = time.perf_counter()
-    for i in range(sims):
+    for _ in range(sims):
         model = build_model(spec, data)
         with model:
             draw = pm.sample_prior_predictive(draws=1, random_seed=rng)
@@ -91,8 +95,8 @@ def main():
     logging.basicConfig(level=logging.WARNING)
 
     from binoval.data.grouped import load_dataset
-    from binoval.models import GroupedCounts
     from binoval.defaults import SBC_SAMPLER
+    from binoval.models import GroupedCounts
 
     data = GroupedCounts.from_frame(load_dataset("hospital12"))
     big = {"chains": 4, "draws": 1000, "tune": 1000}
@@ -100,20 +104,30 @@ def main():
     compile_def, ours_def, fit_def, failed_def = ours(data, {}, args.ours, args.seed)
     label, loop = common_loop(data, args.loop, args.seed)
 
-    print(f"hier_logit on hospital12; binoval timed over {args.ours} simulations per setting, the loop over {args.loop}")
-    print(f"(a) binoval 4 x 1000 (+1000 tune):  {ours_big:.3f} s/simulation (sampling {fit_big:.3f} s), "
-          f"compile once {compile_big:.1f} s, {failed_big} failed")
+    print(
+        f"hier_logit on hospital12; binoval timed over {args.ours} simulations per setting, the loop over {args.loop}"
+    )
+    print(
+        f"(a) binoval 4 x 1000 (+1000 tune):  {ours_big:.3f} s/simulation (sampling {fit_big:.3f} s), "
+        f"compile once {compile_big:.1f} s, {failed_big} failed"
+    )
     d = SBC_SAMPLER
-    print(f"(a) binoval SBC defaults {d['chains']} x {d['draws']} (+{d['tune']} tune): {ours_def:.3f} s/simulation (sampling {fit_def:.3f} s), "
-          f"compile once {compile_def:.1f} s, {failed_def} failed")
+    print(
+        f"(a) binoval SBC defaults {d['chains']} x {d['draws']} (+{d['tune']} tune): {ours_def:.3f} s/simulation (sampling {fit_def:.3f} s), "
+        f"compile once {compile_def:.1f} s, {failed_def} failed"
+    )
     print(f"(b) {label}, 4 x 1000 (+1000 tune): {loop:.3f} s/simulation")
-    print(f"ratio (b)/(a) at equal settings 4 x 1000: {loop / ours_big:.1f}x; "
-          f"with one compile per 100 simulations amortised: {loop / (ours_big + compile_big / 100):.1f}x")
+    print(
+        f"ratio (b)/(a) at equal settings 4 x 1000: {loop / ours_big:.1f}x; "
+        f"with one compile per 100 simulations amortised: {loop / (ours_big + compile_big / 100):.1f}x"
+    )
     for n in (100, 1000):
         shards = int(np.ceil(n / 100))
-        print(f"projected {n:5d} simulations: binoval 4x1000 {shards * compile_big + n * ours_big:8.0f} s, "
-              f"binoval defaults {shards * compile_def + n * ours_def:8.0f} s, loop {n * loop:8.0f} s "
-              f"(one core-set; shards of 100 run in parallel with more cores)")
+        print(
+            f"projected {n:5d} simulations: binoval 4x1000 {shards * compile_big + n * ours_big:8.0f} s, "
+            f"binoval defaults {shards * compile_def + n * ours_def:8.0f} s, loop {n * loop:8.0f} s "
+            f"(one core-set; shards of 100 run in parallel with more cores)"
+        )
 
 
 if __name__ == "__main__":

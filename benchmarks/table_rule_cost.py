@@ -64,21 +64,36 @@ def main():
     for _ in range(args.repeats):
         start = time.perf_counter()
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        out = subprocess.run([args.python, "-c", CHILD], capture_output=True, text=True, check=True,
-                             env={"PYTHONPATH": args.src, "PATH": "/usr/bin:/bin"})
+        out = subprocess.run(
+            [args.python, "-c", CHILD],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PYTHONPATH": args.src, "PATH": "/usr/bin:/bin"},
+        )
         phases = json.loads(out.stdout.strip().splitlines()[-1])
         phases["total"] = time.perf_counter() - start
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         phases["cpu"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         runs.append(phases)
-    version = subprocess.run([args.python, "-c", "import sys, arviz, pymc; print(sys.version.split()[0], "
-                              "'arviz', arviz.__version__, 'pymc', pymc.__version__)"],
-                             capture_output=True, text=True, env={"PYTHONPATH": args.src}).stdout.strip()
+    version = subprocess.run(
+        [
+            args.python,
+            "-c",
+            "import sys, arviz, pymc; print(sys.version.split()[0], "
+            "'arviz', arviz.__version__, 'pymc', pymc.__version__)",
+        ],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": args.src},
+    ).stdout.strip()
     median = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
     print(f"python {version}; median of {args.repeats} fresh interpreters")
-    print(f"compare job: total {median['total']:.2f} s = start-up + imports {median['imports']:.2f} s "
-          f"+ comparison of 9 models {median['compare']:.2f} s (+ rest: interpreter start, table set-up); "
-          f"CPU time {median['cpu']:.2f} s (less sensitive than wall time to other load on the machine)")
+    print(
+        f"compare job: total {median['total']:.2f} s = start-up + imports {median['imports']:.2f} s "
+        f"+ comparison of 9 models {median['compare']:.2f} s (+ rest: interpreter start, table set-up); "
+        f"CPU time {median['cpu']:.2f} s (less sensitive than wall time to other load on the machine)"
+    )
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Rule aggregate_trials: trial-level records -> one row per group (group, n, r, group_by columns)."""
+
+from binoval.data.trials import aggregate_trials
 from binoval.io import atomic_path
 from binoval.logs import log_to
-from binoval.data.trials import aggregate_trials
 
 log = log_to(snakemake.log[0])
 trials = snakemake.params.trials

@@ -1,9 +1,10 @@
 """Rule fit: fit one model to the observed data; write InferenceData and diagnostics."""
+
+from binoval.fit.sampler import SamplerSettings
 from binoval.fit.stage import fit_model
 from binoval.io import write_netcdf
 from binoval.logs import log_to
 from binoval.models import GroupedCounts, ModelSpec
-from binoval.fit.sampler import SamplerSettings
 from binoval.schemas import BinomialData, ParameterDiagnostics, SamplerDiagnostics, read_table, write_table
 
 log = log_to(snakemake.log[0])

@@ -1,4 +1,5 @@
 """Rule report: report.md with the verdict first, then every stage's figures, read-outs and plots."""
+
 import json
 from pathlib import Path
 
@@ -8,9 +9,9 @@ from binoval import seeds
 from binoval.io import write_text
 from binoval.logs import log_to
 from binoval.models import ModelSpec
+from binoval.schemas import BinomialData, Comparison, LooTable, read_table
 from binoval.verdict.readout import model_readout
 from binoval.verdict.report import build_report
-from binoval.schemas import BinomialData, Comparison, LooTable, read_table
 
 log = log_to(snakemake.log[0])
 p = snakemake.params
@@ -29,7 +30,15 @@ for model_id, path in zip(p.model_ids, snakemake.input.fits):
 plot_dir = Path(snakemake.output.plots)
 plot_dir.mkdir(parents=True, exist_ok=True)
 markdown = build_report(
-    verdict, notes["reason"], read_table(snakemake.input.comparison, Comparison), loo_tables, readouts,
-    snakemake.output.md, plot_dir, p.stage_plots, p.readout.get("new_group_n"), tolerance=p.tolerance,
+    verdict,
+    notes["reason"],
+    read_table(snakemake.input.comparison, Comparison),
+    loo_tables,
+    readouts,
+    snakemake.output.md,
+    plot_dir,
+    p.stage_plots,
+    p.readout.get("new_group_n"),
+    tolerance=p.tolerance,
 )
 write_text(markdown, snakemake.output.md)

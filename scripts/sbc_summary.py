@@ -1,4 +1,5 @@
 """Rule sbc_summary: pool a model's SBC shards, test the ranks, summarise, plot."""
+
 import pandas as pd
 
 from binoval.logs import log_to
@@ -9,10 +10,17 @@ from binoval.schemas import SbcSimulations, SbcSummary, read_table, write_table
 log = log_to(snakemake.log[0])
 model_id = snakemake.wildcards.model_id
 shards = pd.concat([read_table(path, SbcSimulations) for path in snakemake.input.shards], ignore_index=True)
-table = write_table(select_simulations(shards, snakemake.params.simulations), snakemake.output.simulations, SbcSimulations)
+table = write_table(
+    select_simulations(shards, snakemake.params.simulations), snakemake.output.simulations, SbcSimulations
+)
 summary = write_table(summarise(table), snakemake.output.summary, SbcSummary)
 plot_ecdf_difference(table, snakemake.output.ecdf, title=model_id)
 plot_rank_histograms(table, snakemake.output.ranks, title=model_id)
 fits = table.drop_duplicates("simulation")
-log.info("%s: %d simulations, %d failed; smallest Holm-adjusted p %.3g", model_id, len(fits),
-         int((fits["status"] == "failed").sum()), summary[["ecdf_p_holm", "chi2_p_holm"]].min().min())
+log.info(
+    "%s: %d simulations, %d failed; smallest Holm-adjusted p %.3g",
+    model_id,
+    len(fits),
+    int((fits["status"] == "failed").sum()),
+    summary[["ecdf_p_holm", "chi2_p_holm"]].min().min(),
+)

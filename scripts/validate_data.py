@@ -1,4 +1,5 @@
 """Rule validate_data: read the dataset CSV, check it, write data.parquet."""
+
 from binoval.data.grouped import read_grouped_csv
 from binoval.logs import log_to
 from binoval.schemas import BinomialData, write_table

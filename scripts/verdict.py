@@ -1,13 +1,19 @@
 """Rule verdict: judge every stage of every model, accept/reject, recommend; print the summary."""
+
 import sys
 
 from binoval.io import write_json, write_text
 from binoval.logs import log_to
 from binoval.models import ModelSpec, family_of
-from binoval.verdict.report import verdict_rst
 from binoval.schemas import BinomialData, read_table
+from binoval.verdict.report import verdict_rst
 from binoval.verdict.verdict import (
-    build_verdict, judge_model, read_stage_tables, report_path, stage_table_paths, summary_text,
+    build_verdict,
+    judge_model,
+    read_stage_tables,
+    report_path,
+    stage_table_paths,
+    summary_text,
 )
 
 log = log_to(snakemake.log[0])

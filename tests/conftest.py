@@ -19,16 +19,31 @@ TINY_SAMPLER = {"chains": 2, "draws": 100, "tune": 100}
 TINY_SBC = {"simulations": 4, "sims_per_shard": 2, "sampler": {"chains": 2, "draws": 100, "tune": 100}, "min_ranks": 20}
 
 
-def run_snakemake(workdir: Path, config: dict | None = None, *args: str, cores: int = 2, check: bool = True) -> subprocess.CompletedProcess:
+def run_snakemake(
+    workdir: Path, config: dict | None = None, *args: str, cores: int = 2, check: bool = True
+) -> subprocess.CompletedProcess:
     """Run the workflow in ``workdir`` with ``config`` overlaid on the default config."""
-    command = [sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "-d", str(workdir), "--cores", str(cores), *args]
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(SNAKEFILE),
+        "-d",
+        str(workdir),
+        "--cores",
+        str(cores),
+        *args,
+    ]
     if config is not None:  # last: --configfile takes every following word as a file
         path = workdir / "test_config.yaml"
         path.write_text(yaml.safe_dump(config))
         command += ["--configfile", str(path)]
     result = subprocess.run(command, capture_output=True, text=True, cwd=workdir)
     if check and result.returncode != 0:
-        raise AssertionError(f"snakemake failed ({result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+        raise AssertionError(
+            f"snakemake failed ({result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+        )
     return result
 
 
@@ -60,8 +75,13 @@ def tiny_config(keep: tuple[str, ...], **extra) -> dict:
     """An overlay that keeps only the model ids in ``keep`` and uses tiny sampler settings."""
     default = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     models = {model_id: {"enabled": model_id in keep} for model_id in default["models"]}
-    config = {"run": "tiny", "sampler": dict(TINY_SAMPLER), "models": models, "sbc": dict(TINY_SBC),
-              "prior_predictive": {"draws": 200}}
+    config = {
+        "run": "tiny",
+        "sampler": dict(TINY_SAMPLER),
+        "models": models,
+        "sbc": dict(TINY_SBC),
+        "prior_predictive": {"draws": 200},
+    }
     config.update(extra)
     return config
 
@@ -94,7 +114,9 @@ def assert_same_outputs(reference: Path, other: Path) -> None:
         twin = other / path.relative_to(reference)
         left, right = pd.read_parquet(path), pd.read_parquet(twin)
         timing = [c for c in left.columns if "time" in c or c.endswith("_s")]
-        pd.testing.assert_frame_equal(left.drop(columns=timing), right.drop(columns=timing), obj=str(path.relative_to(reference)))
+        pd.testing.assert_frame_equal(
+            left.drop(columns=timing), right.drop(columns=timing), obj=str(path.relative_to(reference))
+        )
         if not timing:
             assert path.read_bytes() == twin.read_bytes(), f"{path.name} differs byte-wise"
     for path in sorted((reference / "results").rglob("*.nc")):

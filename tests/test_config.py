@@ -2,11 +2,10 @@ import copy
 
 import pytest
 import yaml
+from conftest import REPO
 
 from binoval.config import ConfigError, check_config, load_schema
 from binoval.models import FAMILIES
-
-from conftest import REPO
 
 SCHEMA = load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml")
 DEFAULT = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
@@ -58,11 +57,26 @@ def test_schema_lists_exactly_the_implemented_families():
         ({"models": {"bb_mixture": {"K": 11}}}, "config key models.bb_mixture.K"),
         ({"models": {"m": {"family": "bb_mixture"}}}, "config key models.m.K: required but missing"),
         ({"models": {"m": {"family": "pooled", "K": 2}}}, "config key models.m.K: not allowed for this model family"),
-        ({"models": {"m": {"family": "pooled", "parameterization": "centered"}}}, "config key models.m.parameterization: not allowed"),
-        ({"models": {"m": {"family": "glmm", "formula": "r ~ (1 | group)", "parameterization": "sideways"}}}, "config key models.m.parameterization"),
-        ({"models": {"hier_logit": {"priors": {"tau": {"dist": "HalfNormal", "sigma": -1}}}}}, "config key models.hier_logit.priors.tau.sigma: must be > 0"),
-        ({"models": {"hier_logit": {"priors": {"tau": {"dist": "Normal", "mu": 0, "sigma": 1}}}}}, "config key models.hier_logit.priors.tau.dist"),
-        ({"models": {"pooled": {"priors": {"mu": {"dist": "Beta", "alpha": 1, "beta": 1}}}}}, "config key models.pooled.priors.mu: this family has no parameter"),
+        (
+            {"models": {"m": {"family": "pooled", "parameterization": "centered"}}},
+            "config key models.m.parameterization: not allowed",
+        ),
+        (
+            {"models": {"m": {"family": "glmm", "formula": "r ~ (1 | group)", "parameterization": "sideways"}}},
+            "config key models.m.parameterization",
+        ),
+        (
+            {"models": {"hier_logit": {"priors": {"tau": {"dist": "HalfNormal", "sigma": -1}}}}},
+            "config key models.hier_logit.priors.tau.sigma: must be > 0",
+        ),
+        (
+            {"models": {"hier_logit": {"priors": {"tau": {"dist": "Normal", "mu": 0, "sigma": 1}}}}},
+            "config key models.hier_logit.priors.tau.dist",
+        ),
+        (
+            {"models": {"pooled": {"priors": {"mu": {"dist": "Beta", "alpha": 1, "beta": 1}}}}},
+            "config key models.pooled.priors.mu: this family has no parameter",
+        ),
         ({"models": {"bb_mixture_k2": {"family": "pooled"}}}, "defined twice"),
         ({"thresholds": {"fit": {"r_hat_max": 0.5}}}, "config key thresholds.fit.r_hat_max"),
     ],

@@ -6,12 +6,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import REPO
 
 from binoval import defaults
 from binoval.defaults import ALL_STATISTICS, DEFAULTS, SBC_SAMPLER
 from binoval.predictive.statistics import STATISTIC_NAMES
-
-from conftest import REPO
 
 CONFIG_TEXT = (REPO / "config" / "config.yaml").read_text()
 SCHEMA = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
@@ -54,9 +53,16 @@ def differences(expected, actual, path=()) -> list[str]:
             else:
                 out += differences(expected[key], actual[key], (*path, key))
         return out
-    same = expected == actual and type(expected) is type(actual) or (
-        isinstance(expected, (int, float)) and isinstance(actual, (int, float)) and not isinstance(expected, bool)
-        and not isinstance(actual, bool) and expected == actual
+    same = (
+        expected == actual
+        and type(expected) is type(actual)
+        or (
+            isinstance(expected, (int, float))
+            and isinstance(actual, (int, float))
+            and not isinstance(expected, bool)
+            and not isinstance(actual, bool)
+            and expected == actual
+        )
     )
     return [] if same else [f"{'.'.join(map(str, path))}: {actual!r} differs from the default {expected!r}"]
 
@@ -85,8 +91,11 @@ def test_schema_defaults_are_the_defaults():
     found = schema_defaults(SCHEMA)
     assert ("sbc", "simulations") in found and ("compare", "elpd_tolerance") in found
     flat = leaves(resolved_defaults())
-    wrong = [f"{'.'.join(p)}: schema says {v!r}, binoval.defaults {flat.get(p, 'nothing')!r}"
-             for p, v in found.items() if p not in flat or differences(flat[p], v)]
+    wrong = [
+        f"{'.'.join(p)}: schema says {v!r}, binoval.defaults {flat.get(p, 'nothing')!r}"
+        for p, v in found.items()
+        if p not in flat or differences(flat[p], v)
+    ]
     assert wrong == []
 
 
@@ -137,8 +146,10 @@ def readme_rows(text: str) -> dict[str, str]:
 
 
 def test_readme_rows_resolve_relative_keys():
-    text = "### `thresholds.sbc`: x\n| key | default |\n|---|---|\n| `alpha_fail` | `0.01` | m |\n" \
-           "## Data\n| `columns.group`, `columns.n` | `group`, `n` | m |\n"
+    text = (
+        "### `thresholds.sbc`: x\n| key | default |\n|---|---|\n| `alpha_fail` | `0.01` | m |\n"
+        "## Data\n| `columns.group`, `columns.n` | `group`, `n` | m |\n"
+    )
     assert readme_rows(text) == {"thresholds.sbc.alpha_fail": "0.01", "columns.group": "group", "columns.n": "n"}
 
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """Status command for the local cluster stand-in: prints running, success or failed for a job id."""
+
 import os
 import sys
 from pathlib import Path

@@ -6,6 +6,7 @@ the script's path as the last argument, and reads a job id from stdout. The
 job runs detached; its exit code lands in <jobs dir>/<id>.exit for status.py.
 Jobs dir: $BINOVAL_CLUSTER_JOBS or .cluster-jobs in the working directory.
 """
+
 import os
 import subprocess
 import sys

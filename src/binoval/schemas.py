@@ -248,11 +248,16 @@ class PPCGroups(pa.DataFrameModel):
     inside_95: Series[bool]
     pit: Series[float] = pa.Field(ge=0, le=1)
 
-    @pa.dataframe_check(error="intervals must be nested: lower_95 <= lower_90 <= lower_50 <= upper_50 <= upper_90 <= upper_95")
+    @pa.dataframe_check(
+        error="intervals must be nested: lower_95 <= lower_90 <= lower_50 <= upper_50 <= upper_90 <= upper_95"
+    )
     def nested_intervals(cls, df: pd.DataFrame) -> Series[bool]:
         return (
-            (df["lower_95"] <= df["lower_90"]) & (df["lower_90"] <= df["lower_50"]) & (df["lower_50"] <= df["upper_50"])
-            & (df["upper_50"] <= df["upper_90"]) & (df["upper_90"] <= df["upper_95"])
+            (df["lower_95"] <= df["lower_90"])
+            & (df["lower_90"] <= df["lower_50"])
+            & (df["lower_50"] <= df["upper_50"])
+            & (df["upper_50"] <= df["upper_90"])
+            & (df["upper_90"] <= df["upper_95"])
         )
 
     class Config:
@@ -358,6 +363,7 @@ class Comparison(pa.DataFrameModel):
     @pa.dataframe_check(error="each (criterion, model_id) appears once")
     def unique_rows(cls, df: pd.DataFrame) -> bool:
         return not df.duplicated(["criterion", "model_id"]).any()
+
 
 # ---------------------------------------------------------------------------
 # SBC (simulation-based calibration) tables: binoval.sbc

@@ -1,12 +1,11 @@
 import pandas as pd
 import pandera.errors
 import pytest
+from conftest import DATA
 
 from binoval.data.grouped import DataError, bundled_datasets, load_dataset, read_grouped_csv
-from binoval.schemas import BinomialData
 from binoval.data.synthetic import agents25
-
-from conftest import DATA
+from binoval.schemas import BinomialData
 
 BAD = DATA / "bad"
 
@@ -59,7 +58,7 @@ def test_column_mapping_and_extra_columns(tmp_path):
     frame = read_grouped_csv(path, {"group": "hospital", "n": "trials", "r": "events"})
     assert list(frame.columns) == ["group", "n", "r", "region"]
     assert frame["n"].tolist() == [10, 20]
-    with pytest.raises(DataError, match="missing column 'group' \(for group\); the header has 'hospital'"):
+    with pytest.raises(DataError, match=r"missing column 'group' \(for group\); the header has 'hospital'"):
         read_grouped_csv(path)
     with pytest.raises(DataError, match="column 'events': r = 21 exceeds n = 20"):
         path.write_text("hospital,trials,events\nx,10,1\ny,20,21\n")

@@ -1,10 +1,9 @@
+import pandas as pd
 import pytest
 
 from binoval.data.grouped import DataError, resolve_dataset
 from binoval.data.synthetic import agent_trials
 from binoval.data.trials import aggregate_trials
-
-import pandas as pd
 
 HIT = 'response == "H"'
 

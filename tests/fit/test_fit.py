@@ -1,16 +1,15 @@
 import numpy as np
 import pytest
 import yaml
-
-from binoval.fit.check import fit_status
-from binoval.config import check_config, load_schema
-from binoval.fit.stage import fit_model
-from binoval.models import GroupedCounts, expand_models
-from binoval.fit.sampler import CompiledSampler, SamplerSettings
-from binoval.schemas import ParameterDiagnostics, SamplerDiagnostics
-
 from conftest import REPO
 from test_config import DEFAULT, overlay
+
+from binoval.config import check_config, load_schema
+from binoval.fit.check import fit_status
+from binoval.fit.sampler import CompiledSampler, SamplerSettings
+from binoval.fit.stage import fit_model
+from binoval.models import GroupedCounts, expand_models
+from binoval.schemas import ParameterDiagnostics, SamplerDiagnostics
 
 SMALL = SamplerSettings.from_config({"chains": 2, "draws": 200, "tune": 200})
 
@@ -66,7 +65,9 @@ def test_failing_fit_is_recorded_not_raised(monkeypatch):
     monkeypatch.setattr(CompiledSampler, "fit", boom)
     data = GroupedCounts(("a", "b"), np.array([10, 20]), np.array([1, 5]))
     spec = expand_models({"pooled": {"family": "pooled"}})["pooled"]
-    out = fit_model(spec, data, SamplerSettings.from_config({"backend": "pymc", "chains": 1, "draws": 10, "tune": 10}), seed=1)
+    out = fit_model(
+        spec, data, SamplerSettings.from_config({"backend": "pymc", "chains": 1, "draws": 10, "tune": 10}), seed=1
+    )
     sampler = SamplerDiagnostics.validate(out.sampler)
     assert sampler["error"].iloc[0] == "RuntimeError: initial evaluation failed"
     assert ParameterDiagnostics.validate(out.parameters).empty and "observed_data" in out.idata.children
@@ -77,12 +78,40 @@ def test_failing_fit_is_recorded_not_raised(monkeypatch):
 def _tables(r_hat=1.0, ess=1000.0, divergences=(0, 0), ebfmi=(1.0, 1.0), hits=(0, 0)):
     import pandas as pd
 
-    params = pd.DataFrame({"model_id": "m", "variable": ["mu", "p"], "index": ["", "a"], "free": [True, False],
-                           "mean": 0.0, "sd": 1.0, "hdi_low": -1.0, "hdi_high": 1.0, "mcse_mean": 0.01, "mcse_sd": 0.01,
-                           "ess_bulk": [ess, 2000.0], "ess_tail": [2000.0, 2000.0], "r_hat": [r_hat, 1.0]})
-    sampler = pd.DataFrame({"model_id": "m", "chain": [0, 1], "draws": 1000, "tune": 1000, "divergences": list(divergences),
-                            "ebfmi": list(ebfmi), "treedepth_hits": list(hits), "max_treedepth": 10, "mean_treedepth": 3.0,
-                            "step_size": 0.5, "wall_time_s": 1.0, "backend": "nutpie", "error": ""})
+    params = pd.DataFrame(
+        {
+            "model_id": "m",
+            "variable": ["mu", "p"],
+            "index": ["", "a"],
+            "free": [True, False],
+            "mean": 0.0,
+            "sd": 1.0,
+            "hdi_low": -1.0,
+            "hdi_high": 1.0,
+            "mcse_mean": 0.01,
+            "mcse_sd": 0.01,
+            "ess_bulk": [ess, 2000.0],
+            "ess_tail": [2000.0, 2000.0],
+            "r_hat": [r_hat, 1.0],
+        }
+    )
+    sampler = pd.DataFrame(
+        {
+            "model_id": "m",
+            "chain": [0, 1],
+            "draws": 1000,
+            "tune": 1000,
+            "divergences": list(divergences),
+            "ebfmi": list(ebfmi),
+            "treedepth_hits": list(hits),
+            "max_treedepth": 10,
+            "mean_treedepth": 3.0,
+            "step_size": 0.5,
+            "wall_time_s": 1.0,
+            "backend": "nutpie",
+            "error": "",
+        }
+    )
     return params, sampler
 
 

@@ -9,7 +9,14 @@ import pytest
 from scipy import special, stats
 
 from binoval.loo.check import loo_status
-from binoval.loo.compare import comparison_with_k, compare_models, k_selection, paired_difference, select_k, within_tolerance
+from binoval.loo.compare import (
+    compare_models,
+    comparison_with_k,
+    k_selection,
+    paired_difference,
+    select_k,
+    within_tolerance,
+)
 from binoval.loo.psis import k_threshold, loo_table
 from binoval.models import GroupedCounts, ModelSpec
 from binoval.schemas import Comparison, LooTable
@@ -23,7 +30,11 @@ def _idata(posterior: dict, loglik: np.ndarray, groups):
         a = np.asarray(a)
         return a[: 2 * half].reshape(2, half, *a.shape[1:])
 
-    return az.from_dict({"posterior": {k: split(v) for k, v in posterior.items()}, "log_likelihood": {"r": split(loglik)}}, coords={"group": list(groups)}, dims={"r": ["group"]})
+    return az.from_dict(
+        {"posterior": {k: split(v) for k, v in posterior.items()}, "log_likelihood": {"r": split(loglik)}},
+        coords={"group": list(groups)},
+        dims={"r": ["group"]},
+    )
 
 
 def _pooled_case(p_draws, data: GroupedCounts):
@@ -68,18 +79,35 @@ def test_loo_table_exact_override_changes_totals():
     exact = loo_table(idata, "m", DATA, exact={"d": -50.0})
     assert exact.set_index("group").loc["d", "loo_method"] == "exact"
     assert exact.set_index("group").loc["d", "elpd_loo_i"] == -50.0
-    assert exact["elpd_loo"].iloc[0] == pytest.approx(base["elpd_loo"].iloc[0] - base.set_index("group").loc["d", "elpd_loo_i"] - 50.0)
+    assert exact["elpd_loo"].iloc[0] == pytest.approx(
+        base["elpd_loo"].iloc[0] - base.set_index("group").loc["d", "elpd_loo_i"] - 50.0
+    )
 
 
 def _table(k, var=0.1, elpd=-10.0, method="psis", draws=4000, model="m"):
     n = len(k)
-    return pd.DataFrame({
-        "model_id": model, "group": [f"g{i}" for i in range(n)], "n": 10, "r": 1,
-        "elpd_loo_i": elpd / n, "p_loo_i": 0.1, "pareto_k": k, "loo_method": method,
-        "elpd_waic_i": elpd / n, "p_waic_i": var, "loglik_var_i": var,
-        "elpd_loo": elpd, "se_loo": 1.0, "p_loo": 0.1 * n, "elpd_waic": elpd, "se_waic": 1.0, "p_waic": var * n,
-        "total_draws": draws,
-    })
+    return pd.DataFrame(
+        {
+            "model_id": model,
+            "group": [f"g{i}" for i in range(n)],
+            "n": 10,
+            "r": 1,
+            "elpd_loo_i": elpd / n,
+            "p_loo_i": 0.1,
+            "pareto_k": k,
+            "loo_method": method,
+            "elpd_waic_i": elpd / n,
+            "p_waic_i": var,
+            "loglik_var_i": var,
+            "elpd_loo": elpd,
+            "se_loo": 1.0,
+            "p_loo": 0.1 * n,
+            "elpd_waic": elpd,
+            "se_waic": 1.0,
+            "p_waic": var * n,
+            "total_draws": draws,
+        }
+    )
 
 
 @pytest.mark.parametrize(
@@ -160,7 +188,9 @@ def test_compare_models_ranks_weights_and_schema():
     loo = comp[comp["criterion"] == "loo"].set_index("model_id")
     assert loo.loc["good", "rank"] == 0 and loo.loc["bad", "rank"] == 3
     assert loo.loc["good", "elpd_diff"] == 0
-    assert loo.loc["bad", "elpd_diff"] == pytest.approx(tables["good"]["elpd_loo"].iloc[0] - tables["bad"]["elpd_loo"].iloc[0])
+    assert loo.loc["bad", "elpd_diff"] == pytest.approx(
+        tables["good"]["elpd_loo"].iloc[0] - tables["bad"]["elpd_loo"].iloc[0]
+    )
     assert loo["weight"].sum() == pytest.approx(1.0, abs=1e-6)
     assert loo.loc["good", "weight"] > 0.5
     assert loo.loc["mix_k1", "k_selected"] and not loo.loc["mix_k2", "k_selected"]
@@ -169,7 +199,10 @@ def test_compare_models_ranks_weights_and_schema():
 
 
 def test_compare_flags_high_pareto_k():
-    tables = {"a": _pointwise_table("a", np.full(10, -1.0), k=0.9), "b": _pointwise_table("b", np.full(10, -1.2) + np.arange(10) * 0.01)}
+    tables = {
+        "a": _pointwise_table("a", np.full(10, -1.0), k=0.9),
+        "b": _pointwise_table("b", np.full(10, -1.2) + np.arange(10) * 0.01),
+    }
     comp = compare_models(tables)
     assert comp.set_index(["criterion", "model_id"]).loc[("loo", "a"), "warning"]
     assert not comp.set_index(["criterion", "model_id"]).loc[("loo", "b"), "warning"]
@@ -198,12 +231,17 @@ def _hospital12():
 @pytest.mark.slow
 def test_reference_loo_waic_of_hospital12():
     """Reference analysis of hospital12: elpd_loo -38.41 (se 2.29), p_loo 7.84; elpd_waic -36.37 (1.85), p_waic 5.8."""
-    from binoval.fit.stage import fit_model
     from binoval.fit.sampler import SamplerSettings
+    from binoval.fit.stage import fit_model
 
     data = _hospital12()
     spec = ModelSpec("hier_logit", "hier_logit", REFERENCE_PRIORS, {"parameterization": "noncentered"})
-    out = fit_model(spec, data, SamplerSettings.from_config({"chains": 4, "draws": 1000, "tune": 1000, "target_accept": 0.95}), seed=12345)
+    out = fit_model(
+        spec,
+        data,
+        SamplerSettings.from_config({"chains": 4, "draws": 1000, "tune": 1000, "target_accept": 0.95}),
+        seed=12345,
+    )
     table = loo_table(out.idata, "hier_logit", data)
     first = table.iloc[0]
     # PSIS with most k high is noisy across seeds; WAIC is stable
@@ -227,10 +265,10 @@ def test_reference_loo_waic_of_hospital12():
 )
 def test_exact_loo_agrees_with_psis_where_k_is_low_and_replaces_it_where_high():
     """Exact leave-one-group-out refits (beta_binomial, hospital12) against PSIS and the marginal model."""
+    from binoval.fit.sampler import SamplerSettings
     from binoval.fit.stage import fit_model
     from binoval.loo.psis import exact_loo
     from binoval.models import expand_models
-    from binoval.fit.sampler import SamplerSettings
 
     data = _hospital12()
     settings = SamplerSettings.from_config({"chains": 2, "draws": 1000, "tune": 500})

@@ -362,7 +362,7 @@ def test_logit_t_with_large_nu_is_the_normal_population():
         for g in range(2):
             n, r = data.n[g], data.r[g]
 
-            def integrand(theta):
+            def integrand(theta, r=r, n=n, s=s):
                 return stats.binom.pmf(r, n, special.expit(theta)) * stats.norm.pdf(theta, mu[s], tau[s])
 
             split = sorted([mu[s], special.logit(r / n)])

@@ -45,7 +45,11 @@ def test_bad_formulas(text, message):
 
 
 def test_design_treatment_coding_and_levels():
-    covariates = {"sex": np.array(["m", "f", "m", "f"]), "edu": np.array(["b", "b", "a", "a"]), "age": np.array([1.0, 2.0, 3.0, 4.0])}
+    covariates = {
+        "sex": np.array(["m", "f", "m", "f"]),
+        "edu": np.array(["b", "b", "a", "a"]),
+        "age": np.array([1.0, 2.0, 3.0, 4.0]),
+    }
     design = build_design(parse_formula("r ~ sex + age + (1 + sex | edu)"), covariates, ("g1", "g2", "g3", "g4"))
     assert design.fixed_names == ["sex[m]", "age"]
     np.testing.assert_array_equal(design.fixed, [[1, 1], [0, 2], [1, 3], [0, 4]])

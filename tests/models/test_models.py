@@ -9,12 +9,21 @@ DATA = GroupedCounts(groups=("a", "b", "c", "d", "e"), n=np.array([10, 50, 1, 20
 CASES = {
     "pooled": ({"family": "pooled"}, {"p": ()}),
     "unpooled": ({"family": "unpooled"}, {"p": (5,)}),
-    "hier_logit": ({"family": "hier_logit", "parameterization": "noncentered"}, {"mu": (), "tau": (), "z": (5,), "theta": (5,), "p": (5,)}),
-    "hier_logit_centered": ({"family": "hier_logit", "parameterization": "centered"}, {"mu": (), "tau": (), "theta": (5,), "p": (5,)}),
+    "hier_logit": (
+        {"family": "hier_logit", "parameterization": "noncentered"},
+        {"mu": (), "tau": (), "z": (5,), "theta": (5,), "p": (5,)},
+    ),
+    "hier_logit_centered": (
+        {"family": "hier_logit", "parameterization": "centered"},
+        {"mu": (), "tau": (), "theta": (5,), "p": (5,)},
+    ),
     "beta_binomial": ({"family": "beta_binomial"}, {"mu": (), "kappa": (), "p": (5,)}),
     "mix_k1": ({"family": "bb_mixture", "K": 1}, {"w": (1,), "mu": (1,), "kappa": (1,)}),
     "mix_k3": ({"family": "bb_mixture", "K": 3}, {"w": (3,), "mu": (3,), "kappa": (3,)}),
-    "glmm": ({"family": "glmm", "formula": "r ~ (1 | group)"}, {"Intercept": (), "sigma_group": (1,), "u_group": (5, 1), "theta": (5,), "p": (5,)}),
+    "glmm": (
+        {"family": "glmm", "formula": "r ~ (1 | group)"},
+        {"Intercept": (), "sigma_group": (1,), "u_group": (5, 1), "theta": (5,), "p": (5,)},
+    ),
     "logit_t": ({"family": "logit_t"}, {"mu": (), "tau": (), "nu": (), "z": (5,), "theta": (5,), "p": (5,)}),
 }
 
@@ -83,8 +92,14 @@ def test_mixture_log_likelihood_marginalises_assignments():
     from scipy.special import betaln, gammaln, logsumexp
 
     model = build_model(spec_for("mix_k3"), DATA)
-    point = {"w_simplex__": np.array([0.2, -0.1]), "mu_gaps_simplex__": np.array([0.1, 0.3, -0.2]), "kappa_log__": np.log([5.0, 20.0, 8.0])}
-    logp = model.compile_fn(model.logp(vars=[model[R_VAR]], sum=False)[0], inputs=model.value_vars, on_unused_input="ignore")(point)
+    point = {
+        "w_simplex__": np.array([0.2, -0.1]),
+        "mu_gaps_simplex__": np.array([0.1, 0.3, -0.2]),
+        "kappa_log__": np.log([5.0, 20.0, 8.0]),
+    }
+    logp = model.compile_fn(
+        model.logp(vars=[model[R_VAR]], sum=False)[0], inputs=model.value_vars, on_unused_input="ignore"
+    )(point)
     deterministic = model.replace_rvs_by_values([model["w"], model["mu"], model["kappa"]])
     values = model.compile_fn(deterministic, inputs=model.value_vars, on_unused_input="ignore")(point)
     w, mu, kappa = values
@@ -106,4 +121,6 @@ def test_every_family_is_tested():
 
 def test_unknown_parameterization_is_rejected():
     with pytest.raises(ValueError, match="parameterization"):
-        build_model(ModelSpec("h", "hier_logit", FAMILIES["hier_logit"].default_priors, {"parameterization": "sideways"}), DATA)
+        build_model(
+            ModelSpec("h", "hier_logit", FAMILIES["hier_logit"].default_priors, {"parameterization": "sideways"}), DATA
+        )

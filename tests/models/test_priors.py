@@ -4,7 +4,11 @@ from binoval.models.priors import POSITIVE, REAL, SIMPLEX, UNIT, PriorSpecError,
 
 
 def test_valid_spec_passes_through():
-    assert check_prior({"dist": "Normal", "mu": 0, "sigma": 1.5}, "k", REAL) == {"dist": "Normal", "mu": 0, "sigma": 1.5}
+    assert check_prior({"dist": "Normal", "mu": 0, "sigma": 1.5}, "k", REAL) == {
+        "dist": "Normal",
+        "mu": 0,
+        "sigma": 1.5,
+    }
 
 
 @pytest.mark.parametrize(
@@ -16,7 +20,11 @@ def test_valid_spec_passes_through():
         ({"dist": "Normal", "mu": 0, "sigma": 0}, REAL, "k.sigma: must be > 0"),
         ({"dist": "Normal", "mu": 0, "sd": 1}, REAL, "k.sd: Normal takes no argument 'sd'"),
         ({"dist": "Normal", "mu": "zero", "sigma": 1}, REAL, "k.mu: expected a number"),
-        ({"dist": "Normal", "mu": 0, "sigma": 1}, POSITIVE, "Normal has real support but this parameter must be positive"),
+        (
+            {"dist": "Normal", "mu": 0, "sigma": 1},
+            POSITIVE,
+            "Normal has real support but this parameter must be positive",
+        ),
         ({"dist": "HalfNormal", "sigma": 1}, UNIT, "must be unit"),
         ({"dist": "Uniform", "lower": 0.5, "upper": 0.2}, UNIT, "lower < upper"),
         ({"dist": "Uniform", "lower": 0, "upper": 2}, UNIT, "bounds must lie in [0, 1]"),

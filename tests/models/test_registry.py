@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import pytest
 import yaml
+from conftest import REPO
 
 from binoval.models import FAMILIES
 from binoval.models.base import Family
 from binoval.models.registry import model_schema
-
-from conftest import REPO
 
 SCHEMA_PATH = REPO / "workflow" / "schemas" / "config.schema.yaml"
 

@@ -6,20 +6,33 @@ import pandas as pd
 import pandera.errors
 import pytest
 
-from binoval.predictive.check import (
-    DEFAULT_PPC_THRESHOLDS, DEFAULT_PRIOR_PREDICTIVE_THRESHOLDS, ppc_status, prior_predictive_status,
-)
 from binoval.models import GroupedCounts
+from binoval.predictive.check import (
+    DEFAULT_PPC_THRESHOLDS,
+    DEFAULT_PRIOR_PREDICTIVE_THRESHOLDS,
+    ppc_status,
+    prior_predictive_status,
+)
 from binoval.predictive.posterior import posterior_predictive_check
 from binoval.predictive.primitives import (
-    central_interval, midrank_quantile, randomised_pit, two_sided_p_value, uniformity_test,
+    central_interval,
+    midrank_quantile,
+    randomised_pit,
+    two_sided_p_value,
+    uniformity_test,
 )
 from binoval.predictive.prior import summarise_prior_predictive
-from binoval.schemas import (
-    PPCCalibration, PPCGroups, PPCStatistics, PriorPredictiveDraws, PriorPredictiveGroups, PriorPredictiveSummary,
-    read_table, write_table,
-)
 from binoval.predictive.statistics import STATISTIC_NAMES
+from binoval.schemas import (
+    PPCCalibration,
+    PPCGroups,
+    PPCStatistics,
+    PriorPredictiveDraws,
+    PriorPredictiveGroups,
+    PriorPredictiveSummary,
+    read_table,
+    write_table,
+)
 
 DATA = GroupedCounts(("a", "b", "c", "d"), np.array([20, 30, 40, 50]), np.array([2, 6, 4, 10]))
 
@@ -122,15 +135,20 @@ def test_prior_predictive_status_pass_warn_fail():
     draws = np.vstack([np.zeros((600, 4), dtype=int), gen.binomial(DATA.n, 0.15, size=(400, 4))])
     result = prior_predictive_status({"prior_predictive": _prior_tables(draws).summary}, {"statistics": ["n_zero"]})
     assert result.status == "FAIL" and "60.0% of prior predictive datasets are degenerate" in result.reasons[0]
-    result = prior_predictive_status({"prior_predictive": _prior_tables(draws).summary},
-                                     {"statistics": ["n_zero"], "degenerate_fail": 0.7})
+    result = prior_predictive_status(
+        {"prior_predictive": _prior_tables(draws).summary}, {"statistics": ["n_zero"], "degenerate_fail": 0.7}
+    )
     assert result.status == "WARN"
 
 
 def _idata(r_rep, data=DATA):
     chains = 2
     pp = r_rep.reshape(chains, -1, r_rep.shape[-1])
-    return az.from_dict({"posterior_predictive": {"r": pp}, "observed_data": {"r": data.r}, "constant_data": {"n": data.n}}, coords={"group": list(data.groups)}, dims={"r": ["group"], "n": ["group"]})
+    return az.from_dict(
+        {"posterior_predictive": {"r": pp}, "observed_data": {"r": data.r}, "constant_data": {"n": data.n}},
+        coords={"group": list(data.groups)},
+        dims={"r": ["group"], "n": ["group"]},
+    )
 
 
 def _ppc(r_rep, tmp_path=None, seed=1):
@@ -171,17 +189,46 @@ def test_ppc_of_a_wrong_predictive_fails():
     result = ppc_status(keyed, {"statistics": ["n_full"]})
     assert result.status == "FAIL" and not any("n_full" in r for r in result.reasons)
     # a coverage threshold of 0 and PIT thresholds of 0 let only the statistics speak
-    relaxed = {"statistics": ["n_full"], "coverage_95_fail": 0, "coverage_95_warn": 0, "pit_pvalue_fail": 0, "pit_pvalue_warn": 0}
+    relaxed = {
+        "statistics": ["n_full"],
+        "coverage_95_fail": 0,
+        "coverage_95_warn": 0,
+        "pit_pvalue_fail": 0,
+        "pit_pvalue_warn": 0,
+    }
     assert ppc_status(keyed, relaxed).status == "PASS"
 
 
 def test_ppc_warns_between_thresholds():
-    statistics = pd.DataFrame([{
-        "model_id": "m", "statistic": "sd_proportion", "observed": 0.1, "mean": 0.05, "lower_95": 0.01, "upper_95": 0.09,
-        "p_greater_eq": 0.015, "p_less_eq": 0.985, "p_value": 0.03, "draws": 1000,
-    }])
+    statistics = pd.DataFrame(
+        [
+            {
+                "model_id": "m",
+                "statistic": "sd_proportion",
+                "observed": 0.1,
+                "mean": 0.05,
+                "lower_95": 0.01,
+                "upper_95": 0.09,
+                "p_greater_eq": 0.015,
+                "p_less_eq": 0.985,
+                "p_value": 0.03,
+                "draws": 1000,
+            }
+        ]
+    )
     groups = pd.DataFrame({"group": ["a", "b"], "inside_95": [True, True], "pit": [0.3, 0.6]})
-    calibration = pd.DataFrame([{"draws": 1000, "groups": 2, "coverage_95": 1.0, "pit_ks_statistic": 0.3, "pit_ks_pvalue": 0.5, "fit_error": ""}])
+    calibration = pd.DataFrame(
+        [
+            {
+                "draws": 1000,
+                "groups": 2,
+                "coverage_95": 1.0,
+                "pit_ks_statistic": 0.3,
+                "pit_ks_pvalue": 0.5,
+                "fit_error": "",
+            }
+        ]
+    )
     result = ppc_status({"ppc": statistics, "ppc_groups": groups, "ppc_calibration": calibration}, {})
     assert result.status == "WARN" and "p = 0.030 < 0.05" in result.reasons[0]
 
@@ -191,7 +238,9 @@ def test_pit_check_warns_by_default_and_names_the_shape():
     pit = np.linspace(0.4, 0.6, 20)  # crowding the middle
     groups = pd.DataFrame({"group": [f"g{i}" for i in range(20)], "inside_95": True, "pit": pit})
     d, p = uniformity_test(pit)
-    calibration = pd.DataFrame([{"draws": 1000, "groups": 20, "coverage_95": 1.0, "pit_ks_statistic": d, "pit_ks_pvalue": p, "fit_error": ""}])
+    calibration = pd.DataFrame(
+        [{"draws": 1000, "groups": 20, "coverage_95": 1.0, "pit_ks_statistic": d, "pit_ks_pvalue": p, "fit_error": ""}]
+    )
     keyed = {"ppc": statistics, "ppc_groups": groups, "ppc_calibration": calibration}
     result = ppc_status(keyed, {})
     assert p < 0.01 and result.status == "WARN"
@@ -239,8 +288,10 @@ def test_schemas_reject_broken_tables(tmp_path):
 
 def test_unknown_judged_statistic_is_an_error():
     with pytest.raises(ValueError, match="unknown statistics"):
-        ppc_status({"ppc": pd.DataFrame(), "ppc_groups": pd.DataFrame(), "ppc_calibration": pd.DataFrame([{"fit_error": ""}])},
-                   {"statistics": ["nope"]})
+        ppc_status(
+            {"ppc": pd.DataFrame(), "ppc_groups": pd.DataFrame(), "ppc_calibration": pd.DataFrame([{"fit_error": ""}])},
+            {"statistics": ["nope"]},
+        )
 
 
 def test_mixture_replications_condition_on_each_groups_cluster():
@@ -254,8 +305,19 @@ def test_mixture_replications_condition_on_each_groups_cluster():
         "kappa": np.full((2, draws // 2, 2), 200.0),
         "mu_gaps": np.broadcast_to([0.1, 0.8, 0.1], (2, draws // 2, 3)).copy(),
     }
-    marginal = np.random.default_rng(0).binomial(100, np.where(np.random.default_rng(1).uniform(size=(2, draws // 2, 2)) < 0.5, 0.1, 0.9))
-    idata = az.from_dict({"posterior": posterior, "posterior_predictive": {"r": marginal}, "observed_data": {"r": data.r}, "constant_data": {"n": data.n}}, coords={"group": list(data.groups), "cluster": [1, 2]}, dims={"w": ["cluster"], "mu": ["cluster"], "kappa": ["cluster"], "r": ["group"], "n": ["group"]})
+    marginal = np.random.default_rng(0).binomial(
+        100, np.where(np.random.default_rng(1).uniform(size=(2, draws // 2, 2)) < 0.5, 0.1, 0.9)
+    )
+    idata = az.from_dict(
+        {
+            "posterior": posterior,
+            "posterior_predictive": {"r": marginal},
+            "observed_data": {"r": data.r},
+            "constant_data": {"n": data.n},
+        },
+        coords={"group": list(data.groups), "cluster": [1, 2]},
+        dims={"w": ["cluster"], "mu": ["cluster"], "kappa": ["cluster"], "r": ["group"], "n": ["group"]},
+    )
     idata.posterior.attrs["family"] = "bb_mixture"  # as the fit stage records it
     r_rep = FAMILIES["bb_mixture"].conditional_replication(idata, data, np.random.default_rng(3))
     assert r_rep.shape == (draws, 2)

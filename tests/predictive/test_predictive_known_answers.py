@@ -15,23 +15,25 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from binoval.predictive.check import ppc_status, prior_predictive_status
+from binoval.fit.sampler import SamplerSettings
 from binoval.fit.stage import fit_model
 from binoval.models import GroupedCounts, expand_models
+from binoval.predictive.check import ppc_status, prior_predictive_status
 from binoval.predictive.posterior import posterior_predictive_check
 from binoval.predictive.prior import prior_predictive_draws, summarise_prior_predictive
-from binoval.fit.sampler import SamplerSettings
 
 SETTINGS = SamplerSettings(chains=4, draws=500, tune=500, target_accept=0.95)
 REFERENCE_PRIORS = {
     "mu": {"dist": "Normal", "mu": float(np.log(0.075 / 0.925)), "sigma": 1.0},
     "tau": {"dist": "HalfNormal", "sigma": 1.0},
 }
-SPECS = expand_models({
-    "hier_logit": {"family": "hier_logit", "parameterization": "noncentered", "priors": REFERENCE_PRIORS},
-    "pooled": {"family": "pooled"},
-    "bb_mixture": {"family": "bb_mixture", "K": [2]},
-})
+SPECS = expand_models(
+    {
+        "hier_logit": {"family": "hier_logit", "parameterization": "noncentered", "priors": REFERENCE_PRIORS},
+        "pooled": {"family": "pooled"},
+        "bb_mixture": {"family": "bb_mixture", "K": [2]},
+    }
+)
 
 
 def hospital12() -> GroupedCounts:
@@ -124,7 +126,9 @@ def test_prior_predictive_reference_hier_logit_and_pooled_on_hospital12():
     assert 0.05 < groups.loc["1", "p_zero"] < 0.25
 
     # one shared rate cannot produce the observed spread between hospitals
-    pooled = summarise_prior_predictive("pooled", data, prior_predictive_draws(SPECS["pooled"], data, 1000, seed=12345)).summary
+    pooled = summarise_prior_predictive(
+        "pooled", data, prior_predictive_draws(SPECS["pooled"], data, 1000, seed=12345)
+    ).summary
     chi2 = pooled.set_index("statistic").loc["chi2_overdispersion"]
     assert not chi2["inside_99"] and chi2["quantile"] == 1.0
     result = prior_predictive_status({"prior_predictive": pooled}, {})

@@ -63,7 +63,9 @@ def test_degenerate_datasets_are_defined():
     assert st.compute_statistics(zeros, N)["n_zero"] == 3
     assert st.compute_statistics(full, N)["n_full"] == 3
     assert not st.is_degenerate(np.array([0, 10, 0]), N)
-    np.testing.assert_array_equal(st.is_degenerate(np.array([[0, 0, 0], [10, 10, 20], [0, 10, 20]]), N), [True, True, False])
+    np.testing.assert_array_equal(
+        st.is_degenerate(np.array([[0, 0, 0], [10, 10, 20], [0, 10, 20]]), N), [True, True, False]
+    )
 
 
 def test_chi2_equals_pearson_statistic_of_the_2xG_table():

@@ -10,8 +10,8 @@ One compiled model serves both setups (only the simulating model differs).
 import numpy as np
 import pytest
 
-from binoval.sbc.check import sbc_status
 from binoval.models import FAMILIES, GroupedCounts, ModelSpec
+from binoval.sbc.check import sbc_status
 from binoval.sbc.shard import ShardRunner, sbc_sampler_settings
 from binoval.sbc.summary import summarise
 
@@ -21,7 +21,9 @@ SIMS = 200
 
 @pytest.fixture(scope="module")
 def runner():
-    spec = ModelSpec("hier_logit", "hier_logit", FAMILIES["hier_logit"].default_priors, {"parameterization": "noncentered"})
+    spec = ModelSpec(
+        "hier_logit", "hier_logit", FAMILIES["hier_logit"].default_priors, {"parameterization": "noncentered"}
+    )
     settings = sbc_sampler_settings({}, {})  # the SBC defaults: 2 chains x 500 draws, 300 tuning steps
     return ShardRunner(spec, DATA, settings, seed=2022, sims_per_shard=SIMS)
 

@@ -61,7 +61,9 @@ def test_check_simulate_priors_names_the_key():
     assert set(specs) == {"hier_logit", "bb_mixture_k2"}
     ok = check_simulate_priors({"hier_logit": {"tau": {"dist": "HalfNormal", "sigma": 3}}}, specs)
     assert ok == {"hier_logit": {"tau": {"dist": "HalfNormal", "sigma": 3}}}
-    assert "bb_mixture_k2" in check_simulate_priors({"bb_mixture": {"kappa": {"dist": "Gamma", "alpha": 2, "beta": 1}}}, specs)
+    assert "bb_mixture_k2" in check_simulate_priors(
+        {"bb_mixture": {"kappa": {"dist": "Gamma", "alpha": 2, "beta": 1}}}, specs
+    )
     with pytest.raises(PriorSpecError, match=r"sbc\.simulate_priors\.hier_logit\.tau\.dist"):
         check_simulate_priors({"hier_logit": {"tau": {"dist": "Normal", "mu": 0, "sigma": 1}}}, specs)
     with pytest.raises(PriorSpecError, match=r"sbc\.simulate_priors\.hier_logit\.sigma"):
@@ -162,8 +164,9 @@ def test_thread_cap_does_not_change_the_shard(pooled_runner):
     """Snakemake's thread reservation caps the chains run at once; the ranks depend only on the seeds."""
     from binoval.sbc.shard import ShardRunner
 
-    one_thread = ShardRunner(pooled_runner.spec, SMALL, pooled_runner.settings, seed=5, sims_per_shard=3,
-                             min_ranks=50, threads=1)
+    one_thread = ShardRunner(
+        pooled_runner.spec, SMALL, pooled_runner.settings, seed=5, sims_per_shard=3, min_ranks=50, threads=1
+    )
     assert one_thread.sampler.threads == 1 and pooled_runner.sampler.threads == 2
     cols = ["simulation", "quantity", "rank", "true_value", "post_mean", "post_sd"]
     pd.testing.assert_frame_equal(one_thread.run(0)[cols], pooled_runner.run(0)[cols])

@@ -7,7 +7,14 @@ import pytest
 from binoval.sbc.check import sbc_status
 from binoval.sbc.summary import jeffreys_interval, summarise
 from binoval.sbc.uniformity import (
-    adjusted_gamma, chi_square_test, ecdf_band, ecdf_counts, ecdf_test, fractional_ranks, holm, null_statistics,
+    adjusted_gamma,
+    chi_square_test,
+    ecdf_band,
+    ecdf_counts,
+    ecdf_test,
+    fractional_ranks,
+    holm,
+    null_statistics,
 )
 
 
@@ -83,16 +90,43 @@ def synthetic_simulations(n_sims, rng, narrow_tau=False, failed=0, diverging=0):
             truth = mean + spread * sd * rng.normal()
             L = 200
             rank = int(np.clip(np.round(stats.norm.cdf(truth, mean, sd) * (L + 1) - rng.random()), 0, L))
-            bounds = {f"q{lv}_{side}": stats.norm.ppf(0.5 + sign * lv / 200, mean, sd)
-                      for lv in (50, 80, 95) for side, sign in (("low", -1), ("high", 1))}
+            bounds = {
+                f"q{lv}_{side}": stats.norm.ppf(0.5 + sign * lv / 200, mean, sd)
+                for lv in (50, 80, 95)
+                for side, sign in (("low", -1), ("high", 1))
+            }
             status = "failed" if s < failed else "ok"
-            row = dict(model_id="m", shard=0, simulation=s, quantity=q, variable=q, index="", status=status,
-                       error="RuntimeError: boom" if status == "failed" else "", rhat_max=1.0, ess_min=300.0,
-                       divergences=int(s < failed + diverging) * 3, ebfmi_min=0.9, wall_time_s=0.1, extended=False, thin=1,
-                       n_ranks=float(L), rank=float(rank), u=(rank + rng.random()) / (L + 1), true_value=truth,
-                       post_mean=mean, post_sd=sd, **bounds)
+            row = dict(
+                model_id="m",
+                shard=0,
+                simulation=s,
+                quantity=q,
+                variable=q,
+                index="",
+                status=status,
+                error="RuntimeError: boom" if status == "failed" else "",
+                rhat_max=1.0,
+                ess_min=300.0,
+                divergences=int(s < failed + diverging) * 3,
+                ebfmi_min=0.9,
+                wall_time_s=0.1,
+                extended=False,
+                thin=1,
+                n_ranks=float(L),
+                rank=float(rank),
+                u=(rank + rng.random()) / (L + 1),
+                true_value=truth,
+                post_mean=mean,
+                post_sd=sd,
+                **bounds,
+            )
             if status == "failed":
-                row.update({k: np.nan for k in ["rank", "u", "post_mean", "post_sd", "n_ranks", "rhat_max", "ess_min", *bounds]})
+                row.update(
+                    {
+                        k: np.nan
+                        for k in ["rank", "u", "post_mean", "post_sd", "n_ranks", "rhat_max", "ess_min", *bounds]
+                    }
+                )
                 row["divergences"] = 0
             rows.append(row)
     return pd.DataFrame(rows)

@@ -40,13 +40,28 @@ def _stage(fail: str | None = None, warn: str | None = None, note: str = "checke
 def _loo(model: str, values) -> pd.DataFrame:
     values = np.asarray(values, dtype=float)
     n = len(values)
-    return pd.DataFrame({
-        "model_id": model, "group": [f"g{i:02d}" for i in range(n)], "n": 10, "r": 1,
-        "elpd_loo_i": values, "p_loo_i": 0.1, "pareto_k": 0.1, "loo_method": "psis",
-        "elpd_waic_i": values, "p_waic_i": 0.1, "loglik_var_i": 0.1,
-        "elpd_loo": values.sum(), "se_loo": np.sqrt(n * values.var(ddof=1)), "p_loo": 0.1 * n,
-        "elpd_waic": values.sum(), "se_waic": 1.0, "p_waic": 0.1 * n, "total_draws": 4000,
-    })
+    return pd.DataFrame(
+        {
+            "model_id": model,
+            "group": [f"g{i:02d}" for i in range(n)],
+            "n": 10,
+            "r": 1,
+            "elpd_loo_i": values,
+            "p_loo_i": 0.1,
+            "pareto_k": 0.1,
+            "loo_method": "psis",
+            "elpd_waic_i": values,
+            "p_waic_i": 0.1,
+            "loglik_var_i": 0.1,
+            "elpd_loo": values.sum(),
+            "se_loo": np.sqrt(n * values.var(ddof=1)),
+            "p_loo": 0.1 * n,
+            "elpd_waic": values.sum(),
+            "se_waic": 1.0,
+            "p_waic": 0.1 * n,
+            "total_draws": 4000,
+        }
+    )
 
 
 @pytest.fixture
@@ -87,19 +102,19 @@ def test_front_page_is_a_compact_table_then_the_findings_per_model(verdict):
     rst = verdict_rst(document, rec.reason, "results/r/report.md")
     parts = docutils.core.publish_parts(rst, writer="html", settings_overrides={"report_level": 2, "halt_level": 2})
     body = parts["html_body"]
-    table = body[body.index("<table"):body.index("</table>")]
+    table = body[body.index("<table") : body.index("</table>")]
     assert LONG.strip() not in table and "coverage low" not in table
     for model_id in document["models"]:
         assert f"<td>{model_id}</td>" in table
     assert '<span class="binoval-fail">FAIL</span>' in table and '<span class="binoval-reject">REJECT</span>' in table
     # the recommendation and why come before the table; the findings after it, under their model, FAIL first
     assert body.index(f"<strong>{rec.model_id}</strong>") < body.index("<table")
-    assert rec.reason in body[:body.index("<table")]
-    findings = body[body.index("</table>"):]
+    assert rec.reason in body[: body.index("<table")]
+    findings = body[body.index("</table>") :]
     broken = findings.index("<strong>broken</strong>")
     assert findings.index(LONG.strip(), broken) < findings.index("coverage low", broken)
     assert findings.index("<strong>shaky</strong>") < findings.index("ranks lean") < broken
-    good = findings[findings.index("<strong>good</strong>"):findings.index("<strong>shaky</strong>")]
+    good = findings[findings.index("<strong>good</strong>") : findings.index("<strong>shaky</strong>")]
     assert "every stage passes" in good
 
 
@@ -114,19 +129,27 @@ def test_report_md_top_is_compact_and_stage_sections_carry_each_models_plots(ver
             path.parent.mkdir(exist_ok=True)
             path.write_bytes(b"\x89PNG")
             plots[stage][model_id] = [str(path)]
-    md = build_report(document, rec.reason, comparison_with_k(loo, {}), loo, {}, tmp_path / "report.md",
-                      tmp_path / "report", stage_plots=plots)
-    top = md[md.index("## Verdict"):md.index("## Model comparison")]
+    md = build_report(
+        document,
+        rec.reason,
+        comparison_with_k(loo, {}),
+        loo,
+        {},
+        tmp_path / "report.md",
+        tmp_path / "report",
+        stage_plots=plots,
+    )
+    top = md[md.index("## Verdict") : md.index("## Model comparison")]
     assert "| broken | REJECT | PASS | PASS | FAIL | WARN | PASS |" in top.splitlines()
     assert f"  - FAIL fit: {LONG}" in top.splitlines()
     assert top.index("| broken | REJECT") < top.index(f"FAIL fit: {LONG}")
-    stages = md[md.index("## Stages"):md.index("## Population read-out")]
+    stages = md[md.index("## Stages") : md.index("## Population read-out")]
     for stage, title in (("prior_predictive", "prior predictive"), ("sbc", "SBC"), ("ppc", "posterior predictive")):
-        section = stages[stages.index(f"### {title}\n"):]
+        section = stages[stages.index(f"### {title}\n") :]
         for model_id in document["models"]:
             heading = section.index(f"#### {model_id}: ")
             assert section.index(f"![{stage} {model_id}]({stage}/{model_id}_a.png)") > heading
-    ppc = stages[stages.index("### posterior predictive\n"):stages.index("### LOO\n")]
+    ppc = stages[stages.index("### posterior predictive\n") : stages.index("### LOO\n")]
     assert ppc.index("#### broken: WARN") < ppc.index("- WARN: coverage low") < ppc.index("![ppc broken]")
 
 

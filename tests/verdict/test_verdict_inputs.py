@@ -3,7 +3,12 @@
 import importlib
 
 from binoval.verdict.verdict import (
-    INPUT_SEPARATOR, STAGE_CHECKS, STAGE_ORDER, report_path, stage_table_paths, table_input_name,
+    INPUT_SEPARATOR,
+    STAGE_CHECKS,
+    STAGE_ORDER,
+    report_path,
+    stage_table_paths,
+    table_input_name,
 )
 
 

@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 from scipy import special, stats
 
-from binoval.verdict.status import StageResult
 from binoval.models import FAMILIES, GroupedCounts, ModelSpec, family_of
 from binoval.verdict.readout import (
     interval_summary,
@@ -23,6 +22,7 @@ from binoval.verdict.readout import (
     true_cluster_ranks,
 )
 from binoval.verdict.report import build_report, verdict_rst
+from binoval.verdict.status import StageResult
 from binoval.verdict.verdict import (
     build_verdict,
     judge_model,
@@ -36,22 +36,65 @@ from binoval.verdict.verdict import (
 def _loo(model, values):
     values = np.asarray(values, dtype=float)
     n = len(values)
-    return pd.DataFrame({
-        "model_id": model, "group": [f"g{i:02d}" for i in range(n)], "n": 10, "r": 1,
-        "elpd_loo_i": values, "p_loo_i": 0.1, "pareto_k": 0.1, "loo_method": "psis",
-        "elpd_waic_i": values, "p_waic_i": 0.1, "loglik_var_i": 0.1,
-        "elpd_loo": values.sum(), "se_loo": np.sqrt(n * values.var(ddof=1)), "p_loo": 0.1 * n,
-        "elpd_waic": values.sum(), "se_waic": 1.0, "p_waic": 0.1 * n, "total_draws": 4000,
-    })
+    return pd.DataFrame(
+        {
+            "model_id": model,
+            "group": [f"g{i:02d}" for i in range(n)],
+            "n": 10,
+            "r": 1,
+            "elpd_loo_i": values,
+            "p_loo_i": 0.1,
+            "pareto_k": 0.1,
+            "loo_method": "psis",
+            "elpd_waic_i": values,
+            "p_waic_i": 0.1,
+            "loglik_var_i": 0.1,
+            "elpd_loo": values.sum(),
+            "se_loo": np.sqrt(n * values.var(ddof=1)),
+            "p_loo": 0.1 * n,
+            "elpd_waic": values.sum(),
+            "se_waic": 1.0,
+            "p_waic": 0.1 * n,
+            "total_draws": 4000,
+        }
+    )
 
 
 def _fit_tables(r_hat=1.0, divergences=0):
-    params = pd.DataFrame({"model_id": "m", "variable": ["mu"], "index": [""], "free": [True], "mean": 0.0, "sd": 1.0,
-                           "hdi_low": -1.0, "hdi_high": 1.0, "mcse_mean": 0.01, "mcse_sd": 0.01, "ess_bulk": [2000.0],
-                           "ess_tail": [2000.0], "r_hat": [r_hat]})
-    sampler = pd.DataFrame({"model_id": "m", "chain": [0, 1], "draws": 1000, "tune": 1000, "divergences": [divergences, 0],
-                            "ebfmi": 1.0, "treedepth_hits": 0, "max_treedepth": 10, "mean_treedepth": 3.0,
-                            "step_size": 0.5, "wall_time_s": 1.0, "backend": "nutpie", "error": ""})
+    params = pd.DataFrame(
+        {
+            "model_id": "m",
+            "variable": ["mu"],
+            "index": [""],
+            "free": [True],
+            "mean": 0.0,
+            "sd": 1.0,
+            "hdi_low": -1.0,
+            "hdi_high": 1.0,
+            "mcse_mean": 0.01,
+            "mcse_sd": 0.01,
+            "ess_bulk": [2000.0],
+            "ess_tail": [2000.0],
+            "r_hat": [r_hat],
+        }
+    )
+    sampler = pd.DataFrame(
+        {
+            "model_id": "m",
+            "chain": [0, 1],
+            "draws": 1000,
+            "tune": 1000,
+            "divergences": [divergences, 0],
+            "ebfmi": 1.0,
+            "treedepth_hits": 0,
+            "max_treedepth": 10,
+            "mean_treedepth": 3.0,
+            "step_size": 0.5,
+            "wall_time_s": 1.0,
+            "backend": "nutpie",
+            "error": "",
+        }
+    )
     return {"parameters": params, "sampler": sampler}
 
 
@@ -99,7 +142,9 @@ def test_verdict_accepts_unless_a_stage_fails_and_recommends_best_accepted():
 
 def test_verdict_rejects_when_every_model_fails():
     base = np.full(5, -1.0)
-    verdict, rec = build_verdict("r", "d", _results(a="FAIL", b="FAIL"), {"a": _loo("a", base), "b": _loo("b", base)}, {"a": 1, "b": 2})
+    verdict, rec = build_verdict(
+        "r", "d", _results(a="FAIL", b="FAIL"), {"a": _loo("a", base), "b": _loo("b", base)}, {"a": 1, "b": 2}
+    )
     assert verdict["overall"] == "REJECT" and verdict["recommended_model"] is None
     assert rec.reason == "no model was accepted"
 
@@ -115,12 +160,22 @@ def test_simplicity_rule_prefers_simpler_model_within_tolerance():
     assert rec.model_id == "complex"
     # a zero tolerance: only the best is a candidate
     loo["simple"] = _loo("simple", base - 0.05)
-    assert recommend(["simple", "complex"], loo, {"simple": 1, "complex": 5}, {"elpd_tolerance": 0, "se_tolerance": 0}).model_id == "complex"
+    assert (
+        recommend(
+            ["simple", "complex"], loo, {"simple": 1, "complex": 5}, {"elpd_tolerance": 0, "se_tolerance": 0}
+        ).model_id
+        == "complex"
+    )
 
 
 def test_verdict_schema_rejects_extra_or_wrong_fields():
-    good = {"run": "r", "dataset": "d", "overall": "ACCEPT", "recommended_model": "a",
-            "models": {"a": {"verdict": "ACCEPT", "stages": {"fit": {"status": "PASS", "reasons": []}}}}}
+    good = {
+        "run": "r",
+        "dataset": "d",
+        "overall": "ACCEPT",
+        "recommended_model": "a",
+        "models": {"a": {"verdict": "ACCEPT", "stages": {"fit": {"status": "PASS", "reasons": []}}}},
+    }
     validate_verdict(good)
     for broken in (
         {**good, "extra": 1},
@@ -136,7 +191,9 @@ def test_verdict_schema_rejects_extra_or_wrong_fields():
 
 def test_summary_and_rst_show_failing_reasons():
     base = np.full(6, -1.0) + np.arange(6) * 0.1
-    verdict, rec = build_verdict("r", "d", _results(a="PASS", b="FAIL"), {"a": _loo("a", base), "b": _loo("b", base)}, {"a": 1, "b": 2})
+    verdict, rec = build_verdict(
+        "r", "d", _results(a="PASS", b="FAIL"), {"a": _loo("a", base), "b": _loo("b", base)}, {"a": 1, "b": 2}
+    )
     text = summary_text(verdict, rec.reason, "results/r/report.md")
     assert "fit: b broke" in text and "recommended model: a" in text and "report: results/r/report.md" in text
     rst = verdict_rst(verdict, rec.reason, "results/r/report.md")
@@ -152,8 +209,15 @@ def test_summary_and_rst_show_failing_reasons():
 
 def _mixture_posterior(w, mu, kappa, draws=200):
     K = len(w)
-    rep = lambda a: np.broadcast_to(np.asarray(a, dtype=float), (1, draws, K)).copy()
-    return az.from_dict({"posterior": {"w": rep(w), "mu": rep(mu), "kappa": rep(kappa)}}, coords={"cluster": list(range(1, K + 1))}, dims={"w": ["cluster"], "mu": ["cluster"], "kappa": ["cluster"]})
+
+    def rep(a):
+        return np.broadcast_to(np.asarray(a, dtype=float), (1, draws, K)).copy()
+
+    return az.from_dict(
+        {"posterior": {"w": rep(w), "mu": rep(mu), "kappa": rep(kappa)}},
+        coords={"cluster": list(range(1, K + 1))},
+        dims={"w": ["cluster"], "mu": ["cluster"], "kappa": ["cluster"]},
+    )
 
 
 def _membership(idata, data):
@@ -189,9 +253,16 @@ def test_membership_probabilities_match_bayes_rule_and_recover_simulated_cluster
 
 
 def test_model_readout_mixture_includes_confusion_when_truth_present():
-    frame = pd.DataFrame({"group": ["a", "b", "c", "d"], "n": [100, 100, 100, 100], "r": [5, 8, 60, 55], "true_cluster": [2, 2, 1, 1]})
-    out = model_readout(ModelSpec("m", "bb_mixture", {}, {"K": 2}), _mixture_posterior([0.5, 0.5], [0.06, 0.6], [80, 80]), frame,
-                        {"compare_groups": [["c", "a"]]}, np.random.default_rng(0))
+    frame = pd.DataFrame(
+        {"group": ["a", "b", "c", "d"], "n": [100, 100, 100, 100], "r": [5, 8, 60, 55], "true_cluster": [2, 2, 1, 1]}
+    )
+    out = model_readout(
+        ModelSpec("m", "bb_mixture", {}, {"K": 2}),
+        _mixture_posterior([0.5, 0.5], [0.06, 0.6], [80, 80]),
+        frame,
+        {"compare_groups": [["c", "a"]]},
+        np.random.default_rng(0),
+    )
     assert out["accuracy"] == 1.0
     assert list(out["membership"]["most_likely"]) == [1, 1, 2, 2]
     assert out["pairs"].iloc[0]["p_greater"] > 0.99
@@ -234,14 +305,22 @@ def test_build_report_puts_verdict_first_and_embeds_registered_stage_plots(tmp_p
     comparison = comparison_with_k(loo, {})
     plot = tmp_path / "ppc_m1.png"
     plot.write_bytes(b"\x89PNG")
-    md = build_report(verdict, rec.reason, comparison, loo, {}, tmp_path / "report.md", tmp_path / "report",
-                      stage_plots={"fit": {"m1": [str(plot)]}})
+    md = build_report(
+        verdict,
+        rec.reason,
+        comparison,
+        loo,
+        {},
+        tmp_path / "report.md",
+        tmp_path / "report",
+        stage_plots={"fit": {"m1": [str(plot)]}},
+    )
     assert md.index("## Verdict") < md.index("## Model comparison") < md.index("## Stages")
     # the verdict table holds the statuses; the failing reason is listed under its model right below the table
     row, findings = "| m2 | REJECT | FAIL |", "- **m2**: REJECT"
     assert row in md.splitlines()
     assert md.index(row) < md.index(findings) < md.index("## Model comparison")
-    assert md[md.index(findings):].splitlines()[1] == "  - FAIL fit: m2 broke"
+    assert md[md.index(findings) :].splitlines()[1] == "  - FAIL fit: m2 broke"
     assert "![fit m1](ppc_m1.png)" in md
     assert (tmp_path / "report" / "comparison.png").stat().st_size > 1000
 
@@ -270,18 +349,25 @@ def test_equally_simple_candidates_are_ranked_by_elpd():
 @pytest.mark.slow
 def test_mixture_membership_recovers_simulated_clusters_from_a_real_fit():
     """Simulate 30 groups from 3 well-separated beta-binomial clusters, fit bb_mixture K=3, read membership."""
+    from binoval.fit.sampler import SamplerSettings
     from binoval.fit.stage import fit_model
     from binoval.models import expand_models
-    from binoval.fit.sampler import SamplerSettings
 
     rng = np.random.default_rng(11)
     labels = np.repeat(["c", "a", "b"], 10)  # labels deliberately not in rate order
     rate = {"c": 0.1, "a": 0.5, "b": 0.85}
     n = rng.integers(80, 200, 30)
-    p = np.array([rng.beta(rate[l] * 60, (1 - rate[l]) * 60) for l in labels])
-    frame = pd.DataFrame({"group": [f"g{i:02d}" for i in range(30)], "n": n, "r": rng.binomial(n, p), "true_cluster": labels})
+    p = np.array([rng.beta(rate[label] * 60, (1 - rate[label]) * 60) for label in labels])
+    frame = pd.DataFrame(
+        {"group": [f"g{i:02d}" for i in range(30)], "n": n, "r": rng.binomial(n, p), "true_cluster": labels}
+    )
     spec = expand_models({"mix": {"family": "bb_mixture", "K": [3]}})["mix_k3"]
-    out = fit_model(spec, GroupedCounts.from_frame(frame), SamplerSettings.from_config({"chains": 2, "draws": 500, "tune": 500}), seed=3)
+    out = fit_model(
+        spec,
+        GroupedCounts.from_frame(frame),
+        SamplerSettings.from_config({"chains": 2, "draws": 500, "tune": 500}),
+        seed=3,
+    )
     readout = model_readout(spec, out.idata, frame, {}, np.random.default_rng(0))
     assert readout["accuracy"] >= 0.9, readout["confusion"]
     assert readout["clusters"]["mu_mean"].to_numpy() == pytest.approx([0.1, 0.5, 0.85], abs=0.08)
@@ -312,8 +398,14 @@ def test_every_stage_has_a_status_function_and_table_schemas():
 
 @pytest.mark.parametrize(
     "value, worse, expected",
-    [(0.001, "below", "FAIL"), (0.03, "below", "WARN"), (0.2, "below", "PASS"),
-     (0.6, "above", "FAIL"), (0.2, "above", "WARN"), (0.05, "above", "PASS")],
+    [
+        (0.001, "below", "FAIL"),
+        (0.03, "below", "WARN"),
+        (0.2, "below", "PASS"),
+        (0.6, "above", "FAIL"),
+        (0.2, "above", "WARN"),
+        (0.05, "above", "PASS"),
+    ],
 )
 def test_stage_result_grade_picks_the_worst_threshold_crossed(value, worse, expected):
     fail, warn = (0.01, 0.05) if worse == "below" else (0.5, 0.1)

@@ -5,13 +5,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pandas as pd
 import pytest
 import yaml
 
 from binoval.predictive.check import ppc_status, prior_predictive_status
 from binoval.schemas import (
-    PPCCalibration, PPCGroups, PPCStatistics, PriorPredictiveDraws, PriorPredictiveGroups, PriorPredictiveSummary,
+    PPCCalibration,
+    PPCGroups,
+    PPCStatistics,
+    PriorPredictiveDraws,
+    PriorPredictiveGroups,
+    PriorPredictiveSummary,
     read_table,
 )
 
@@ -33,9 +37,25 @@ TINY = {
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")])}
     return subprocess.run(
-        [sys.executable, "-m", "snakemake", *args, "-s", str(REPO / "Snakefile"), "-d", str(workdir), "--cores", "1",
-         "--configfile", str(workdir / "tiny.yaml")],
-        cwd=workdir, env=env, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            *args,
+            "-s",
+            str(REPO / "Snakefile"),
+            "-d",
+            str(workdir),
+            "--cores",
+            "1",
+            "--configfile",
+            str(workdir / "tiny.yaml"),
+        ],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 
@@ -57,8 +77,13 @@ def test_prior_predictive_and_ppc_rules(tmp_path):
         "ppc_calibration": read_table(base / "ppc" / "pooled_calibration.parquet", PPCCalibration),
     }
     assert tables["ppc_calibration"]["draws"].iloc[0] == 400
-    for plot in ("prior_predictive/pooled_proportions.png", "prior_predictive/pooled_statistics.png",
-                 "ppc/pooled_statistics.png", "ppc/pooled_groups.png", "ppc/pooled_pit.png"):
+    for plot in (
+        "prior_predictive/pooled_proportions.png",
+        "prior_predictive/pooled_statistics.png",
+        "ppc/pooled_statistics.png",
+        "ppc/pooled_groups.png",
+        "ppc/pooled_pit.png",
+    ):
         assert (base / plot).stat().st_size > 1000, plot
     # hospital12 is overdispersed: one shared rate fails both predictive checks on chi-square
     assert prior_predictive_status({"prior_predictive": summary}, {}).status == "FAIL"

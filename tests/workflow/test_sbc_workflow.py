@@ -14,8 +14,20 @@ REPO = Path(__file__).resolve().parents[2]
 def snakemake(workdir: Path, config: dict, *args: str) -> subprocess.CompletedProcess:
     path = workdir / "sbc_test_config.yaml"
     path.write_text(yaml.safe_dump(config))
-    command = [sys.executable, "-m", "snakemake", *args, "-s", str(REPO / "Snakefile"), "-d", str(workdir),
-               "--cores", "1", "--configfile", str(path)]
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        *args,
+        "-s",
+        str(REPO / "Snakefile"),
+        "-d",
+        str(workdir),
+        "--cores",
+        "1",
+        "--configfile",
+        str(path),
+    ]
     result = subprocess.run(command, capture_output=True, text=True, cwd=workdir)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result
@@ -24,8 +36,15 @@ def snakemake(workdir: Path, config: dict, *args: str) -> subprocess.CompletedPr
 def tiny_config(simulations: int) -> dict:
     default = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     models = {mid: {**spec, "enabled": mid == "pooled"} for mid, spec in default["models"].items()}
-    return {"models": models, "sbc": {"simulations": simulations, "sims_per_shard": 2,
-                                       "sampler": {"chains": 2, "draws": 100, "tune": 100}, "min_ranks": 50}}
+    return {
+        "models": models,
+        "sbc": {
+            "simulations": simulations,
+            "sims_per_shard": 2,
+            "sampler": {"chains": 2, "draws": 100, "tune": 100},
+            "min_ranks": 50,
+        },
+    }
 
 
 @pytest.mark.workflow

@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pandas as pd
 import pytest
 import yaml
 
@@ -34,15 +33,32 @@ CONFIG = {
     "models": MODELS,
     "readout": {"new_group_n": 50, "compare_groups": [["8", "4"]]},
     "prior_predictive": {"draws": 200},
-    "sbc": {"simulations": 2, "sims_per_shard": 2, "sampler": {"chains": 2, "draws": 100, "tune": 100}, "min_ranks": 20},
+    "sbc": {
+        "simulations": 2,
+        "sims_per_shard": 2,
+        "sampler": {"chains": 2, "draws": 100, "tune": 100},
+        "min_ranks": 20,
+    },
 }
 
 
 def _snakemake(workdir: Path, *args: str, extra: dict | None = None) -> subprocess.CompletedProcess:
     config = dict(CONFIG, **(extra or {}))
     (workdir / "cmp.yaml").write_text(yaml.safe_dump(config))
-    command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir), "--cores", "1",
-               "--configfile", str(workdir / "cmp.yaml"), *args]
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(REPO / "Snakefile"),
+        "-d",
+        str(workdir),
+        "--cores",
+        "1",
+        "--configfile",
+        str(workdir / "cmp.yaml"),
+        *args,
+    ]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")])}
     return subprocess.run(command, capture_output=True, text=True, cwd=workdir, env=env)
 
@@ -124,12 +140,24 @@ def test_html_report_renders_in_headless_browser(run, tmp_path):
     result = _snakemake(workdir, "--report", "report.html")
     assert result.returncode == 0, result.stderr[-2000:]
     html = workdir / "report.html"
-    flags = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--no-first-run", "--virtual-time-budget=10000",
-             "--window-size=1280,900"]
+    flags = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--virtual-time-budget=10000",
+        "--window-size=1280,900",
+    ]
     shot = tmp_path / "shot.png"
-    subprocess.run(flags + [f"--user-data-dir={tmp_path / 'profile1'}", f"--screenshot={shot}", html.as_uri()],
-                   capture_output=True, timeout=120)
+    subprocess.run(
+        flags + [f"--user-data-dir={tmp_path / 'profile1'}", f"--screenshot={shot}", html.as_uri()],
+        capture_output=True,
+        timeout=120,
+    )
     from PIL import Image
 
     image = Image.open(shot).convert("L")
@@ -137,11 +165,15 @@ def test_html_report_renders_in_headless_browser(run, tmp_path):
     assert high - low > 100, "screenshot is blank"
     histogram = image.histogram()
     assert max(histogram) < 0.97 * sum(histogram), "screenshot is (nearly) one colour"
-    dom = subprocess.run(flags + [f"--user-data-dir={tmp_path / 'profile2'}", "--dump-dom", html.as_uri()],
-                         capture_output=True, text=True, timeout=120).stdout
+    dom = subprocess.run(
+        flags + [f"--user-data-dir={tmp_path / 'profile2'}", "--dump-dom", html.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
     verdict = json.loads((workdir / "results" / "cmp" / "verdict.json").read_text())
     # rendered (not JSON-escaped) table cells of the verdict front page
-    for model_id, model in verdict["models"].items():
+    for model_id in verdict["models"]:
         assert f"<td>{model_id}</td>" in dom
     assert f"overall <strong>{verdict['overall']}</strong>" in dom
 

@@ -4,7 +4,6 @@ import json
 
 import numpy as np
 import pytest
-
 from conftest import run_snakemake, tiny_config
 
 pytestmark = pytest.mark.workflow
@@ -51,7 +50,11 @@ def test_mixed_edge_cases_in_one_dataset(tmp_path):
         ("all_zero", [30] * 10, [0] * 10),
         ("all_success", [30] * 10, [30] * 10),
         ("single_trials", [1] * 12, [0, 1] * 6),
-        ("widely_varying_n", [1, 10, 100, 1000, 10000, 100000, 3, 30, 300, 3000], [0, 2, 9, 120, 980, 10150, 1, 4, 31, 290]),
+        (
+            "widely_varying_n",
+            [1, 10, 100, 1000, 10000, 100000, 3, 30, 300, 3000],
+            [0, 2, 9, 120, 980, 10150, 1, 4, 31, 290],
+        ),
     ],
 )
 def test_edge_dataset_every_model(tmp_path, name, n, r):

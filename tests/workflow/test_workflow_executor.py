@@ -1,12 +1,9 @@
 """The tiny workflow through Snakemake's cluster-generic executor equals a local run."""
 
-import os
-
 import arviz as az
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import REPO, run_snakemake, tiny_config
 
 pytestmark = pytest.mark.workflow
@@ -30,11 +27,22 @@ def test_cluster_generic_executor_matches_local_run(tmp_path, monkeypatch):
     jobs = cluster / "jobs"
     monkeypatch.setenv("BINOVAL_CLUSTER_JOBS", str(jobs))
     run_snakemake(
-        cluster, config, "--until", "fit",
-        "--executor", "cluster-generic",
-        "--cluster-generic-submit-cmd", f"python3 {PROFILE / 'submit.py'}",
-        "--cluster-generic-status-cmd", f"python3 {PROFILE / 'status.py'}",
-        "--jobs", "2", "--latency-wait", "10", "--max-status-checks-per-second", "5",
+        cluster,
+        config,
+        "--until",
+        "fit",
+        "--executor",
+        "cluster-generic",
+        "--cluster-generic-submit-cmd",
+        f"python3 {PROFILE / 'submit.py'}",
+        "--cluster-generic-status-cmd",
+        f"python3 {PROFILE / 'status.py'}",
+        "--jobs",
+        "2",
+        "--latency-wait",
+        "10",
+        "--max-status-checks-per-second",
+        "5",
     )
     # every job went through a submitted job script and exited 0
     exits = sorted(jobs.glob("*.exit"))

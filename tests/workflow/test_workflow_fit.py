@@ -2,10 +2,9 @@
 
 import arviz as az
 import pytest
+from conftest import DATA, run_snakemake, scheduled_jobs, tiny_config
 
 from binoval.schemas import ParameterDiagnostics, SamplerDiagnostics, read_table
-
-from conftest import DATA, REPO, run_snakemake, scheduled_jobs, tiny_config
 
 pytestmark = pytest.mark.workflow
 
@@ -17,7 +16,9 @@ def test_fit_stage_runs_and_writes_contract_outputs(tmp_path):
     results = tmp_path / "results" / "tiny"
     for model_id in ("pooled", "hier_logit", "bb_mixture_k2"):
         idata = az.from_netcdf(results / "fits" / f"{model_id}.nc")
-        assert {"posterior", "sample_stats", "log_likelihood", "posterior_predictive", "observed_data"} <= set(idata.children)
+        assert {"posterior", "sample_stats", "log_likelihood", "posterior_predictive", "observed_data"} <= set(
+            idata.children
+        )
         read_table(results / "diagnostics" / f"{model_id}_parameters.parquet", ParameterDiagnostics)
         sampler = read_table(results / "diagnostics" / f"{model_id}_sampler.parquet", SamplerDiagnostics)
         assert (sampler["error"] == "").all()
@@ -57,8 +58,11 @@ def test_bad_config_stops_before_any_job_naming_the_key(tmp_path):
 
 
 def test_trial_level_input_is_aggregated_and_kept(tmp_path):
-    config = tiny_config(("pooled",), dataset="agent_trials",
-                         trials={"group_by": ["model_num"], "success": 'response == "H"', "filter": "cue_proportion == 0.8"})
+    config = tiny_config(
+        ("pooled",),
+        dataset="agent_trials",
+        trials={"group_by": ["model_num"], "success": 'response == "H"', "filter": "cue_proportion == 0.8"},
+    )
     run_snakemake(tmp_path, config, "--until", "fit")
     aggregated = tmp_path / "results" / "tiny" / "data" / "aggregated.csv"
     assert aggregated.read_text().splitlines()[0] == "group,n,r,model_num"

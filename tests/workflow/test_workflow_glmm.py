@@ -11,11 +11,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import run_snakemake, tiny_config
 
 from binoval.schemas import ParameterDiagnostics, read_table
 from binoval.verdict.verdict import validate_verdict
-
-from conftest import run_snakemake, tiny_config
 
 pytestmark = pytest.mark.workflow
 

@@ -9,7 +9,6 @@ import time
 
 import pytest
 import yaml
-
 from conftest import SNAKEFILE, assert_same_outputs, run_snakemake, scheduled_jobs
 
 pytestmark = pytest.mark.workflow
@@ -35,9 +34,23 @@ def test_killed_run_resumes_to_identical_outputs(tiny_run, tmp_path):
     path = tmp_path / "test_config.yaml"
     path.write_text(yaml.safe_dump(config))
     log = tmp_path / "killed_run.log"
-    command = [sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "-d", str(tmp_path), "--cores", "2", "--configfile", str(path)]
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(SNAKEFILE),
+        "-d",
+        str(tmp_path),
+        "--cores",
+        "2",
+        "--configfile",
+        str(path),
+    ]
     with open(log, "w") as handle:
-        process = subprocess.Popen(command, cwd=tmp_path, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            command, cwd=tmp_path, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+        )
         deadline = time.monotonic() + 600
         while not any(rule == "sbc_shard" for rule, _ in finished_jobs(log.read_text())):
             assert process.poll() is None, "the run ended before any SBC shard finished"

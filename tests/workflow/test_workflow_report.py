@@ -30,8 +30,8 @@ def test_report_md_references_every_plot_the_stages_draw(tiny_run):
         for model_id in TINY_RUN_MODELS:
             drawn = [p for p in plots if p.startswith(f"{directory}/{model_id}_")]
             assert drawn, f"{stage} drew no plot for {model_id}"
-            section = md[md.index(f"### {STAGE_TITLES[stage]}\n"):]
-            section = section[section.index(f"#### {model_id}: "):]
+            section = md[md.index(f"### {STAGE_TITLES[stage]}\n") :]
+            section = section[section.index(f"#### {model_id}: ") :]
             for path in drawn:
                 assert f"![{stage} {model_id}]({path})" in section.split("\n### ", 1)[0], path
     unreferenced = [p for p in plots if f"]({p})" not in md]
@@ -64,8 +64,8 @@ def test_html_front_page_is_the_compact_verdict_with_findings_below(tiny_run, ht
     workdir, _ = tiny_run
     verdict = json.loads((workdir / "results" / "tiny" / "verdict.json").read_text())
     front = json.loads(re.search(r"var workflow_desc = (\".*?\");\n", html_report).group(1))
-    table = front[front.index("<table"):front.index("</table>")]
-    below = front[front.index("</table>"):]
+    table = front[front.index("<table") : front.index("</table>")]
+    below = front[front.index("</table>") :]
     for model_id, model in verdict["models"].items():
         assert f"<td>{model_id}</td>" in table
         for stage, result in model["stages"].items():
@@ -75,4 +75,4 @@ def test_html_front_page_is_the_compact_verdict_with_findings_below(tiny_run, ht
                 text = html.escape(reason.split(": ", 1)[1] if finding else reason, quote=False)
                 assert text not in table
                 if finding:
-                    assert f"{stage}: {text}" in below[below.index(f"<strong>{model_id}</strong>"):]
+                    assert f"{stage}: {text}" in below[below.index(f"<strong>{model_id}</strong>") :]

@@ -2,7 +2,6 @@
 
 import pandas as pd
 import pytest
-
 from conftest import assert_same_outputs, run_snakemake
 
 pytestmark = pytest.mark.workflow

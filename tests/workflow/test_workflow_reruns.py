@@ -3,7 +3,6 @@
 import copy
 
 import pytest
-
 from conftest import TINY_RUN_MODELS, scheduled_jobs
 
 pytestmark = pytest.mark.workflow

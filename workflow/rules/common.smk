@@ -164,8 +164,14 @@ def sbc_shard_params(wildcards):
     from binoval.sbc.simulate import check_simulate_priors
 
     overrides = check_simulate_priors(c.get("simulate_priors"), MODEL_SPECS).get(wildcards.model_id, {})
-    return {"sims_per_shard": int(c["sims_per_shard"]), "sampler": c.get("sampler") or {}, "thin": c["thin"],
-            "min_ranks": int(c["min_ranks"]), "extend_factor": int(c["extend_factor"]), "simulate_priors": overrides}
+    return {
+        "sims_per_shard": int(c["sims_per_shard"]),
+        "sampler": c.get("sampler") or {},
+        "thin": c["thin"],
+        "min_ranks": int(c["min_ranks"]),
+        "extend_factor": int(c["extend_factor"]),
+        "simulate_priors": overrides,
+    }
 
 
 def sbc_inherited_sampler():
@@ -175,7 +181,10 @@ def sbc_inherited_sampler():
 
 def sbc_tables(model_id):
     """Tables sbc_status (binoval.sbc.check) needs, by key."""
-    return {"summary": results(f"sbc/{model_id}.parquet"), "simulations": results(f"sbc/simulations/{model_id}.parquet")}
+    return {
+        "summary": results(f"sbc/{model_id}.parquet"),
+        "simulations": results(f"sbc/simulations/{model_id}.parquet"),
+    }
 
 
 def sbc_plots(model_id):

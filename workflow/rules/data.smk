@@ -3,18 +3,18 @@ rule aggregate_trials:
         records=dataset_source(),
     output:
         csv=results("data/aggregated.csv"),
-    params:
-        trials=config.get("trials"),
     log:
         logs("aggregate_trials.log"),
     benchmark:
         benchmarks("aggregate_trials.tsv")
+    conda:
+        "../../envs/binoval.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
-    conda:
-        "../../envs/binoval.yaml"
+    params:
+        trials=config.get("trials"),
     script:
         "../../scripts/aggregate_trials.py"
 
@@ -24,17 +24,17 @@ rule validate_data:
         csv=grouped_csv(),
     output:
         data=results("data/data.parquet"),
-    params:
-        columns=data_columns(),
     log:
         logs("validate_data.log"),
     benchmark:
         benchmarks("validate_data.tsv")
+    conda:
+        "../../envs/binoval.yaml"
     threads: 1
     resources:
         mem_mb=500,
         runtime=5,
-    conda:
-        "../../envs/binoval.yaml"
+    params:
+        columns=data_columns(),
     script:
         "../../scripts/validate_data.py"

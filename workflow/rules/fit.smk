@@ -5,22 +5,21 @@ rule fit:
         idata=results("fits/{model_id}.nc"),
         parameters=results("diagnostics/{model_id}_parameters.parquet"),
         sampler=results("diagnostics/{model_id}_sampler.parquet"),
-    params:
-        model=model_params,
-        sampler=config["sampler"],
-        seed=config["seed"],
     log:
         logs("fit/{model_id}.log"),
     benchmark:
         benchmarks("fit/{model_id}.tsv")
+    conda:
+        "../../envs/binoval.yaml"
     # one thread: a fit job is mostly single-threaded compilation (10-25 s) against < 1 s of sampling,
     # so two jobs side by side beat one job on two threads; raise with --set-threads fit=N for long models
     threads: 1
     resources:
         mem_mb=3000,
         runtime=30,
-    conda:
-        "../../envs/binoval.yaml"
+    params:
+        model=model_params,
+        sampler=config["sampler"],
+        seed=config["seed"],
     script:
         "../../scripts/fit.py"
-

@@ -8,21 +8,21 @@ rule loo:
         idata=results("fits/{model_id}.nc"),
     output:
         loo=results("loo/{model_id}.parquet"),
+    log:
+        logs("loo/{model_id}.log"),
+    benchmark:
+        benchmarks("loo/{model_id}.tsv")
+    conda:
+        "../../envs/binoval.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
     params:
         model=model_params,
         loo=config["loo"],
         sampler=config["sampler"],
         seed=config["seed"],
-    log:
-        logs("loo/{model_id}.log"),
-    benchmark:
-        benchmarks("loo/{model_id}.tsv")
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=30,
-    conda:
-        "../../envs/binoval.yaml"
     script:
         "../../scripts/loo.py"
 
@@ -32,19 +32,19 @@ rule compare:
         loo=expand(results("loo/{model_id}.parquet"), model_id=list(MODEL_SPECS)),
     output:
         comparison=results("compare.parquet"),
-    params:
-        model_ids=list(MODEL_SPECS),
-        mixtures=mixture_ids(),
-        tolerance=config["compare"],
     log:
         logs("compare.log"),
     benchmark:
         benchmarks("compare.tsv")
+    conda:
+        "../../envs/binoval.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../../envs/binoval.yaml"
+    params:
+        model_ids=list(MODEL_SPECS),
+        mixtures=mixture_ids(),
+        tolerance=config["compare"],
     script:
         "../../scripts/compare.py"

@@ -3,6 +3,7 @@
 # Thresholds are applied at verdict time.
 from binoval.verdict.report import stage_plot_report
 
+
 rule ppc:
     input:
         idata=results("fits/{model_id}.nc"),
@@ -13,17 +14,17 @@ rule ppc:
         plot_statistics=report(results("ppc/{model_id}_statistics.png"), **stage_plot_report("ppc", "statistics")),
         plot_groups=report(results("ppc/{model_id}_groups.png"), **stage_plot_report("ppc", "groups")),
         plot_pit=report(results("ppc/{model_id}_pit.png"), **stage_plot_report("ppc", "PIT")),
-    params:
-        seed=config["seed"],
     log:
         logs("ppc/{model_id}.log"),
     benchmark:
         benchmarks("ppc/{model_id}.tsv")
+    conda:
+        "../../envs/binoval.yaml"
     threads: 1
     resources:
         mem_mb=1500,
         runtime=10,
-    conda:
-        "../../envs/binoval.yaml"
+    params:
+        seed=config["seed"],
     script:
         "../../scripts/ppc.py"

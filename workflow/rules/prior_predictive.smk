@@ -2,6 +2,7 @@
 # where the observed data fall among them, and plots. Thresholds are applied at verdict time.
 from binoval.verdict.report import stage_plot_report
 
+
 rule prior_predictive:
     input:
         data=rules.validate_data.output.data,
@@ -17,19 +18,19 @@ rule prior_predictive:
             results("prior_predictive/{model_id}_statistics.png"),
             **stage_plot_report("prior_predictive", "statistics"),
         ),
-    params:
-        model=model_params,
-        draws=config["prior_predictive"]["draws"],
-        seed=config["seed"],
     log:
         logs("prior_predictive/{model_id}.log"),
     benchmark:
         benchmarks("prior_predictive/{model_id}.tsv")
+    conda:
+        "../../envs/binoval.yaml"
     threads: 1
     resources:
         mem_mb=1500,
         runtime=10,
-    conda:
-        "../../envs/binoval.yaml"
+    params:
+        model=model_params,
+        draws=config["prior_predictive"]["draws"],
+        seed=config["seed"],
     script:
         "../../scripts/prior_predictive.py"

@@ -3,52 +3,54 @@
 # do not include sbc.simulations, so raising it adds shards and reruns only those and the summary.
 from binoval.verdict.report import stage_plot_report
 
+
 rule sbc_shard:
     input:
         data=rules.validate_data.output.data,
     output:
         table=results("sbc/shards/{model_id}/{shard}.parquet"),
+    log:
+        logs("sbc_shard/{model_id}/{shard}.log"),
+    benchmark:
+        benchmarks("sbc_shard/{model_id}/{shard}.tsv")
+    wildcard_constraints:
+        shard=r"\d+",
+    conda:
+        "../../envs/binoval.yaml"
+    threads: 1  # like fit: compilation dominates; draws do not depend on threads
+    resources:
+        mem_mb=3000,
+        runtime=120,
     params:
         model=model_params,
         sbc=sbc_shard_params,
         sampler=sbc_inherited_sampler(),
         seed=config["seed"],
-    wildcard_constraints:
-        shard=r"\d+",
-    log:
-        logs("sbc_shard/{model_id}/{shard}.log"),
-    benchmark:
-        benchmarks("sbc_shard/{model_id}/{shard}.tsv")
-    threads: 1  # like fit: compilation dominates; draws do not depend on threads
-    resources:
-        mem_mb=3000,
-        runtime=120,
-    conda:
-        "../../envs/binoval.yaml"
     script:
         "../../scripts/sbc_shard.py"
 
 
 rule sbc_summary:
     input:
-        shards=lambda wc: expand(results("sbc/shards/{model_id}/{shard}.parquet"), model_id=wc.model_id,
-                                 shard=range(sbc_shard_count())),
+        shards=lambda wc: expand(
+            results("sbc/shards/{model_id}/{shard}.parquet"), model_id=wc.model_id, shard=range(sbc_shard_count())
+        ),
     output:
         summary=results("sbc/{model_id}.parquet"),
         simulations=results("sbc/simulations/{model_id}.parquet"),
         ecdf=report(results("sbc/plots/{model_id}_ecdf.png"), **stage_plot_report("sbc", "ECDF difference")),
         ranks=report(results("sbc/plots/{model_id}_ranks.png"), **stage_plot_report("sbc", "rank histograms")),
-    params:
-        simulations=int(sbc_config()["simulations"]),
     log:
         logs("sbc_summary/{model_id}.log"),
     benchmark:
         benchmarks("sbc_summary/{model_id}.tsv")
+    conda:
+        "../../envs/binoval.yaml"
     threads: 1
     resources:
         mem_mb=1500,
         runtime=10,
-    conda:
-        "../../envs/binoval.yaml"
+    params:
+        simulations=int(sbc_config()["simulations"]),
     script:
         "../../scripts/sbc_summary.py"

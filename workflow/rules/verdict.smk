@@ -17,22 +17,22 @@ rule verdict:
         notes=results("verdict_notes.json"),
         summary=results("summary.txt"),
         rst=results("verdict.rst"),
+    log:
+        logs("verdict.log"),
+    benchmark:
+        benchmarks("verdict.tsv")
+    conda:
+        "../../envs/binoval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     params:
         thresholds=config.get("thresholds", {}),
         tolerance=config["compare"],
         models=model_families(),
         run=run_dir(),
         dataset=config["dataset"],
-    log:
-        logs("verdict.log"),
-    benchmark:
-        benchmarks("verdict.tsv")
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    conda:
-        "../../envs/binoval.yaml"
     script:
         "../../scripts/verdict.py"
 
@@ -55,6 +55,16 @@ rule report:
             subcategory=lambda wc: report_plot_subcategory(wc.name),
             caption="../report/plots.rst",
         ),
+    log:
+        logs("report.log"),
+    benchmark:
+        benchmarks("report.tsv")
+    conda:
+        "../../envs/binoval.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
     params:
         model_ids=list(MODEL_SPECS),
         models=model_families(),
@@ -62,16 +72,6 @@ rule report:
         tolerance=config["compare"],
         seed=config["seed"],
         stage_plots=stage_plot_layout(),
-    log:
-        logs("report.log"),
-    benchmark:
-        benchmarks("report.tsv")
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=20,
-    conda:
-        "../../envs/binoval.yaml"
     script:
         "../../scripts/report.py"
 
@@ -82,17 +82,17 @@ rule check_verdict:
         report=rules.report.output.md,
     output:
         checked=results("verdict.checked"),
-    params:
-        fail_on_reject=config["fail_on_reject"],
     log:
         logs("check_verdict.log"),
     benchmark:
         benchmarks("check_verdict.tsv")
+    conda:
+        "../../envs/binoval.yaml"
     threads: 1
     resources:
         mem_mb=200,
         runtime=5,
-    conda:
-        "../../envs/binoval.yaml"
+    params:
+        fail_on_reject=config["fail_on_reject"],
     script:
         "../../scripts/check_verdict.py"

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -53,7 +54,9 @@ def _parse_count(text: str, where: str, column: str) -> int:
         raise DataError(f"{where}, column '{column}': empty cell; expected a whole number")
     sign = value[1:] if value[:1] in "+-" else value
     if not sign.isdigit() or not sign.isascii():
-        raise DataError(f"{where}, column '{column}': {text!r} is not a whole number; expected a non-negative integer count")
+        raise DataError(
+            f"{where}, column '{column}': {text!r} is not a whole number; expected a non-negative integer count"
+        )
     number = int(value)
     if abs(number) > MAX_COUNT:
         raise DataError(f"{where}, column '{column}': {number} is too large; counts must be at most {MAX_COUNT}")
@@ -78,7 +81,9 @@ def parse_grouped_csv(path: str | Path, columns: Mapping[str, str] | None = None
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
-        raise DataError(f"{path}: line {line}: byte 0x{raw[err.start]:02x} is not valid UTF-8; save the file as UTF-8") from None
+        raise DataError(
+            f"{path}: line {line}: byte 0x{raw[err.start]:02x} is not valid UTF-8; save the file as UTF-8"
+        ) from None
     rows = [row for row in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in row)]
     if not rows:
         raise DataError(f"{path}: file is empty; expected a header line with columns {','.join(columns.values())}")
@@ -87,8 +92,12 @@ def parse_grouped_csv(path: str | Path, columns: Mapping[str, str] | None = None
         if name not in header:
             hint = ""
             if len(header) == 1 and any(sep in header[0] for sep in ";\t|"):
-                hint = " (the header looks delimited by something other than commas; binoval reads comma-separated files)"
-            raise DataError(f"{path}: missing column '{name}' (for {key}); the header has {', '.join(repr(h) for h in header)}{hint}")
+                hint = (
+                    " (the header looks delimited by something other than commas; binoval reads comma-separated files)"
+                )
+            raise DataError(
+                f"{path}: missing column '{name}' (for {key}); the header has {', '.join(repr(h) for h in header)}{hint}"
+            )
     if len(set(header)) != len(header):
         duplicate = next(h for h in header if header.count(h) > 1)
         raise DataError(f"{path}: line 1: column '{duplicate}' appears twice in the header")
@@ -107,7 +116,9 @@ def parse_grouped_csv(path: str | Path, columns: Mapping[str, str] | None = None
         if group == "":
             raise DataError(f"{where}, column '{columns['group']}': empty group id")
         if group in first_seen:
-            raise DataError(f"{where}, column '{columns['group']}': duplicate group id {group!r} (first at row {first_seen[group]})")
+            raise DataError(
+                f"{where}, column '{columns['group']}': duplicate group id {group!r} (first at row {first_seen[group]})"
+            )
         first_seen[group] = row_number
         n = _parse_count(row[position[columns["n"]]], where, columns["n"])
         r = _parse_count(row[position[columns["r"]]], where, columns["r"])
@@ -123,7 +134,9 @@ def parse_grouped_csv(path: str | Path, columns: Mapping[str, str] | None = None
     if len(first_seen) < 2:
         raise DataError(f"{path}: only 1 group; at least 2 groups are needed")
     parsed = {key: records[name] for key, name in columns.items()}
-    parsed.update({name: values for name, values in records.items() if name not in columns.values() and name not in REQUIRED})
+    parsed.update(
+        {name: values for name, values in records.items() if name not in columns.values() and name not in REQUIRED}
+    )
     return parsed
 
 
@@ -136,11 +149,13 @@ def read_grouped_csv(path: str | Path, columns: Mapping[str, str] | None = None)
     import pandas as pd
 
     parsed = parse_grouped_csv(path, columns)
-    frame = pd.DataFrame({
-        "group": pd.Series(parsed.pop("group"), dtype=str),
-        "n": pd.Series(parsed.pop("n"), dtype="int64"),
-        "r": pd.Series(parsed.pop("r"), dtype="int64"),
-    })
+    frame = pd.DataFrame(
+        {
+            "group": pd.Series(parsed.pop("group"), dtype=str),
+            "n": pd.Series(parsed.pop("n"), dtype="int64"),
+            "r": pd.Series(parsed.pop("r"), dtype="int64"),
+        }
+    )
     for name, raw in parsed.items():
         values = pd.Series(raw, dtype=str)
         numeric = pd.to_numeric(values, errors="coerce")

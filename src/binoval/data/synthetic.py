@@ -10,8 +10,8 @@ a trial-level example. Regenerate both with ``python -m binoval.data.synthetic``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib import resources
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -68,7 +68,9 @@ def agent_trials(seed: int = AGENT_TRIALS_SEED) -> pd.DataFrame:
                 delta = rng.choice([0.05, 0.1, 0.2])
                 hit = rng.random() < 1 / (1 + np.exp(-(logit + 2.0 * (delta - 0.1))))
                 rows.append((agent, trial, rng.choice(["left", "right"]), proportion, delta, "H" if hit else "M"))
-    return pd.DataFrame(rows, columns=["model_num", "trial_index", "cue_location", "cue_proportion", "delta", "response"])
+    return pd.DataFrame(
+        rows, columns=["model_num", "trial_index", "cue_location", "cue_proportion", "delta", "response"]
+    )
 
 
 def main() -> None:

@@ -11,8 +11,8 @@ for a success, e.g. ``response == "H"``) and an optional ``trials.filter``
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from binoval.data.grouped import DataError
 
@@ -29,7 +29,9 @@ def check_trial_header(path: str | Path, group_by: Sequence[str]) -> None:
         raise DataError(f"{path}: file is empty; expected a header line")
     for column in group_by:
         if column not in header:
-            raise DataError(f"{path}: missing column '{column}' named in config key trials.group_by; the header has {', '.join(header)}")
+            raise DataError(
+                f"{path}: missing column '{column}' named in config key trials.group_by; the header has {', '.join(header)}"
+            )
 
 
 def aggregate_trials(path: str | Path, group_by: Sequence[str], success: str, filter: str | None = None):
@@ -65,7 +67,9 @@ def aggregate_trials(path: str | Path, group_by: Sequence[str], success: str, fi
     except Exception as err:  # noqa: BLE001
         raise DataError(f"config key trials.success: cannot evaluate {success!r} on {path}: {err}") from None
     if not isinstance(hits, pd.Series) or hits.dtype != bool:
-        raise DataError(f"config key trials.success: {success!r} must give true/false per row, got {getattr(hits, 'dtype', type(hits))}")
+        raise DataError(
+            f"config key trials.success: {success!r} must give true/false per row, got {getattr(hits, 'dtype', type(hits))}"
+        )
     grouped = records.assign(_success=hits).groupby(list(group_by), sort=True)
     frame = grouped["_success"].agg(n="size", r="sum").reset_index()
     frame.insert(0, "group", frame[list(group_by)].astype(str).agg("_".join, axis=1))

@@ -10,7 +10,7 @@ when more than ``treedepth_rate_max`` of the draws hit the maximum tree depth
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import pandas as pd
 
@@ -50,12 +50,20 @@ def fit_status(tables: Mapping[str, pd.DataFrame], thresholds: Mapping[str, floa
         if len(valid):
             low = valid.loc[valid[column].idxmin()]
             if low[column] < minimum:
-                result.fail(f"{kind} ESS of {_label(low)} is {low[column]:.0f} < {minimum:.0f} ({t[f'ess_{kind}_min_per_chain']} per chain)")
+                result.fail(
+                    f"{kind} ESS of {_label(low)} is {low[column]:.0f} < {minimum:.0f} ({t[f'ess_{kind}_min_per_chain']} per chain)"
+                )
 
     divergences = int(sampler["divergences"].sum())
     rate = divergences / max(draws, 1)
-    result.grade(rate, f"{divergences} divergent transitions ({rate:.2%} of {draws} draws)", t["divergence_rate_max"], 0.0,
-                 worse="above", fmt=".2%")
+    result.grade(
+        rate,
+        f"{divergences} divergent transitions ({rate:.2%} of {draws} draws)",
+        t["divergence_rate_max"],
+        0.0,
+        worse="above",
+        fmt=".2%",
+    )
 
     low_bfmi = sampler[sampler["ebfmi"] < t["ebfmi_min"]]
     for row in low_bfmi.itertuples():
@@ -63,10 +71,14 @@ def fit_status(tables: Mapping[str, pd.DataFrame], thresholds: Mapping[str, floa
 
     hits = int(sampler["treedepth_hits"].sum())
     if hits / max(draws, 1) > t["treedepth_rate_max"]:
-        result.warn(f"{hits} draws ({hits / draws:.1%}) hit the maximum tree depth {int(sampler['max_treedepth'].iloc[0])}")
+        result.warn(
+            f"{hits} draws ({hits / draws:.1%}) hit the maximum tree depth {int(sampler['max_treedepth'].iloc[0])}"
+        )
 
     if result.status == "PASS":
         rhat = f"max R-hat {worst['r_hat']:.3f}" if worst is not None else "R-hat not available"
         ess = parameters["ess_bulk"].min()
-        result.note(f"{rhat}, min bulk ESS {ess:.0f}, no divergences, {chains} chains x {draws // max(chains, 1)} draws")
+        result.note(
+            f"{rhat}, min bulk ESS {ess:.0f}, no divergences, {chains} chains x {draws // max(chains, 1)} draws"
+        )
     return result

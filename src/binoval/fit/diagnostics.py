@@ -53,12 +53,27 @@ def parameter_diagnostics(idata, model_id: str, free_variables: set[str]) -> pd.
         frames.append(frame)
     table = pd.concat(frames, ignore_index=True)
     table.insert(0, "model_id", model_id)
-    columns = ["model_id", "variable", "index", "free", "mean", "sd", "hdi_low", "hdi_high",
-               "mcse_mean", "mcse_sd", "ess_bulk", "ess_tail", "r_hat"]
+    columns = [
+        "model_id",
+        "variable",
+        "index",
+        "free",
+        "mean",
+        "sd",
+        "hdi_low",
+        "hdi_high",
+        "mcse_mean",
+        "mcse_sd",
+        "ess_bulk",
+        "ess_tail",
+        "r_hat",
+    ]
     return table[columns]
 
 
-def sampler_diagnostics(idata, model_id: str, tune: int, max_treedepth: int, wall_time_s: float, backend: str) -> pd.DataFrame:
+def sampler_diagnostics(
+    idata, model_id: str, tune: int, max_treedepth: int, wall_time_s: float, backend: str
+) -> pd.DataFrame:
     """One row per chain: divergences, E-BFMI, tree-depth saturation, step size, wall time."""
     stats = idata["sample_stats"].to_dataset()
     diverging = stats["diverging"].values.astype(bool)
@@ -67,30 +82,46 @@ def sampler_diagnostics(idata, model_id: str, tune: int, max_treedepth: int, wal
     hits = _treedepth_hits(stats, depth, max_treedepth)
     ebfmi = az.bfmi(stats)["energy"].values if "energy" in stats else np.full(chains, np.nan)
     step = stats["step_size"].values.mean(axis=1) if "step_size" in stats else np.full(chains, np.nan)
-    return pd.DataFrame({
-        "model_id": model_id,
-        "chain": np.arange(chains),
-        "draws": draws,
-        "tune": int(tune),
-        "divergences": diverging.sum(axis=1).astype(int),
-        "ebfmi": np.asarray(ebfmi, dtype=float),
-        "treedepth_hits": hits.astype(int),
-        "max_treedepth": int(max_treedepth),
-        "mean_treedepth": depth.mean(axis=1) if depth is not None else np.nan,
-        "step_size": step.astype(float),
-        "wall_time_s": float(wall_time_s),
-        "backend": backend,
-        "error": "",
-    })
+    return pd.DataFrame(
+        {
+            "model_id": model_id,
+            "chain": np.arange(chains),
+            "draws": draws,
+            "tune": int(tune),
+            "divergences": diverging.sum(axis=1).astype(int),
+            "ebfmi": np.asarray(ebfmi, dtype=float),
+            "treedepth_hits": hits.astype(int),
+            "max_treedepth": int(max_treedepth),
+            "mean_treedepth": depth.mean(axis=1) if depth is not None else np.nan,
+            "step_size": step.astype(float),
+            "wall_time_s": float(wall_time_s),
+            "backend": backend,
+            "error": "",
+        }
+    )
 
 
-def failed_fit_diagnostics(model_id: str, tune: int, max_treedepth: int, wall_time_s: float, backend: str, error: str) -> pd.DataFrame:
+def failed_fit_diagnostics(
+    model_id: str, tune: int, max_treedepth: int, wall_time_s: float, backend: str, error: str
+) -> pd.DataFrame:
     """The sampler table of a fit that raised: one row, ``chain = -1``, the error message."""
-    return pd.DataFrame({
-        "model_id": [model_id], "chain": [-1], "draws": [0], "tune": [int(tune)], "divergences": [0],
-        "ebfmi": [np.nan], "treedepth_hits": [0], "max_treedepth": [int(max_treedepth)], "mean_treedepth": [np.nan],
-        "step_size": [np.nan], "wall_time_s": [float(wall_time_s)], "backend": [backend], "error": [error],
-    })
+    return pd.DataFrame(
+        {
+            "model_id": [model_id],
+            "chain": [-1],
+            "draws": [0],
+            "tune": [int(tune)],
+            "divergences": [0],
+            "ebfmi": [np.nan],
+            "treedepth_hits": [0],
+            "max_treedepth": [int(max_treedepth)],
+            "mean_treedepth": [np.nan],
+            "step_size": [np.nan],
+            "wall_time_s": [float(wall_time_s)],
+            "backend": [backend],
+            "error": [error],
+        }
+    )
 
 
 def _tree_depth(stats) -> np.ndarray | None:

@@ -8,8 +8,9 @@ the model is compiled once; each new dataset is swapped in with
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from binoval.defaults import SAMPLER
 from binoval.models import N_DATA, R_DATA, R_VAR, GroupedCounts
@@ -27,7 +28,7 @@ class SamplerSettings:
     max_treedepth: int = SAMPLER["max_treedepth"]
 
     @classmethod
-    def from_config(cls, *layers: Mapping[str, Any] | None) -> "SamplerSettings":
+    def from_config(cls, *layers: Mapping[str, Any] | None) -> SamplerSettings:
         """Settings from config mappings over ``binoval.defaults.SAMPLER``, later ones overriding earlier ones."""
         merged = dict(SAMPLER)
         for layer in layers:
@@ -146,7 +147,9 @@ def complete_inference_data(idata, model, data: GroupedCounts, seed: int):
 
     set_observed(model, data)
     with model:
-        log_likelihood = pm.compute_log_likelihood(idata, var_names=[R_VAR], extend_inferencedata=False, progressbar=False)
+        log_likelihood = pm.compute_log_likelihood(
+            idata, var_names=[R_VAR], extend_inferencedata=False, progressbar=False
+        )
         predictive = pm.sample_posterior_predictive(
             idata, var_names=[R_VAR], random_seed=int(seed), progressbar=False, extend_inferencedata=False
         )

@@ -15,7 +15,7 @@ then unreliable; prefer LOO).
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -66,7 +66,9 @@ def loo_status(tables: Mapping[str, pd.DataFrame], thresholds: Mapping[str, floa
             f"(max {variance['loglik_var_i'].max():.2f}): WAIC is unreliable, rely on LOO"
         )
     if len(exact):
-        result.note(f"exact leave-one-group-out refits for {len(exact)} group(s): {', '.join(exact['group'].astype(str))}")
+        result.note(
+            f"exact leave-one-group-out refits for {len(exact)} group(s): {', '.join(exact['group'].astype(str))}"
+        )
     result.note(
         f"elpd_loo {first['elpd_loo']:.2f} (se {first['se_loo']:.2f}), p_loo {first['p_loo']:.2f}; "
         f"elpd_waic {first['elpd_waic']:.2f} (se {first['se_waic']:.2f}), p_waic {first['p_waic']:.2f}; "

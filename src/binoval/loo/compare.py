@@ -16,7 +16,7 @@ The same tolerance drives the simplicity rule of the verdict
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -75,9 +75,16 @@ def elpd_data(table: pd.DataFrame, ic: str):
         pareto_k = None
         warning = bool((table["loglik_var_i"] > WAIC_VARIANCE_MAX).any())
     return az.ELPDData(
-        elpd=float(first[f"elpd_{ic}"]), se=float(first[f"se_{ic}"]), p=float(first[f"p_{ic}"]),
-        n_samples=int(first["total_draws"]), n_data_points=len(table), scale="log", warning=warning,
-        good_k=good_k, elpd_i=pointwise, pareto_k=pareto_k,
+        elpd=float(first[f"elpd_{ic}"]),
+        se=float(first[f"se_{ic}"]),
+        p=float(first[f"p_{ic}"]),
+        n_samples=int(first["total_draws"]),
+        n_data_points=len(table),
+        scale="log",
+        warning=warning,
+        good_k=good_k,
+        elpd_i=pointwise,
+        pareto_k=pareto_k,
     )
 
 
@@ -152,7 +159,9 @@ def select_k(
 
 
 def k_selection(
-    tables: Mapping[str, pd.DataFrame], mixtures: Mapping[str, tuple[str, int]], tolerance: Mapping[str, float] | None = None
+    tables: Mapping[str, pd.DataFrame],
+    mixtures: Mapping[str, tuple[str, int]],
+    tolerance: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """K choice per mixture family id. ``mixtures``: model id -> (family id, K). One row per mixture model."""
     rows = []
@@ -162,17 +171,23 @@ def k_selection(
     for base, ks in families.items():
         chosen, reason = select_k(tables, ks, tolerance)
         for model_id, K in ks.items():
-            rows.append({"mixture": base, "model_id": model_id, "K": int(K), "selected": model_id == chosen, "reason": reason})
+            rows.append(
+                {"mixture": base, "model_id": model_id, "K": int(K), "selected": model_id == chosen, "reason": reason}
+            )
     return pd.DataFrame(rows, columns=["mixture", "model_id", "K", "selected", "reason"])
 
 
 def comparable(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """The tables whose elpd_loo and elpd_waic are finite (failed fits have none)."""
-    return {m: t for m, t in tables.items() if np.isfinite(t["elpd_loo"].iloc[0]) and np.isfinite(t["elpd_waic"].iloc[0])}
+    return {
+        m: t for m, t in tables.items() if np.isfinite(t["elpd_loo"].iloc[0]) and np.isfinite(t["elpd_waic"].iloc[0])
+    }
 
 
 def comparison_with_k(
-    tables: Mapping[str, pd.DataFrame], mixtures: Mapping[str, tuple[str, int]], tolerance: Mapping[str, float] | None = None
+    tables: Mapping[str, pd.DataFrame],
+    mixtures: Mapping[str, tuple[str, int]],
+    tolerance: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """``compare_models`` plus the mixture K choice: columns ``mixture``, ``K``, ``k_selected``, ``k_reason``.
 

@@ -17,15 +17,15 @@ the population given each posterior draw (``Family.heldout_log_density``).
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 from scipy import special
 
 from binoval.defaults import THRESHOLDS
-from binoval.models import R_VAR, GroupedCounts, ModelSpec, family_of
 from binoval.loo.waic import waic
+from binoval.models import R_VAR, GroupedCounts, ModelSpec, family_of
 
 
 def k_threshold(total_draws: int, cap: float = THRESHOLDS["loo"]["pareto_k_max"]) -> float:
@@ -56,8 +56,9 @@ def loo_table(idata, model_id: str, data: GroupedCounts, exact: Mapping[str, flo
     ``exact_loo``); those groups get ``loo_method = "exact"`` and replace the
     PSIS estimate in the totals.
     """
-    import arviz as az
     import warnings
+
+    import arviz as az
 
     if "log_likelihood" not in idata.children or "posterior" not in idata.children:
         return failed_fit_table(model_id, data)
@@ -105,8 +106,20 @@ def loo_table(idata, model_id: str, data: GroupedCounts, exact: Mapping[str, flo
 def failed_fit_table(model_id: str, data: GroupedCounts) -> pd.DataFrame:
     """The LOO table of a fit that produced no draws: every figure NaN, ``total_draws`` 0."""
     nan = np.full(len(data.groups), np.nan)
-    columns = ["elpd_loo_i", "p_loo_i", "pareto_k", "elpd_waic_i", "p_waic_i", "loglik_var_i",
-               "elpd_loo", "se_loo", "p_loo", "elpd_waic", "se_waic", "p_waic"]
+    columns = [
+        "elpd_loo_i",
+        "p_loo_i",
+        "pareto_k",
+        "elpd_waic_i",
+        "p_waic_i",
+        "loglik_var_i",
+        "elpd_loo",
+        "se_loo",
+        "p_loo",
+        "elpd_waic",
+        "se_waic",
+        "p_waic",
+    ]
     table = pd.DataFrame({"model_id": model_id, "group": list(data.groups), "n": data.n, "r": data.r})
     for column in columns:
         table[column] = nan
@@ -137,8 +150,8 @@ def exact_loo(spec: ModelSpec, data: GroupedCounts, groups: list[str], settings,
     kept) and scores it (``Family.heldout_log_density``).
     """
     from binoval import seeds
-    from binoval.models import build_model
     from binoval.fit.sampler import CompiledSampler
+    from binoval.models import build_model
 
     if not groups:
         return {}

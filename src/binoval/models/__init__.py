@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
+from binoval.models.base import GROUP_DIM, N_DATA, R_DATA, R_VAR, Family, GroupedCounts, ModelSpec
 from binoval.models.formula import FormulaError, parse_formula
 from binoval.models.priors import merge_priors
-from binoval.models.base import GROUP_DIM, N_DATA, R_DATA, R_VAR, Family, GroupedCounts, ModelSpec
 from binoval.models.registry import FAMILIES, family_of, fitted_family
 
 __all__ = [
-    "FAMILIES", "Family", "GroupedCounts", "ModelSpec", "GROUP_DIM", "N_DATA", "R_DATA", "R_VAR",
-    "expand_models", "build_model", "family_of", "fitted_family",
+    "FAMILIES",
+    "Family",
+    "GroupedCounts",
+    "ModelSpec",
+    "GROUP_DIM",
+    "N_DATA",
+    "R_DATA",
+    "R_VAR",
+    "expand_models",
+    "build_model",
+    "family_of",
+    "fitted_family",
 ]
 
 

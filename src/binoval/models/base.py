@@ -18,8 +18,9 @@ leading axis of S = chains x draws samples, chain-major (``posterior_draws``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -59,7 +60,7 @@ class GroupedCounts:
     covariates: Mapping[str, np.ndarray] = field(default_factory=dict)
 
     @classmethod
-    def from_frame(cls, df: pd.DataFrame) -> "GroupedCounts":
+    def from_frame(cls, df: pd.DataFrame) -> GroupedCounts:
         return cls(
             groups=tuple(str(g) for g in df["group"]),
             n=df["n"].to_numpy(dtype="int64"),
@@ -67,11 +68,11 @@ class GroupedCounts:
             covariates={str(c): df[c].to_numpy() for c in df.columns if c not in ("group", "n", "r")},
         )
 
-    def with_successes(self, r: np.ndarray) -> "GroupedCounts":
+    def with_successes(self, r: np.ndarray) -> GroupedCounts:
         """The same groups, trials and covariates with other success counts (a simulated dataset)."""
         return GroupedCounts(self.groups, self.n, np.asarray(r, dtype="int64"), self.covariates)
 
-    def rows(self, keep: list[int]) -> "GroupedCounts":
+    def rows(self, keep: list[int]) -> GroupedCounts:
         """The rows at positions ``keep`` (in that order), covariates included."""
         index = np.asarray(keep, dtype=int)
         return GroupedCounts(
@@ -81,11 +82,11 @@ class GroupedCounts:
             {name: np.asarray(values)[index] for name, values in self.covariates.items()},
         )
 
-    def without(self, group: str) -> "GroupedCounts":
+    def without(self, group: str) -> GroupedCounts:
         """Every row but ``group``'s, covariates kept (the data of a leave-one-group-out refit)."""
         return self.rows([i for i, g in enumerate(self.groups) if g != group])
 
-    def only(self, group: str) -> "GroupedCounts":
+    def only(self, group: str) -> GroupedCounts:
         """The one row of ``group``, covariates kept (a held-out group)."""
         return self.rows([self.groups.index(group)])
 

@@ -18,9 +18,9 @@ Group membership P(z_i = k | r_i, draw) is computed here only
 
 import numpy as np
 
+from binoval.models.base import GROUP_DIM, R_VAR, Family, ModelSpec, draw_categorical, posterior_draws
 from binoval.models.beta_binomial import beta_binomial_logpmf
 from binoval.models.priors import POSITIVE, SIMPLEX, make_rv
-from binoval.models.base import GROUP_DIM, R_VAR, Family, ModelSpec, draw_categorical, posterior_draws
 
 CLUSTER_DIM = "cluster"
 #: the number of clusters K: one integer or a list (each K its own model)
@@ -28,7 +28,9 @@ K_SCHEMA = {
     "oneOf": [
         {"type": "integer", "minimum": 1, "maximum": 10},
         {
-            "type": "array", "minItems": 1, "uniqueItems": True,
+            "type": "array",
+            "minItems": 1,
+            "uniqueItems": True,
             "items": {"type": "integer", "minimum": 1, "maximum": 10},
         },
     ]
@@ -66,9 +68,7 @@ class BetaBinomialMixture(Family):
         gaps = pm.Dirichlet("mu_gaps", a=np.ones(K + 1))
         mu = pm.Deterministic("mu", pt.cumsum(gaps)[:K], dims=CLUSTER_DIM)
         kappa = make_rv("kappa", priors["kappa"], dims=CLUSTER_DIM)
-        components = pm.BetaBinomial.dist(
-            n=n[:, None], alpha=(mu * kappa)[None, :], beta=((1.0 - mu) * kappa)[None, :]
-        )
+        components = pm.BetaBinomial.dist(n=n[:, None], alpha=(mu * kappa)[None, :], beta=((1.0 - mu) * kappa)[None, :])
         pm.Mixture(R_VAR, w=w, comp_dists=components, observed=r_observed, dims=GROUP_DIM)
 
     def parameter_names(self, K):

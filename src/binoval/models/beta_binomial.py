@@ -5,8 +5,8 @@ p[i] ~ Beta(mu * kappa, (1 - mu) * kappa), r[i] ~ Binomial(n[i], p[i]).
 population variance of rates is mu (1 - mu) / (kappa + 1).
 """
 
-from binoval.models.priors import POSITIVE, UNIT, make_rv
 from binoval.models.base import GROUP_DIM, R_VAR, Family, posterior_draws
+from binoval.models.priors import POSITIVE, UNIT, make_rv
 
 
 def beta_binomial_logpmf(r, n, mu, kappa):

@@ -29,12 +29,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from binoval.models.base import (
+    GROUP_DIM,
+    PARAMETERIZATION_SCHEMA,
+    R_VAR,
+    Family,
+    binomial_logpmf,
+    is_centered,
+    normal_logit_marginal,
+    posterior_draws,
+    posterior_size,
+)
 from binoval.models.formula import build_design, parse_formula
 from binoval.models.priors import POSITIVE, REAL, make_dist, make_rv
-from binoval.models.base import (
-    GROUP_DIM, PARAMETERIZATION_SCHEMA, R_VAR, Family, binomial_logpmf, is_centered, normal_logit_marginal,
-    posterior_draws, posterior_size,
-)
 
 
 class Glmm(Family):
@@ -76,7 +83,10 @@ class Glmm(Family):
                 pairs = [f"{block.names[i]}~{block.names[j]}" for i in range(k) for j in range(i + 1, k)]
                 model.add_coord(f"{g}_pair", pairs)
                 packed = pm.LKJCholeskyCov(
-                    f"chol_{g}", n=k, eta=float(lkj_eta), sd_dist=make_dist(priors["sigma"], shape=k),
+                    f"chol_{g}",
+                    n=k,
+                    eta=float(lkj_eta),
+                    sd_dist=make_dist(priors["sigma"], shape=k),
                     compute_corr=False,
                 )
                 chol = pm.expand_packed_triangular(k, packed, lower=True)

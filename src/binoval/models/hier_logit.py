@@ -8,10 +8,16 @@ The non-centred form samples well when groups carry little information
 
 import numpy as np
 
-from binoval.models.priors import POSITIVE, REAL, make_rv
 from binoval.models.base import (
-    GROUP_DIM, PARAMETERIZATION_SCHEMA, R_VAR, Family, is_centered, normal_logit_marginal, posterior_draws,
+    GROUP_DIM,
+    PARAMETERIZATION_SCHEMA,
+    R_VAR,
+    Family,
+    is_centered,
+    normal_logit_marginal,
+    posterior_draws,
 )
+from binoval.models.priors import POSITIVE, REAL, make_rv
 
 
 class HierLogit(Family):

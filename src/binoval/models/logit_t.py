@@ -19,8 +19,8 @@ held-out group at 4000 draws.
 
 import numpy as np
 
-from binoval.models.priors import POSITIVE, REAL, make_rv
 from binoval.models.base import GROUP_DIM, R_VAR, Family, posterior_draws
+from binoval.models.priors import POSITIVE, REAL, make_rv
 
 #: Quadrature grid in s (z = sinh(s)): step and half-width. The step resolves a binomial likelihood peak
 #: down to about 0.02 wide in s; sinh(50) = 2.6e21 leaves out a t tail mass of about exp(-50 nu).

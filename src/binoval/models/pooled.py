@@ -1,7 +1,7 @@
 """``pooled``: one success probability ``p`` shared by every group."""
 
-from binoval.models.priors import UNIT, make_rv
 from binoval.models.base import GROUP_DIM, R_VAR, Family, binomial_logpmf, posterior_draws
+from binoval.models.priors import UNIT, make_rv
 
 
 class Pooled(Family):

@@ -7,8 +7,9 @@ validation stays fast) and turns a checked spec into a PyMC random variable.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 #: Support of a parameter: the set its prior must live on.
 REAL, POSITIVE, UNIT, SIMPLEX = "real", "positive", "unit", "simplex"
@@ -41,6 +42,7 @@ DISTRIBUTIONS: dict[str, DistributionInfo] = {
     "Uniform": DistributionInfo(UNIT, ("lower", "upper")),
     "Dirichlet": DistributionInfo(SIMPLEX, ("a",), (), ("a",)),
 }
+
 
 class PriorSpecError(ValueError):
     """A prior spec that cannot be used; the message names the config key."""

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from binoval.models.priors import UNIT, make_rv
 from binoval.models.base import GROUP_DIM, R_VAR, Family, binomial_logpmf, posterior_size
+from binoval.models.priors import UNIT, make_rv
 
 
 class Unpooled(Family):

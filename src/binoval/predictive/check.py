@@ -32,13 +32,13 @@ still reported in the tables.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import pandas as pd
 
 from binoval.defaults import ALL_STATISTICS, THRESHOLDS
-from binoval.schemas import PPCCalibration, PPCGroups, PPCStatistics, PriorPredictiveSummary
 from binoval.predictive.statistics import STATISTIC_NAMES
+from binoval.schemas import PPCCalibration, PPCGroups, PPCStatistics, PriorPredictiveSummary
 from binoval.verdict.status import StageResult
 
 #: Schema of each table key the status functions read (use with ``schemas.read_table``).
@@ -136,16 +136,16 @@ def ppc_status(tables: Mapping[str, pd.DataFrame], thresholds: Mapping | None = 
     n_groups = int(calibration["groups"])
     coverage = float(calibration["coverage_95"])
     outside = groups.loc[~groups["inside_95"], "group"].tolist()
-    message = (
-        f"{n_groups - len(outside)}/{n_groups} groups ({coverage:.0%}) inside their 95% predictive intervals"
-        + (f"; outside: {', '.join(map(str, outside[:10]))}" if outside else "")
+    message = f"{n_groups - len(outside)}/{n_groups} groups ({coverage:.0%}) inside their 95% predictive intervals" + (
+        f"; outside: {', '.join(map(str, outside[:10]))}" if outside else ""
     )
     result.grade(coverage, message, t["coverage_95_fail"], t["coverage_95_warn"], fmt=".0%")
 
     pit_p = float(calibration["pit_ks_pvalue"])
     middle = float(groups["pit"].between(0.25, 0.75).mean()) if len(groups) else float("nan")
     shape = (
-        "crowding the middle: predictive wider than the data" if middle > 0.5
+        "crowding the middle: predictive wider than the data"
+        if middle > 0.5
         else "crowding the ends: predictive too narrow or shifted"
     )
     pit = (
@@ -156,9 +156,10 @@ def ppc_status(tables: Mapping[str, pd.DataFrame], thresholds: Mapping | None = 
 
     if result.status == "PASS":
         smallest = judged.loc[judged["p_value"].idxmin()] if len(judged) else None
-        lowest = f"smallest p = {smallest['p_value']:.3f} ({smallest['statistic']})" if smallest is not None else "no statistic judged"
-        result.note(
-            f"{len(judged)} statistics judged over {draws} draws, {lowest}; {message}; "
-            f"PIT KS p = {pit_p:.3f}"
+        lowest = (
+            f"smallest p = {smallest['p_value']:.3f} ({smallest['statistic']})"
+            if smallest is not None
+            else "no statistic judged"
         )
+        result.note(f"{len(judged)} statistics judged over {draws} draws, {lowest}; {message}; PIT KS p = {pit_p:.3f}")
     return result

@@ -80,7 +80,7 @@ def plot_statistics(
             ax.set_title(f"{name}\n{value_column} = {row[value_column]:.3f}", fontsize=8)
         ax.tick_params(labelsize=7)
         ax.set_xlabel(STATISTICS[name][1], fontsize=6)
-    for ax in list(axes.flat)[len(names):]:
+    for ax in list(axes.flat)[len(names) :]:
         ax.axis("off")
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
@@ -94,20 +94,40 @@ def plot_ppc_groups(groups: pd.DataFrame, path: str | os.PathLike, model_id: str
         x = _group_axis(ax, groups)
         n = groups["n"].to_numpy(dtype=float)
         for level, alpha, lw in ((95, 0.25, 7), (90, 0.45, 7), (50, 0.9, 7)):
-            ax.vlines(x, groups[f"lower_{level}"] / n, groups[f"upper_{level}"] / n, color="tab:blue", alpha=alpha, lw=lw,
-                      label=f"predictive {level}%")
+            ax.vlines(
+                x,
+                groups[f"lower_{level}"] / n,
+                groups[f"upper_{level}"] / n,
+                color="tab:blue",
+                alpha=alpha,
+                lw=lw,
+                label=f"predictive {level}%",
+            )
         outside = ~groups["inside_95"].to_numpy()
         ax.plot(x[~outside], groups["observed_proportion"][~outside], "o", color="black", label="observed (inside 95%)")
-        ax.plot(x[outside], groups["observed_proportion"][outside], "X", color="tab:red", ms=9, label="observed (outside 95%)")
+        ax.plot(
+            x[outside],
+            groups["observed_proportion"][outside],
+            "X",
+            color="tab:red",
+            ms=9,
+            label="observed (outside 95%)",
+        )
         ax.set_ylabel("proportion r / n")
         _legend_beside(ax)
-        ax.set_title(f"{model_id}: posterior predictive intervals per group ({int(groups['inside_95'].sum())}/{len(groups)} inside 95%)")
+        ax.set_title(
+            f"{model_id}: posterior predictive intervals per group ({int(groups['inside_95'].sum())}/{len(groups)} inside 95%)"
+        )
     else:
-        ax.text(0.5, 0.5, "no posterior predictive draws (fit failed)", ha="center", va="center", transform=ax.transAxes)
+        ax.text(
+            0.5, 0.5, "no posterior predictive draws (fit failed)", ha="center", va="center", transform=ax.transAxes
+        )
     _save(fig, path)
 
 
-def plot_pit(groups: pd.DataFrame, band_halfwidth: float, ks_pvalue: float, path: str | os.PathLike, model_id: str) -> None:
+def plot_pit(
+    groups: pd.DataFrame, band_halfwidth: float, ks_pvalue: float, path: str | os.PathLike, model_id: str
+) -> None:
     """ECDF of the randomised PIT values minus the uniform CDF, with the 95% simultaneous (KS) band."""
     fig, ax = plt.subplots(figsize=(5, 3.5))
     if len(groups):
@@ -123,5 +143,7 @@ def plot_pit(groups: pd.DataFrame, band_halfwidth: float, ks_pvalue: float, path
         ax.legend(fontsize=7)
         ax.set_title(f"{model_id}: PIT uniformity (KS p = {ks_pvalue:.3f})", fontsize=9)
     else:
-        ax.text(0.5, 0.5, "no posterior predictive draws (fit failed)", ha="center", va="center", transform=ax.transAxes)
+        ax.text(
+            0.5, 0.5, "no posterior predictive draws (fit failed)", ha="center", va="center", transform=ax.transAxes
+        )
     _save(fig, path)

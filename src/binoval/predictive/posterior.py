@@ -19,7 +19,7 @@ import pandas as pd
 from binoval import seeds
 from binoval.models import N_DATA, R_VAR, GroupedCounts, fitted_family
 from binoval.predictive.primitives import central_interval, randomised_pit, two_sided_p_value, uniformity_test
-from binoval.predictive.statistics import STATISTIC_NAMES, compute_statistics, proportions
+from binoval.predictive.statistics import STATISTIC_NAMES, compute_statistics
 
 PPC_INTERVAL = 0.95
 GROUP_LEVELS = (0.5, 0.9, 0.95)
@@ -91,16 +91,31 @@ def posterior_predictive_check(model_id: str, idata, seed: int) -> PosteriorPred
         obs = float(observed[name])
         low, high = central_interval(values, PPC_INTERVAL)
         greater, less, p_value = two_sided_p_value(values, obs)
-        rows.append({
-            "model_id": model_id, "statistic": name, "observed": obs, "mean": float(values.mean()),
-            "lower_95": float(low), "upper_95": float(high),
-            "p_greater_eq": greater, "p_less_eq": less, "p_value": p_value, "draws": int(n_draws),
-        })
+        rows.append(
+            {
+                "model_id": model_id,
+                "statistic": name,
+                "observed": obs,
+                "mean": float(values.mean()),
+                "lower_95": float(low),
+                "upper_95": float(high),
+                "p_greater_eq": greater,
+                "p_less_eq": less,
+                "p_value": p_value,
+                "draws": int(n_draws),
+            }
+        )
 
-    groups = pd.DataFrame({
-        "model_id": model_id, "group": list(data.groups), "n": data.n, "r": data.r,
-        "observed_proportion": data.r / data.n, "mean": r_rep.mean(axis=0),
-    })
+    groups = pd.DataFrame(
+        {
+            "model_id": model_id,
+            "group": list(data.groups),
+            "n": data.n,
+            "r": data.r,
+            "observed_proportion": data.r / data.n,
+            "mean": r_rep.mean(axis=0),
+        }
+    )
     for level in GROUP_LEVELS:
         tag = f"{round(level * 100)}"
         low, high = central_interval(r_rep, level, axis=0)
@@ -110,33 +125,67 @@ def posterior_predictive_check(model_id: str, idata, seed: int) -> PosteriorPred
     groups["pit"] = randomised_pit(r_rep, data.r, seeds.rng(seed, "ppc", model_id, PIT_STREAM))
 
     ks_statistic, ks_pvalue = uniformity_test(groups["pit"].to_numpy())
-    calibration = pd.DataFrame([{
-        "model_id": model_id, "draws": int(n_draws), "groups": int(n_groups),
-        **{f"coverage_{round(level * 100)}": float(groups[f"inside_{round(level * 100)}"].mean()) for level in GROUP_LEVELS},
-        "pit_ks_statistic": ks_statistic, "pit_ks_pvalue": ks_pvalue, "replication": source, "fit_error": "",
-    }])
+    calibration = pd.DataFrame(
+        [
+            {
+                "model_id": model_id,
+                "draws": int(n_draws),
+                "groups": int(n_groups),
+                **{
+                    f"coverage_{round(level * 100)}": float(groups[f"inside_{round(level * 100)}"].mean())
+                    for level in GROUP_LEVELS
+                },
+                "pit_ks_statistic": ks_statistic,
+                "pit_ks_pvalue": ks_pvalue,
+                "replication": source,
+                "fit_error": "",
+            }
+        ]
+    )
     return PosteriorPredictiveTables(pd.DataFrame(rows), groups, calibration, replicated)
 
 
 def _failed_ppc(model_id: str, idata, error: str) -> PosteriorPredictiveTables:
     """Empty statistics and group tables and a calibration row carrying the fit's error."""
-    statistics = pd.DataFrame({
-        "model_id": pd.Series(dtype=str), "statistic": pd.Series(dtype=str),
-        **{c: pd.Series(dtype=float) for c in ("observed", "mean", "lower_95", "upper_95", "p_greater_eq", "p_less_eq", "p_value")},
-        "draws": pd.Series(dtype="int64"),
-    })
-    groups = pd.DataFrame({
-        "model_id": pd.Series(dtype=str), "group": pd.Series(dtype=str), "n": pd.Series(dtype="int64"),
-        "r": pd.Series(dtype="int64"), "observed_proportion": pd.Series(dtype=float), "mean": pd.Series(dtype=float),
-        **{
-            f"{column}_{round(l * 100)}": pd.Series(dtype=bool if column == "inside" else "int64")
-            for l in GROUP_LEVELS for column in ("lower", "upper", "inside")
-        },
-        "pit": pd.Series(dtype=float),
-    })
-    calibration = pd.DataFrame([{
-        "model_id": model_id, "draws": 0, "groups": int(idata.observed_data[R_VAR].size),
-        **{f"coverage_{round(l * 100)}": np.nan for l in GROUP_LEVELS},
-        "pit_ks_statistic": np.nan, "pit_ks_pvalue": np.nan, "replication": "none", "fit_error": error,
-    }])
+    statistics = pd.DataFrame(
+        {
+            "model_id": pd.Series(dtype=str),
+            "statistic": pd.Series(dtype=str),
+            **{
+                c: pd.Series(dtype=float)
+                for c in ("observed", "mean", "lower_95", "upper_95", "p_greater_eq", "p_less_eq", "p_value")
+            },
+            "draws": pd.Series(dtype="int64"),
+        }
+    )
+    groups = pd.DataFrame(
+        {
+            "model_id": pd.Series(dtype=str),
+            "group": pd.Series(dtype=str),
+            "n": pd.Series(dtype="int64"),
+            "r": pd.Series(dtype="int64"),
+            "observed_proportion": pd.Series(dtype=float),
+            "mean": pd.Series(dtype=float),
+            **{
+                f"{column}_{round(level * 100)}": pd.Series(dtype=bool if column == "inside" else "int64")
+                for level in GROUP_LEVELS
+                for column in ("lower", "upper", "inside")
+            },
+            "pit": pd.Series(dtype=float),
+        }
+    )
+    calibration = pd.DataFrame(
+        [
+            {
+                "model_id": model_id,
+                "draws": 0,
+                "groups": int(idata.observed_data[R_VAR].size),
+                **{f"coverage_{round(level * 100)}": np.nan for level in GROUP_LEVELS},
+                "pit_ks_statistic": np.nan,
+                "pit_ks_pvalue": np.nan,
+                "replication": "none",
+                "fit_error": error,
+            }
+        ]
+    )
     return PosteriorPredictiveTables(statistics, groups, calibration, None)

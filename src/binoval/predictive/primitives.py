@@ -32,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats as scipy_stats
 
+
 def midrank_quantile(draws: np.ndarray, observed: float) -> float:
     """Share of ``draws`` below ``observed``, counting ties as half."""
     draws = np.asarray(draws, dtype=float)

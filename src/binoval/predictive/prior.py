@@ -54,30 +54,40 @@ def summarise_prior_predictive(model_id: str, data: GroupedCounts, r_draws: np.n
         obs = float(observed[name])
         low, high = central_interval(values, PRIOR_INTERVAL)
         quantile, tail = midrank_quantile(values, obs), (1.0 - PRIOR_INTERVAL) / 2.0
-        rows.append({
-            "model_id": model_id,
-            "statistic": name,
-            "observed": obs,
-            "mean": float(values.mean()),
-            "lower_99": float(low),
-            "upper_99": float(high),
-            "quantile": quantile,
-            "inside_99": bool(tail <= quantile <= 1.0 - tail),
-            "draws": int(n_draws),
-            "degenerate_share": float(degenerate.mean()),
-        })
-    draws_table = pd.DataFrame({"model_id": model_id, "draw": np.arange(n_draws), **replicated, "degenerate": degenerate})
+        rows.append(
+            {
+                "model_id": model_id,
+                "statistic": name,
+                "observed": obs,
+                "mean": float(values.mean()),
+                "lower_99": float(low),
+                "upper_99": float(high),
+                "quantile": quantile,
+                "inside_99": bool(tail <= quantile <= 1.0 - tail),
+                "draws": int(n_draws),
+                "degenerate_share": float(degenerate.mean()),
+            }
+        )
+    draws_table = pd.DataFrame(
+        {"model_id": model_id, "draw": np.arange(n_draws), **replicated, "degenerate": degenerate}
+    )
 
     p_draws = proportions(r_draws, data.n)
     q = np.quantile(p_draws, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
-    groups = pd.DataFrame({
-        "model_id": model_id,
-        "group": list(data.groups),
-        "n": data.n,
-        "r": data.r,
-        "observed_proportion": data.r / data.n,
-        "q05": q[0], "q25": q[1], "median": q[2], "q75": q[3], "q95": q[4],
-        "p_zero": np.mean(r_draws == 0, axis=0),
-        "observed_quantile": [midrank_quantile(r_draws[:, i], data.r[i]) for i in range(len(data.groups))],
-    })
+    groups = pd.DataFrame(
+        {
+            "model_id": model_id,
+            "group": list(data.groups),
+            "n": data.n,
+            "r": data.r,
+            "observed_proportion": data.r / data.n,
+            "q05": q[0],
+            "q25": q[1],
+            "median": q[2],
+            "q75": q[3],
+            "q95": q[4],
+            "p_zero": np.mean(r_draws == 0, axis=0),
+            "observed_quantile": [midrank_quantile(r_draws[:, i], data.r[i]) for i in range(len(data.groups))],
+        }
+    )
     return PriorPredictiveTables(pd.DataFrame(rows), draws_table, groups)

@@ -20,7 +20,7 @@ evaluates all of them at once.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -24,7 +24,7 @@ simulations by their data); they are counted here instead.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -76,19 +76,25 @@ def sbc_status(tables: Mapping[str, pd.DataFrame], thresholds: Mapping[str, floa
     bad = nonconverged(ok, t)
     rate = float(bad.mean())
     if bad.any():
-        detail = (f"{int(bad.sum())} of {len(ok)} SBC fits did not converge ({rate:.1%}: R-hat > {t['r_hat_max']}, "
-                  f"ESS < {t['ess_min']}, divergences > {t['divergences_max']} or E-BFMI < {t['ebfmi_min']})")
+        detail = (
+            f"{int(bad.sum())} of {len(ok)} SBC fits did not converge ({rate:.1%}: R-hat > {t['r_hat_max']}, "
+            f"ESS < {t['ess_min']}, divergences > {t['divergences_max']} or E-BFMI < {t['ebfmi_min']})"
+        )
         result.grade(rate, detail, t["nonconverged_rate_max"], t["nonconverged_rate_warn"], worse="above", fmt=".0%")
 
     if len(ok) < t["min_simulations"]:
-        result.warn(f"only {len(ok)} successful SBC simulations (< {t['min_simulations']}); the tests see only gross miscalibration")
+        result.warn(
+            f"only {len(ok)} successful SBC simulations (< {t['min_simulations']}); the tests see only gross miscalibration"
+        )
 
     worst_p = np.fmin(summary["ecdf_p_holm"].to_numpy(dtype=float), summary["chi2_p_holm"].to_numpy(dtype=float))
     for row, p in sorted(zip(summary.itertuples(), worst_p), key=lambda item: item[1]):
         if not np.isfinite(p):
             continue
-        text = (f"ranks of {row.quantity} are not uniform (ECDF p = {row.ecdf_p:.2g}, chi-square p = {row.chi2_p:.2g}; "
-                f"z-score mean {row.z_mean:+.2f}, sd {row.z_sd:.2f}): Holm-adjusted p = {p:.2g}")
+        text = (
+            f"ranks of {row.quantity} are not uniform (ECDF p = {row.ecdf_p:.2g}, chi-square p = {row.chi2_p:.2g}; "
+            f"z-score mean {row.z_mean:+.2f}, sd {row.z_sd:.2f}): Holm-adjusted p = {p:.2g}"
+        )
         result.grade(p, text, t["alpha_fail"], t["alpha_warn"])
 
     tol = t["coverage_tolerance"]
@@ -102,13 +108,17 @@ def sbc_status(tables: Mapping[str, pd.DataFrame], thresholds: Mapping[str, floa
             low, high = jeffreys_interval(int(round(value * row.ranked)), int(row.ranked), confidence)
             nominal = level / 100
             if high < nominal - tol or low > nominal + tol:
-                result.fail(f"{level}% intervals of {row.quantity} cover the truth in {value:.0%} of {row.ranked} fits "
-                            f"({confidence:.2%} interval {low:.0%}-{high:.0%}), more than {tol:.0%} from {level}%")
+                result.fail(
+                    f"{level}% intervals of {row.quantity} cover the truth in {value:.0%} of {row.ranked} fits "
+                    f"({confidence:.2%} interval {low:.0%}-{high:.0%}), more than {tol:.0%} from {level}%"
+                )
 
     if result.status == "PASS":
         p_min = np.nanmin(worst_p) if np.isfinite(worst_p).any() else np.nan
         cov = summary["coverage_95"]
-        result.note(f"{len(ok)} of {total} SBC fits ok, {int(bad.sum())} not converged; ranks of {len(summary)} "
-                    f"quantities uniform (smallest Holm-adjusted p = {p_min:.2g}); 95% coverage "
-                    f"{cov.min():.0%}-{cov.max():.0%}")
+        result.note(
+            f"{len(ok)} of {total} SBC fits ok, {int(bad.sum())} not converged; ranks of {len(summary)} "
+            f"quantities uniform (smallest Holm-adjusted p = {p_min:.2g}); 95% coverage "
+            f"{cov.min():.0%}-{cov.max():.0%}"
+        )
     return result

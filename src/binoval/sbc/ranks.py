@@ -50,7 +50,7 @@ def ranks(draws: np.ndarray, truth: np.ndarray, rng: np.random.Generator) -> np.
 
 def _split_chains(x: np.ndarray) -> np.ndarray:
     half = x.shape[1] // 2
-    return np.concatenate([x[:, :half], x[:, x.shape[1] - half:]], axis=0)
+    return np.concatenate([x[:, :half], x[:, x.shape[1] - half :]], axis=0)
 
 
 def _z_scale(x: np.ndarray) -> np.ndarray:

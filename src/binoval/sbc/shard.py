@@ -21,18 +21,27 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from binoval import seeds
 from binoval.defaults import SAMPLER_INHERITED_BY_SBC, SBC, SBC_SAMPLER
-from binoval.models import N_DATA, R_DATA, GroupedCounts, ModelSpec, build_model
 from binoval.fit.sampler import CompiledSampler, SamplerSettings
+from binoval.models import N_DATA, R_DATA, GroupedCounts, ModelSpec, build_model
 from binoval.sbc.ranks import convergence_diagnostics, ranks, thin_draws, thin_factor
-from binoval.sbc.simulate import LOGLIK, LogLikelihood, Quantity, free_variable_names, sbc_quantities, simulate, simulation_spec
+from binoval.sbc.simulate import (
+    LOGLIK,
+    LogLikelihood,
+    Quantity,
+    free_variable_names,
+    sbc_quantities,
+    simulate,
+    simulation_spec,
+)
 from binoval.sbc.uniformity import fractional_ranks
 
 log = logging.getLogger(__name__)
@@ -41,7 +50,9 @@ log = logging.getLogger(__name__)
 INTERVALS = (0.5, 0.8, 0.95)
 
 
-def sbc_sampler_settings(global_sampler: Mapping[str, Any] | None, sbc_sampler: Mapping[str, Any] | None) -> SamplerSettings:
+def sbc_sampler_settings(
+    global_sampler: Mapping[str, Any] | None, sbc_sampler: Mapping[str, Any] | None
+) -> SamplerSettings:
     """SBC fit settings, later layers overriding earlier ones.
 
     The ``SAMPLER_INHERITED_BY_SBC`` keys of the top-level ``sampler``, then ``SBC_SAMPLER``, then ``sbc.sampler``.
@@ -137,14 +148,17 @@ class ShardRunner:
         self.sampler = CompiledSampler(self.model, self.settings, self.threads)
         self.compile_time_s = time.perf_counter() - start
 
-    def simulating_from(self, simulate_priors: Mapping[str, Any] | None) -> "ShardRunner":
+    def simulating_from(self, simulate_priors: Mapping[str, Any] | None) -> ShardRunner:
         """A runner sharing this one's compiled model but simulating from other priors (a cheap copy)."""
         import copy
 
         other = copy.copy(self)
         other.simulate_priors = dict(simulate_priors or {})
-        other.sim_model = (build_model(simulation_spec(self.spec, other.simulate_priors), self.data)
-                           if other.simulate_priors else self.model)
+        other.sim_model = (
+            build_model(simulation_spec(self.spec, other.simulate_priors), self.data)
+            if other.simulate_priors
+            else self.model
+        )
         return other
 
     def run(self, shard: int, progress_every: int | None = None) -> pd.DataFrame:
@@ -164,13 +178,23 @@ class ShardRunner:
             if done % every == 0 or done == S:
                 elapsed = time.perf_counter() - start
                 eta = elapsed / done * (S - done)
-                log.info("sbc %s shard %d: %d/%d simulations done (%d failed), elapsed %.1f s, ETA %.1f s",
-                         self.spec.model_id, shard, done, S, failed, elapsed, eta)
+                log.info(
+                    "sbc %s shard %d: %d/%d simulations done (%d failed), elapsed %.1f s, ETA %.1f s",
+                    self.spec.model_id,
+                    shard,
+                    done,
+                    S,
+                    failed,
+                    elapsed,
+                    eta,
+                )
         table = pd.concat(frames, ignore_index=True)
         table.insert(1, "shard", int(shard))
         return table
 
-    def run_simulation(self, i: int, simulation: int, truths: Mapping[str, np.ndarray], seq: np.random.SeedSequence) -> pd.DataFrame:
+    def run_simulation(
+        self, i: int, simulation: int, truths: Mapping[str, np.ndarray], seq: np.random.SeedSequence
+    ) -> pd.DataFrame:
         """Fit simulated dataset ``i`` of this shard and rank its true values; never raises."""
         sampler_seq, rank_seq = seq.spawn(2)
         data = self.data.with_successes(truths["r"][i])
@@ -189,7 +213,9 @@ class ShardRunner:
             log.warning("sbc %s simulation %d failed: %s", self.spec.model_id, simulation, message)
             return self._rows(simulation, "failed", message, true_values, wall_time_s=time.perf_counter() - start)
 
-    def _extend_if_short(self, fit: Draws, data: GroupedCounts, sampler_seq: np.random.SeedSequence) -> tuple[Draws, bool]:
+    def _extend_if_short(
+        self, fit: Draws, data: GroupedCounts, sampler_seq: np.random.SeedSequence
+    ) -> tuple[Draws, bool]:
         """Refit once with ``extend_factor`` times the draws when the fit has fewer than ``min_ranks`` effective draws.
 
         SBC fits are sized for about 100 nearly independent draws; a simulated
@@ -224,9 +250,17 @@ class ShardRunner:
 
         start = time.perf_counter()
         trace = nutpie.sample(
-            compiled.with_data(**{N_DATA: data.n, R_DATA: data.r}), draws=s.draws, tune=s.tune, chains=s.chains,
-            cores=self.sampler.threads, seed=int(seed), save_warmup=False, progress_bar=False, target_accept=s.target_accept,
-            maxdepth=s.max_treedepth, return_raw_trace=True,
+            compiled.with_data(**{N_DATA: data.n, R_DATA: data.r}),
+            draws=s.draws,
+            tune=s.tune,
+            chains=s.chains,
+            cores=self.sampler.threads,
+            seed=int(seed),
+            save_warmup=False,
+            progress_bar=False,
+            target_accept=s.target_accept,
+            maxdepth=s.max_treedepth,
+            return_raw_trace=True,
         )
         return _nutpie_draws(trace, time.perf_counter() - start)
 
@@ -280,40 +314,57 @@ class ShardRunner:
 
     def _rows(self, simulation, status, error, true_values, wall_time_s) -> pd.DataFrame:
         nan = np.full(len(self.quantities), np.nan)
-        frame = pd.DataFrame({
-            "model_id": self.spec.model_id,
-            "simulation": int(simulation),
-            "quantity": [q.label for q in self.quantities],
-            "variable": [q.variable for q in self.quantities],
-            "index": [q.index for q in self.quantities],
-            "status": status,
-            "error": error,
-            "rhat_max": np.nan,
-            "ess_min": np.nan,
-            "divergences": 0,
-            "ebfmi_min": np.nan,
-            "wall_time_s": float(wall_time_s),
-            "extended": False,
-            "thin": 0,
-            "n_ranks": nan,
-            "rank": nan,
-            "u": nan,
-            "true_value": true_values.astype(float),
-            "post_mean": nan,
-            "post_sd": nan,
-        })
+        frame = pd.DataFrame(
+            {
+                "model_id": self.spec.model_id,
+                "simulation": int(simulation),
+                "quantity": [q.label for q in self.quantities],
+                "variable": [q.variable for q in self.quantities],
+                "index": [q.index for q in self.quantities],
+                "status": status,
+                "error": error,
+                "rhat_max": np.nan,
+                "ess_min": np.nan,
+                "divergences": 0,
+                "ebfmi_min": np.nan,
+                "wall_time_s": float(wall_time_s),
+                "extended": False,
+                "thin": 0,
+                "n_ranks": nan,
+                "rank": nan,
+                "u": nan,
+                "true_value": true_values.astype(float),
+                "post_mean": nan,
+                "post_sd": nan,
+            }
+        )
         for column in interval_columns():
             frame[column] = nan
         return frame
 
 
-def run_shard(spec: ModelSpec, data: GroupedCounts, shard: int, sims_per_shard: int, settings: SamplerSettings,
-              seed: int, simulate_priors=None, thin=SBC["thin"], min_ranks: int = SBC["min_ranks"],
-              extend_factor: int = SBC["extend_factor"],
-              threads: int | None = None) -> pd.DataFrame:
+def run_shard(
+    spec: ModelSpec,
+    data: GroupedCounts,
+    shard: int,
+    sims_per_shard: int,
+    settings: SamplerSettings,
+    seed: int,
+    simulate_priors=None,
+    thin=SBC["thin"],
+    min_ranks: int = SBC["min_ranks"],
+    extend_factor: int = SBC["extend_factor"],
+    threads: int | None = None,
+) -> pd.DataFrame:
     """Compile ``spec`` once and run shard ``shard`` (see ``ShardRunner``); ``threads`` caps the chains run at once."""
-    runner = ShardRunner(spec, data, settings, seed, sims_per_shard, simulate_priors, thin, min_ranks, extend_factor,
-                         threads)
-    log.info("sbc %s: compiled in %.1f s; %d test quantities; sampler %s", spec.model_id, runner.compile_time_s,
-             len(runner.quantities), settings)
+    runner = ShardRunner(
+        spec, data, settings, seed, sims_per_shard, simulate_priors, thin, min_ranks, extend_factor, threads
+    )
+    log.info(
+        "sbc %s: compiled in %.1f s; %d test quantities; sampler %s",
+        spec.model_id,
+        runner.compile_time_s,
+        len(runner.quantities),
+        settings,
+    )
     return runner.run(shard)

@@ -13,8 +13,9 @@ This module is imported by the config check, so it imports PyMC lazily.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -25,8 +26,11 @@ from binoval.models.priors import PriorSpecError, merge_priors
 LOGLIK = "log_likelihood"
 
 
-def check_simulate_priors(simulate_priors: Mapping[str, Any] | None, specs: Mapping[str, ModelSpec],
-                          configured: Mapping[str, Any] | None = None) -> dict[str, dict]:
+def check_simulate_priors(
+    simulate_priors: Mapping[str, Any] | None,
+    specs: Mapping[str, ModelSpec],
+    configured: Mapping[str, Any] | None = None,
+) -> dict[str, dict]:
     """Check ``sbc.simulate_priors`` against the expanded model specs.
 
     Keys are model ids (an expanded id such as ``bb_mixture_k2``, or the
@@ -47,7 +51,9 @@ def check_simulate_priors(simulate_priors: Mapping[str, Any] | None, specs: Mapp
         if not targets:
             raise PriorSpecError(f"config key {where}: no enabled model {key!r}; models are {', '.join(sorted(specs))}")
         if not isinstance(overrides, Mapping) or not overrides:
-            raise PriorSpecError(f"config key {where}: expected a mapping of parameter -> prior spec, got {overrides!r}")
+            raise PriorSpecError(
+                f"config key {where}: expected a mapping of parameter -> prior spec, got {overrides!r}"
+            )
         for model_id in targets:
             family = FAMILIES[specs[model_id].family]
             merge_priors({}, overrides, family.supports, where)  # names the bad key
@@ -160,4 +166,6 @@ class LogLikelihood:
 
     def __call__(self, data: GroupedCounts, values: Mapping[str, np.ndarray]) -> np.ndarray:
         args = [np.asarray(values[name], dtype="float64") for name in self.names]
-        return np.asarray(self._fn(np.asarray(data.n, dtype="int64"), np.asarray(data.r, dtype="int64"), *args), dtype=float)
+        return np.asarray(
+            self._fn(np.asarray(data.n, dtype="int64"), np.asarray(data.r, dtype="int64"), *args), dtype=float
+        )

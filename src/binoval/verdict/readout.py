@@ -18,7 +18,7 @@ The draws come from the model's family (``binoval.models``); this module summari
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd

@@ -16,15 +16,15 @@ they belong to (or the read-out), beside the stages' categories (``STAGE_TITLES`
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from binoval.loo.compare import tolerance_rule
-from binoval.verdict.verdict import STAGE_ORDER, failing_reasons
 from binoval.verdict.status import FAIL, WARN
+from binoval.verdict.verdict import STAGE_ORDER, failing_reasons
 
 
 def _md_table(df: pd.DataFrame, floatfmt: str = ".3f") -> str:
@@ -85,7 +85,7 @@ def _report_plot_kind(name: str) -> tuple[str, str | None]:
         if name == kind:
             return kind, None
         if name.startswith(f"{kind}_"):
-            return kind, name[len(kind) + 1:]
+            return kind, name[len(kind) + 1 :]
     raise ValueError(f"{name!r} is not a plot build_report draws (kinds: {', '.join(REPORT_PLOTS)})")
 
 
@@ -138,8 +138,7 @@ _STATUS_COLOURS = {"PASS": "#1a7f37", "ACCEPT": "#1a7f37", "WARN": "#9a6700", "F
 #: the window would lose its top and a table wider than 32rem would run under the rule graph. Scoped to the box
 #: that holds ``#binoval-front``; other pages and plain docutils renderings ignore it.
 _FRONT_PAGE_CSS = (
-    "div.h-screen:has(#binoval-front) {align-items: flex-start;} "
-    "div.max-w-lg:has(#binoval-front) {max-width: 46rem;}"
+    "div.h-screen:has(#binoval-front) {align-items: flex-start;} div.max-w-lg:has(#binoval-front) {max-width: 46rem;}"
 )
 
 
@@ -192,8 +191,10 @@ def verdict_rst(verdict: Mapping, reason: str, report_md: str) -> str:
             lines.append("- every stage passes")
         lines.append("")
     lines += [
-        (f"The full report (every finding, stage plots, read-outs) is ``{report_md}``; "
-         "its plots are listed under Results, one category per stage."),
+        (
+            f"The full report (every finding, stage plots, read-outs) is ``{report_md}``; "
+            "its plots are listed under Results, one category per stage."
+        ),
         "",
     ]
     return "\n".join(lines)
@@ -219,7 +220,14 @@ def plot_comparison(comparison: pd.DataFrame, path: Path) -> str:
     y = np.arange(len(loo))[::-1]
     ax.errorbar(loo["elpd"], y, xerr=loo["se"], fmt="o", color="black", label="elpd_loo ± se")
     best = loo["elpd"].iloc[0]
-    ax.errorbar(best - loo["elpd_diff"], y - 0.2, xerr=loo["dse"], fmt="^", color="grey", label="difference from best ± paired se")
+    ax.errorbar(
+        best - loo["elpd_diff"],
+        y - 0.2,
+        xerr=loo["dse"],
+        fmt="^",
+        color="grey",
+        label="difference from best ± paired se",
+    )
     ax.axvline(best, color="grey", linestyle=":")
     ax.set_yticks(y, loo["model_id"])
     ax.set_xlabel("elpd_loo (higher is better)")
@@ -238,7 +246,9 @@ def plot_pareto_k(loo_tables: Mapping[str, pd.DataFrame], path: Path) -> str:
     models = list(loo_tables)
     cols = min(3, len(models))
     rows = int(np.ceil(len(models) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 2.8 * rows), squeeze=False, sharey=True, layout="constrained")
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(4 * cols, 2.8 * rows), squeeze=False, sharey=True, layout="constrained"
+    )
     for ax, model_id in zip(axes.flat, models):
         t = loo_tables[model_id]
         threshold = k_threshold(int(t["total_draws"].iloc[0]))
@@ -247,7 +257,7 @@ def plot_pareto_k(loo_tables: Mapping[str, pd.DataFrame], path: Path) -> str:
         ax.axhline(threshold, color="tab:red", linestyle="--", linewidth=1)
         ax.set_title(model_id, fontsize=9)
         ax.set_xlabel("group index", fontsize=8)
-    for ax in list(axes.flat)[len(models):]:
+    for ax in list(axes.flat)[len(models) :]:
         ax.set_visible(False)
     axes[0, 0].set_ylabel("Pareto k")
     return _savefig(fig, path)
@@ -302,8 +312,10 @@ def markdown_verdict(verdict: Mapping, recommendation_reason: str) -> list[str]:
     out = [
         "## Verdict",
         "",
-        (f"Overall: **{verdict['overall']}**. Recommended model: **{verdict['recommended_model'] or 'none'}** — "
-         f"{recommendation_reason}."),
+        (
+            f"Overall: **{verdict['overall']}**. Recommended model: **{verdict['recommended_model'] or 'none'}** — "
+            f"{recommendation_reason}."
+        ),
         "",
         "A model is accepted when none of its stages FAILs.",
         "",
@@ -389,7 +401,10 @@ def build_report(
         out += [f"### {model_id}", ""]
         if "icc" in r:
             icc = r["icc"]
-            out += [f"ICC (latent scale, tau² / (tau² + π²/3)): **{icc['mean']:.3f}** (94% HDI {icc['hdi_low']:.3f} – {icc['hdi_high']:.3f}).", ""]
+            out += [
+                f"ICC (latent scale, tau² / (tau² + π²/3)): **{icc['mean']:.3f}** (94% HDI {icc['hdi_low']:.3f} – {icc['hdi_high']:.3f}).",
+                "",
+            ]
         if "new_group" in r:
             g = r["new_group"]
             out += [

@@ -27,16 +27,16 @@ validated with ``VERDICT_SCHEMA`` (JSON Schema) before it is written.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping
 
 import numpy as np
 import pandas as pd
 
-from binoval.verdict.status import FAIL, StageResult
 from binoval.defaults import COMPARE, with_defaults
 from binoval.loo.compare import paired_difference, within_tolerance
+from binoval.verdict.status import FAIL, StageResult
 
 #: Stages in the order they appear in the verdict and the report.
 STAGE_ORDER = ("prior_predictive", "sbc", "fit", "ppc", "loo")
@@ -131,7 +131,9 @@ def read_stage_tables(stage: str, paths: Mapping[str, str]) -> dict[str, pd.Data
     from binoval.schemas import read_table
 
     schemas = getattr(importlib.import_module(STAGE_CHECKS[stage]), "TABLE_SCHEMAS", {})
-    return {key: read_table(path, schemas[key]) if key in schemas else pd.read_parquet(path) for key, path in paths.items()}
+    return {
+        key: read_table(path, schemas[key]) if key in schemas else pd.read_parquet(path) for key, path in paths.items()
+    }
 
 
 def judge_stage(stage: str, tables: Mapping[str, pd.DataFrame], thresholds: Mapping | None) -> StageResult:
@@ -144,7 +146,9 @@ def judge_stage(stage: str, tables: Mapping[str, pd.DataFrame], thresholds: Mapp
         return result
 
 
-def judge_model(stage_tables: Mapping[str, Mapping[str, pd.DataFrame]], thresholds: Mapping[str, Mapping]) -> dict[str, StageResult]:
+def judge_model(
+    stage_tables: Mapping[str, Mapping[str, pd.DataFrame]], thresholds: Mapping[str, Mapping]
+) -> dict[str, StageResult]:
     """Every stage of one model, in ``STAGE_ORDER`` (stages without tables are left out)."""
     ordered = sorted(stage_tables, key=lambda s: STAGE_ORDER.index(s) if s in STAGE_ORDER else len(STAGE_ORDER))
     return {stage: judge_stage(stage, stage_tables[stage], (thresholds or {}).get(stage)) for stage in ordered}
@@ -205,7 +209,10 @@ def build_verdict(
         ok = not any(result.status == FAIL for result in stages.values())
         if ok:
             accepted.append(model_id)
-        models[model_id] = {"verdict": "ACCEPT" if ok else "REJECT", "stages": {s: r.to_dict() for s, r in stages.items()}}
+        models[model_id] = {
+            "verdict": "ACCEPT" if ok else "REJECT",
+            "stages": {s: r.to_dict() for s, r in stages.items()},
+        }
     recommendation = recommend(accepted, loo_tables, complexity, tolerance)
     verdict = {
         "run": run,
@@ -235,7 +242,7 @@ def failing_reasons(model: Mapping, status: str = FAIL) -> list[str]:
     prefix = f"{status}: "
     out = []
     for stage, result in model["stages"].items():
-        out += [f"{stage}: {reason[len(prefix):]}" for reason in result["reasons"] if reason.startswith(prefix)]
+        out += [f"{stage}: {reason[len(prefix) :]}" for reason in result["reasons"] if reason.startswith(prefix)]
     return out
 
 
@@ -243,7 +250,10 @@ def summary_text(verdict: Mapping, recommendation_reason: str, report_path: str,
     """The short table the terminal shows at the end of a run."""
     models = verdict["models"]
     name_width = max([len("model")] + [len(m) for m in models])
-    lines = [f"binoval verdict for run {verdict['run']} (dataset {verdict['dataset']}): overall {verdict['overall']}", ""]
+    lines = [
+        f"binoval verdict for run {verdict['run']} (dataset {verdict['dataset']}): overall {verdict['overall']}",
+        "",
+    ]
     lines.append(f"{'model'.ljust(name_width)}  verdict  stages / failing reasons")
     for model_id, model in models.items():
         stages = " ".join(f"{s}={r['status']}" for s, r in model["stages"].items())
