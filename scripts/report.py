@@ -11,7 +11,7 @@ from binoval.logs import log_to
 from binoval.models import ModelSpec
 from binoval.schemas import BinomialData, Comparison, LooTable, read_table
 from binoval.verdict.readout import model_readout
-from binoval.verdict.report import build_report
+from binoval.verdict.report import build_report, stage_plot_paths
 
 log = log_to(snakemake.log[0])
 p = snakemake.params
@@ -37,7 +37,7 @@ markdown = build_report(
     readouts,
     snakemake.output.md,
     plot_dir,
-    p.stage_plots,
+    stage_plot_paths(dict(snakemake.input.items())),
     p.readout.get("new_group_n"),
     tolerance=p.tolerance,
 )

@@ -165,3 +165,19 @@ def test_report_plots_have_a_category_per_stage_or_read_out(tmp_path):
         report_plot_category("trace_hier_logit")
     with pytest.raises(ValueError, match="unknown report plot"):
         report_plot_path(tmp_path, "trace")
+
+
+def test_stage_plot_paths_reads_named_inputs_back_in_drawing_order():
+    from binoval.verdict.report import PLOT_KEY, stage_plot_paths
+    from binoval.verdict.verdict import table_input_name
+
+    inputs = {
+        table_input_name("sbc", "m__1", f"{PLOT_KEY}1"): "sbc/m__1_ranks.png",
+        table_input_name("sbc", "m__1", f"{PLOT_KEY}0"): "sbc/m__1_ecdf.png",
+        table_input_name("ppc", "m2", f"{PLOT_KEY}0"): "ppc/m2_pit.png",
+        "verdict": "verdict.json",
+    }
+    assert stage_plot_paths(inputs) == {
+        "sbc": {"m__1": ["sbc/m__1_ecdf.png", "sbc/m__1_ranks.png"]},
+        "ppc": {"m2": ["ppc/m2_pit.png"]},
+    }

@@ -3,6 +3,7 @@
 import os
 
 from binoval.models import family_of
+from binoval.verdict.report import PLOT_KEY
 from binoval.verdict.verdict import STAGE_ORDER, table_input_name
 
 
@@ -45,9 +46,15 @@ def stage_plot_layout():
     return out
 
 
-def plot_paths(plot_layout):
-    """Every png path of a ``stage_plot_layout()``, sorted."""
-    return sorted({p for per_model in plot_layout.values() for paths in per_model.values() for p in paths})
+def report_plot_inputs():
+    """The report rule's named plot inputs: one per png of ``stage_plot_layout()``, named as a stage table
+    with key ``plot<i>`` (``binoval.verdict.report.stage_plot_paths`` reads them back in order)."""
+    return {
+        table_input_name(stage, model_id, f"{PLOT_KEY}{i}"): path
+        for stage, per_model in stage_plot_layout().items()
+        for model_id, paths in per_model.items()
+        for i, path in enumerate(paths)
+    }
 
 
 def model_families():

@@ -39,7 +39,7 @@ rule verdict:
 
 rule report:
     input:
-        plot_paths(stage_plot_layout()),
+        **report_plot_inputs(),
         verdict=rules.verdict.output.verdict,
         notes=rules.verdict.output.notes,
         comparison=rules.compare.output.comparison,
@@ -71,7 +71,6 @@ rule report:
         readout=config["readout"],
         tolerance=config["compare"],
         seed=config["seed"],
-        stage_plots=stage_plot_layout(),
     script:
         "../../scripts/report.py"
 

@@ -24,7 +24,7 @@ import pandas as pd
 
 from binoval.loo.compare import tolerance_rule
 from binoval.verdict.status import FAIL, WARN
-from binoval.verdict.verdict import STAGE_ORDER, failing_reasons
+from binoval.verdict.verdict import STAGE_ORDER, failing_reasons, stage_table_paths
 
 
 def _md_table(df: pd.DataFrame, floatfmt: str = ".3f") -> str:
@@ -341,6 +341,25 @@ def markdown_stage(stage: str, verdict: Mapping, plots: Mapping[str, Sequence[st
         out += [f"#### {model_id}: {result['status']}", ""]
         out += [f"- {r}" for r in result["reasons"]] + [""] if result["reasons"] else []
         out += [line for path in plots.get(model_id, []) for line in (_image(path, md_dir, f"{stage} {model_id}"), "")]
+    return out
+
+
+#: Key prefix of a stage plot among the report rule's named inputs (``<stage>__<model_id>__plot<i>``).
+PLOT_KEY = "plot"
+
+
+def stage_plot_paths(inputs: Mapping[str, str]) -> dict[str, dict[str, list[str]]]:
+    """``{stage: {model_id: [png paths]}}`` from the report rule's named inputs, each model's plots in drawing order.
+
+    The inputs are named as stage tables (``binoval.verdict.verdict.table_input_name``) with key ``plot<i>``;
+    other inputs are skipped.
+    """
+    out: dict[str, dict[str, list[str]]] = {}
+    for stage, per_model in stage_table_paths(inputs).items():
+        for model_id, keys in per_model.items():
+            plots = {int(key[len(PLOT_KEY) :]): path for key, path in keys.items() if key.startswith(PLOT_KEY)}
+            if plots:
+                out.setdefault(stage, {})[model_id] = [plots[i] for i in sorted(plots)]
     return out
 
 
