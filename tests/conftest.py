@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -126,3 +128,31 @@ def assert_same_outputs(reference: Path, other: Path) -> None:
                 np.testing.assert_array_equal(left[group][var].values, right[group][var].values)
     for path in sorted((reference / "results").rglob("*.json")):
         assert path.read_text() == (other / path.relative_to(reference)).read_text(), path.name
+
+
+def loo_table_of(model: str, values) -> pd.DataFrame:
+    """A valid LOO table of one model whose pointwise elpd values are ``values`` (other columns constant)."""
+    values = np.asarray(values, dtype=float)
+    n = len(values)
+    return pd.DataFrame(
+        {
+            "model_id": model,
+            "group": [f"g{i:02d}" for i in range(n)],
+            "n": 10,
+            "r": 1,
+            "elpd_loo_i": values,
+            "p_loo_i": 0.1,
+            "pareto_k": 0.1,
+            "loo_method": "psis",
+            "elpd_waic_i": values,
+            "p_waic_i": 0.1,
+            "loglik_var_i": 0.1,
+            "elpd_loo": values.sum(),
+            "se_loo": np.sqrt(n * values.var(ddof=1)),
+            "p_loo": 0.1 * n,
+            "elpd_waic": values.sum(),
+            "se_waic": 1.0,
+            "p_waic": 0.1 * n,
+            "total_draws": 4000,
+        }
+    )

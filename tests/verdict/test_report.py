@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import docutils.core
 import numpy as np
-import pandas as pd
 import pytest
+from conftest import loo_table_of
 
 from binoval.loo.compare import comparison_with_k
 from binoval.verdict.report import (
@@ -37,33 +37,6 @@ def _stage(fail: str | None = None, warn: str | None = None, note: str = "checke
     return r
 
 
-def _loo(model: str, values) -> pd.DataFrame:
-    values = np.asarray(values, dtype=float)
-    n = len(values)
-    return pd.DataFrame(
-        {
-            "model_id": model,
-            "group": [f"g{i:02d}" for i in range(n)],
-            "n": 10,
-            "r": 1,
-            "elpd_loo_i": values,
-            "p_loo_i": 0.1,
-            "pareto_k": 0.1,
-            "loo_method": "psis",
-            "elpd_waic_i": values,
-            "p_waic_i": 0.1,
-            "loglik_var_i": 0.1,
-            "elpd_loo": values.sum(),
-            "se_loo": np.sqrt(n * values.var(ddof=1)),
-            "p_loo": 0.1 * n,
-            "elpd_waic": values.sum(),
-            "se_waic": 1.0,
-            "p_waic": 0.1 * n,
-            "total_draws": 4000,
-        }
-    )
-
-
 @pytest.fixture
 def verdict():
     """good passes every stage; shaky warns in sbc and loo; broken fails fit (long reason) and warns in ppc."""
@@ -73,7 +46,7 @@ def verdict():
         "broken": {**{s: _stage() for s in STAGE_ORDER}, "fit": _stage(fail=LONG), "ppc": _stage(warn="coverage low")},
     }
     base = np.random.default_rng(1).normal(-2, 0.3, 5)
-    loo = {m: _loo(m, base - i * 0.1) for i, m in enumerate(results)}
+    loo = {m: loo_table_of(m, base - i * 0.1) for i, m in enumerate(results)}
     return build_verdict("r", "d", results, loo, {m: 1 for m in results})
 
 
@@ -120,7 +93,7 @@ def test_front_page_is_a_compact_table_then_the_findings_per_model(verdict):
 
 def test_report_md_top_is_compact_and_stage_sections_carry_each_models_plots(verdict, tmp_path):
     document, rec = verdict
-    loo = {m: _loo(m, np.full(5, -1.0)) for m in document["models"]}
+    loo = {m: loo_table_of(m, np.full(5, -1.0)) for m in document["models"]}
     plots = {}
     for stage in ("prior_predictive", "sbc", "ppc"):
         plots[stage] = {}

@@ -9,6 +9,7 @@ import jsonschema
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import loo_table_of
 from scipy import special, stats
 
 from binoval.models import FAMILIES, GroupedCounts, ModelSpec, family_of
@@ -31,33 +32,6 @@ from binoval.verdict.verdict import (
     summary_text,
     validate_verdict,
 )
-
-
-def _loo(model, values):
-    values = np.asarray(values, dtype=float)
-    n = len(values)
-    return pd.DataFrame(
-        {
-            "model_id": model,
-            "group": [f"g{i:02d}" for i in range(n)],
-            "n": 10,
-            "r": 1,
-            "elpd_loo_i": values,
-            "p_loo_i": 0.1,
-            "pareto_k": 0.1,
-            "loo_method": "psis",
-            "elpd_waic_i": values,
-            "p_waic_i": 0.1,
-            "loglik_var_i": 0.1,
-            "elpd_loo": values.sum(),
-            "se_loo": np.sqrt(n * values.var(ddof=1)),
-            "p_loo": 0.1 * n,
-            "elpd_waic": values.sum(),
-            "se_waic": 1.0,
-            "p_waic": 0.1 * n,
-            "total_draws": 4000,
-        }
-    )
 
 
 def _fit_tables(r_hat=1.0, divergences=0):
@@ -99,7 +73,7 @@ def _fit_tables(r_hat=1.0, divergences=0):
 
 
 def test_judge_model_uses_registered_status_functions_and_thresholds():
-    stages = {"loo": {"loo": _loo("m", np.full(5, -1.0))}, "fit": _fit_tables(r_hat=1.02)}
+    stages = {"loo": {"loo": loo_table_of("m", np.full(5, -1.0))}, "fit": _fit_tables(r_hat=1.02)}
     results = judge_model(stages, {"fit": {"r_hat_max": 1.01}})
     assert list(results) == ["fit", "loo"]  # STAGE_ORDER, not insertion order
     assert results["fit"].status == "FAIL" and "R-hat of mu is 1.020" in results["fit"].reasons[0]
@@ -129,7 +103,7 @@ def _results(**statuses):
 
 def test_verdict_accepts_unless_a_stage_fails_and_recommends_best_accepted():
     base = np.random.default_rng(0).normal(-2, 0.5, 20)
-    loo = {"a": _loo("a", base), "b": _loo("b", base - 1.0), "c": _loo("c", base + 0.5)}
+    loo = {"a": loo_table_of("a", base), "b": loo_table_of("b", base - 1.0), "c": loo_table_of("c", base + 0.5)}
     complexity = {"a": 2, "b": 2, "c": 2}
     verdict, rec = build_verdict("run", "ds", _results(a="WARN", b="PASS", c="FAIL"), loo, complexity)
     assert [verdict["models"][m]["verdict"] for m in "abc"] == ["ACCEPT", "ACCEPT", "REJECT"]
@@ -143,7 +117,11 @@ def test_verdict_accepts_unless_a_stage_fails_and_recommends_best_accepted():
 def test_verdict_rejects_when_every_model_fails():
     base = np.full(5, -1.0)
     verdict, rec = build_verdict(
-        "r", "d", _results(a="FAIL", b="FAIL"), {"a": _loo("a", base), "b": _loo("b", base)}, {"a": 1, "b": 2}
+        "r",
+        "d",
+        _results(a="FAIL", b="FAIL"),
+        {"a": loo_table_of("a", base), "b": loo_table_of("b", base)},
+        {"a": 1, "b": 2},
     )
     assert verdict["overall"] == "REJECT" and verdict["recommended_model"] is None
     assert rec.reason == "no model was accepted"
@@ -151,15 +129,15 @@ def test_verdict_rejects_when_every_model_fails():
 
 def test_simplicity_rule_prefers_simpler_model_within_tolerance():
     base = np.random.default_rng(1).normal(-2, 0.5, 20)
-    loo = {"simple": _loo("simple", base - 0.05), "complex": _loo("complex", base)}
+    loo = {"simple": loo_table_of("simple", base - 0.05), "complex": loo_table_of("complex", base)}
     rec = recommend(["simple", "complex"], loo, {"simple": 1, "complex": 5})
     assert rec.model_id == "simple" and "simplest accepted model" in rec.reason
     # far outside tolerance: the better model wins despite complexity
-    loo["simple"] = _loo("simple", base - 0.5)
+    loo["simple"] = loo_table_of("simple", base - 0.5)
     rec = recommend(["simple", "complex"], loo, {"simple": 1, "complex": 5})
     assert rec.model_id == "complex"
     # a zero tolerance: only the best is a candidate
-    loo["simple"] = _loo("simple", base - 0.05)
+    loo["simple"] = loo_table_of("simple", base - 0.05)
     assert (
         recommend(
             ["simple", "complex"], loo, {"simple": 1, "complex": 5}, {"elpd_tolerance": 0, "se_tolerance": 0}
@@ -192,7 +170,11 @@ def test_verdict_schema_rejects_extra_or_wrong_fields():
 def test_summary_and_rst_show_failing_reasons():
     base = np.full(6, -1.0) + np.arange(6) * 0.1
     verdict, rec = build_verdict(
-        "r", "d", _results(a="PASS", b="FAIL"), {"a": _loo("a", base), "b": _loo("b", base)}, {"a": 1, "b": 2}
+        "r",
+        "d",
+        _results(a="PASS", b="FAIL"),
+        {"a": loo_table_of("a", base), "b": loo_table_of("b", base)},
+        {"a": 1, "b": 2},
     )
     text = summary_text(verdict, rec.reason, "results/r/report.md")
     assert "fit: b broke" in text and "recommended model: a" in text and "report: results/r/report.md" in text
@@ -298,7 +280,7 @@ def test_pair_probabilities_and_unknown_group():
 
 def test_build_report_puts_verdict_first_and_embeds_registered_stage_plots(tmp_path):
     base = np.random.default_rng(2).normal(-2, 0.3, 4)
-    loo = {"m1": _loo("m1", base), "m2": _loo("m2", base - 0.2)}
+    loo = {"m1": loo_table_of("m1", base), "m2": loo_table_of("m2", base - 0.2)}
     verdict, rec = build_verdict("r", "d", _results(m1="PASS", m2="FAIL"), loo, {"m1": 1, "m2": 2})
     from binoval.loo.compare import comparison_with_k
 
@@ -330,7 +312,7 @@ def test_stage_tables_are_validated_on_read(tmp_path):
 
     from binoval.verdict.verdict import read_stage_tables
 
-    good = _loo("m", np.full(4, -1.0))
+    good = loo_table_of("m", np.full(4, -1.0))
     good.to_parquet(tmp_path / "good.parquet")
     assert len(read_stage_tables("loo", {"loo": str(tmp_path / "good.parquet")})["loo"]) == 4
     good.drop(columns=["pareto_k"]).to_parquet(tmp_path / "bad.parquet")
@@ -340,7 +322,7 @@ def test_stage_tables_are_validated_on_read(tmp_path):
 
 def test_equally_simple_candidates_are_ranked_by_elpd():
     base = np.random.default_rng(3).normal(-2, 0.5, 20)
-    loo = {"a": _loo("a", base - 0.1), "b": _loo("b", base), "c": _loo("c", base - 0.05)}
+    loo = {"a": loo_table_of("a", base - 0.1), "b": loo_table_of("b", base), "c": loo_table_of("c", base - 0.05)}
     loo["a"]["p_loo"] = 0.1  # a tiny p_loo does not make a model simpler
     rec = recommend(["a", "b", "c"], loo, {"a": 2, "b": 2, "c": 2})
     assert rec.model_id == "b"
