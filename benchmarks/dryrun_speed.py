@@ -14,33 +14,15 @@ import argparse
 import re
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-import yaml
-
-REPO = Path(__file__).resolve().parents[1]
+from workflow_command import default_config, snakemake_command
 
 
 def dry_run(workdir: Path, overlay: dict | None) -> tuple[float, int]:
-    command = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "-s",
-        str(REPO / "Snakefile"),
-        "-d",
-        str(workdir),
-        "-n",
-        "--cores",
-        "2",
-    ]
-    if overlay:
-        path = workdir / "overlay.yaml"
-        path.write_text(yaml.safe_dump(overlay))
-        command += ["--configfile", str(path)]
+    command = snakemake_command(workdir, "-n", overlay=overlay)
     start = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True, check=True)
     elapsed = time.perf_counter() - start
@@ -52,7 +34,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    default = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    default = default_config()
     cases = {"default config": None}
     if "sbc" in default:
         for simulations in (400, 1000, 4000):

@@ -21,22 +21,19 @@ from __future__ import annotations
 
 import argparse
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import pandas as pd
-import yaml
+from workflow_command import default_config, snakemake_command
 
 from binoval.sbc.check import sbc_status
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def overlay(model_id: str, simulations: int, sims_per_shard: int, sampler: dict) -> dict:
     """Config overlay: only ``model_id`` enabled, ``simulations`` SBC simulations with the given SBC sampler."""
-    default = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    default = default_config()
     models = {m: {"enabled": m == model_id} for m in default["models"]}
     return {"models": models, "sbc": {"simulations": simulations, "sims_per_shard": sims_per_shard, "sampler": sampler}}
 
@@ -45,23 +42,9 @@ def run_sbc(model_id: str, simulations: int, sims_per_shard: int, sampler: dict,
     """Run the SBC stage cold in a temporary directory; wall time and benchmark-file totals."""
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        config = workdir / "overlay.yaml"
-        config.write_text(yaml.safe_dump(overlay(model_id, simulations, sims_per_shard, sampler)))
         target = f"results/hospital12/sbc/{model_id}.parquet"
-        command = [
-            sys.executable,
-            "-m",
-            "snakemake",
-            "-s",
-            str(REPO / "Snakefile"),
-            "-d",
-            str(workdir),
-            target,
-            "--cores",
-            str(cores),
-            "--configfile",
-            str(config),
-        ]
+        config = overlay(model_id, simulations, sims_per_shard, sampler)
+        command = snakemake_command(workdir, target, cores=cores, overlay=config)
         start = time.perf_counter()
         result = subprocess.run(command, capture_output=True, text=True)
         wall = time.perf_counter() - start

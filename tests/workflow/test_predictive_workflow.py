@@ -1,25 +1,11 @@
 """Workflow test: the prior_predictive and ppc rules on a tiny config (one model)."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
-import yaml
+from conftest import run_snakemake
 
+from binoval import schemas
 from binoval.predictive.check import ppc_status, prior_predictive_status
-from binoval.schemas import (
-    PPCCalibration,
-    PPCGroups,
-    PPCStatistics,
-    PriorPredictiveDraws,
-    PriorPredictiveGroups,
-    PriorPredictiveSummary,
-    read_table,
-)
 
-REPO = Path(__file__).resolve().parents[2]
 TINY = {
     "sampler": {"chains": 2, "draws": 200, "tune": 200},
     "prior_predictive": {"draws": 200},
@@ -34,47 +20,20 @@ TINY = {
 }
 
 
-def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")])}
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "snakemake",
-            *args,
-            "-s",
-            str(REPO / "Snakefile"),
-            "-d",
-            str(workdir),
-            "--cores",
-            "1",
-            "--configfile",
-            str(workdir / "tiny.yaml"),
-        ],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-
-
 @pytest.mark.workflow
 def test_prior_predictive_and_ppc_rules(tmp_path):
-    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(TINY))
     base = tmp_path / "results" / "hospital12"
     targets = ["results/hospital12/prior_predictive/pooled.parquet", "results/hospital12/ppc/pooled.parquet"]
-    done = snakemake(tmp_path, *targets)
-    assert done.returncode == 0, done.stderr[-3000:]
+    run_snakemake(tmp_path, TINY, *targets, cores=1)
 
-    summary = read_table(base / "prior_predictive" / "pooled.parquet", PriorPredictiveSummary)
+    summary = schemas.read_table(base / "prior_predictive" / "pooled.parquet", schemas.PriorPredictiveSummary)
     assert summary["draws"].eq(200).all()
-    read_table(base / "prior_predictive" / "pooled_draws.parquet", PriorPredictiveDraws)
-    read_table(base / "prior_predictive" / "pooled_groups.parquet", PriorPredictiveGroups)
+    schemas.read_table(base / "prior_predictive" / "pooled_draws.parquet", schemas.PriorPredictiveDraws)
+    schemas.read_table(base / "prior_predictive" / "pooled_groups.parquet", schemas.PriorPredictiveGroups)
     tables = {
-        "ppc": read_table(base / "ppc" / "pooled.parquet", PPCStatistics),
-        "ppc_groups": read_table(base / "ppc" / "pooled_groups.parquet", PPCGroups),
-        "ppc_calibration": read_table(base / "ppc" / "pooled_calibration.parquet", PPCCalibration),
+        "ppc": schemas.read_table(base / "ppc" / "pooled.parquet", schemas.PPCStatistics),
+        "ppc_groups": schemas.read_table(base / "ppc" / "pooled_groups.parquet", schemas.PPCGroups),
+        "ppc_calibration": schemas.read_table(base / "ppc" / "pooled_calibration.parquet", schemas.PPCCalibration),
     }
     assert tables["ppc_calibration"]["draws"].iloc[0] == 400
     for plot in (
@@ -93,17 +52,13 @@ def test_prior_predictive_and_ppc_rules(tmp_path):
 
     # thresholds are not inputs of the stage rules: changing them reruns nothing here
     overlay = {**TINY, "thresholds": {"ppc": {"p_value_fail": 0.001}, "prior_predictive": {"quantile_warn": 0.01}}}
-    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(overlay))
-    dry = snakemake(tmp_path, "-n", *targets)
-    assert dry.returncode == 0, dry.stderr[-3000:]
+    dry = run_snakemake(tmp_path, overlay, "-n", *targets, cores=1)
     assert "Nothing to be done" in dry.stdout + dry.stderr
 
     # more prior predictive draws rerun the prior predictive only, not the fit or the ppc
     overlay["prior_predictive"] = {"draws": 300}
-    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(overlay))
-    dry = snakemake(tmp_path, "-n", *targets)
+    dry = run_snakemake(tmp_path, overlay, "-n", *targets, cores=1)
     out = dry.stdout + dry.stderr
-    assert dry.returncode == 0, out[-3000:]
     assert planned_jobs(out) == {"prior_predictive": 1}
 
 

@@ -2,35 +2,15 @@
 
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
-
-REPO = Path(__file__).resolve().parents[2]
+from conftest import REPO, run_snakemake
 
 
 def snakemake(workdir: Path, config: dict, *args: str) -> subprocess.CompletedProcess:
-    path = workdir / "sbc_test_config.yaml"
-    path.write_text(yaml.safe_dump(config))
-    command = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        *args,
-        "-s",
-        str(REPO / "Snakefile"),
-        "-d",
-        str(workdir),
-        "--cores",
-        "1",
-        "--configfile",
-        str(path),
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, cwd=workdir)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return result
+    return run_snakemake(workdir, config, *args, cores=1)
 
 
 def tiny_config(simulations: int) -> dict:

@@ -18,7 +18,13 @@ import pandas as pd
 
 from binoval import seeds
 from binoval.models import N_DATA, R_VAR, GroupedCounts, fitted_family
-from binoval.predictive.primitives import central_interval, randomised_pit, two_sided_p_value, uniformity_test
+from binoval.predictive.primitives import (
+    central_interval,
+    group_table,
+    randomised_pit,
+    two_sided_p_value,
+    uniformity_test,
+)
 from binoval.predictive.statistics import STATISTIC_NAMES, compute_statistics
 
 PPC_INTERVAL = 0.95
@@ -106,15 +112,10 @@ def posterior_predictive_check(model_id: str, idata, seed: int) -> PosteriorPred
             }
         )
 
-    groups = pd.DataFrame(
-        {
-            "model_id": model_id,
-            "group": list(data.groups),
-            "n": data.n,
-            "r": data.r,
-            "observed_proportion": data.r / data.n,
-            "mean": r_rep.mean(axis=0),
-        }
+    groups = group_table(
+        model_id,
+        data,
+        mean=r_rep.mean(axis=0),
     )
     for level in GROUP_LEVELS:
         tag = f"{round(level * 100)}"

@@ -81,3 +81,19 @@ def uniformity_test(values: np.ndarray) -> tuple[float, float]:
 def ks_band_halfwidth(n_values: int, alpha: float = 0.05) -> float:
     """Half-width of the simultaneous (1 - alpha) ECDF band around the uniform CDF (exact KS)."""
     return float(scipy_stats.kstwo.ppf(1.0 - alpha, n_values))
+
+
+def group_table(model_id: str, data, **columns):
+    """One row per group of ``data``: model id, group, n, r and the observed proportion r/n, then ``columns``."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        {
+            "model_id": model_id,
+            "group": list(data.groups),
+            "n": data.n,
+            "r": data.r,
+            "observed_proportion": data.r / data.n,
+            **columns,
+        }
+    )

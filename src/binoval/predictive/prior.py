@@ -15,7 +15,7 @@ import pandas as pd
 
 from binoval import seeds
 from binoval.models import R_VAR, GroupedCounts, ModelSpec, build_model
-from binoval.predictive.primitives import central_interval, midrank_quantile
+from binoval.predictive.primitives import central_interval, group_table, midrank_quantile
 from binoval.predictive.statistics import STATISTIC_NAMES, compute_statistics, is_degenerate, proportions
 
 PRIOR_INTERVAL = 0.99
@@ -74,20 +74,15 @@ def summarise_prior_predictive(model_id: str, data: GroupedCounts, r_draws: np.n
 
     p_draws = proportions(r_draws, data.n)
     q = np.quantile(p_draws, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
-    groups = pd.DataFrame(
-        {
-            "model_id": model_id,
-            "group": list(data.groups),
-            "n": data.n,
-            "r": data.r,
-            "observed_proportion": data.r / data.n,
-            "q05": q[0],
-            "q25": q[1],
-            "median": q[2],
-            "q75": q[3],
-            "q95": q[4],
-            "p_zero": np.mean(r_draws == 0, axis=0),
-            "observed_quantile": [midrank_quantile(r_draws[:, i], data.r[i]) for i in range(len(data.groups))],
-        }
+    groups = group_table(
+        model_id,
+        data,
+        q05=q[0],
+        q25=q[1],
+        median=q[2],
+        q75=q[3],
+        q95=q[4],
+        p_zero=np.mean(r_draws == 0, axis=0),
+        observed_quantile=[midrank_quantile(r_draws[:, i], data.r[i]) for i in range(len(data.groups))],
     )
     return PriorPredictiveTables(pd.DataFrame(rows), draws_table, groups)
