@@ -1,11 +1,12 @@
-"""Rule loo: PSIS-LOO and WAIC of one model from its stored log-likelihood (optionally exact refits)."""
+"""Rule loo: each task's PSIS-LOO and WAIC of one model, high-k observations refitted exactly."""
 
 import arviz as az
 
 from binoval.defaults import LOO, with_defaults
 from binoval.fit.sampler import SamplerSettings
 from binoval.logs import log_to
-from binoval.loo.psis import exact_loo, flagged_groups, loo_table
+from binoval.loo.kfold import kfold_elpd, kfold_groups, kfold_settings
+from binoval.loo.psis import exact_loo, flagged_points, loo_table
 from binoval.models import GroupedCounts, ModelSpec
 from binoval.schemas import BinomialData, LooTable, read_table, write_table
 
@@ -14,18 +15,19 @@ data = GroupedCounts.from_frame(read_table(snakemake.input.data, BinomialData))
 idata = az.from_netcdf(snakemake.input.idata)
 spec = ModelSpec(**snakemake.params.model)
 settings = with_defaults(LOO, snakemake.params.loo)
-table = loo_table(idata, spec.model_id, data)
-flagged = flagged_groups(table)
-log.info(
-    "%s: elpd_loo %.2f, %d group(s) with high Pareto k: %s",
-    spec.model_id,
-    table["elpd_loo"].iloc[0],
-    len(flagged),
-    flagged,
-)
+sampler = SamplerSettings.from_config(snakemake.params.sampler)
+k, by = kfold_settings(settings)
+levels = kfold_groups(spec, data, by) if "posterior" in idata.children else None
+kfold = None
+if levels is not None:
+    log.info("%s: new groups by %d-fold cross-validation over %d levels", spec.model_id, k, len(set(levels)))
+    kfold = kfold_elpd(spec, data, idata, levels, k, sampler, snakemake.params.seed)
+table = loo_table(idata, spec.model_id, data, kfold=kfold)
+flagged = flagged_points(table)
+log.info("%s: %d point(s) with high Pareto k on the compared tasks: %s", spec.model_id, len(flagged), flagged)
 if settings["reloo"] and flagged:
-    refit = flagged[: settings["reloo_max_groups"]]
-    log.info("exact leave-one-group-out refits for %s", refit)
-    exact = exact_loo(spec, data, refit, SamplerSettings.from_config(snakemake.params.sampler), snakemake.params.seed)
-    table = loo_table(idata, spec.model_id, data, exact=exact)
+    refit = flagged[: settings["reloo_max_refits"]]
+    log.info("exact refits without %s", refit)
+    exact = exact_loo(spec, data, refit, sampler, snakemake.params.seed)
+    table = loo_table(idata, spec.model_id, data, exact=exact, kfold=kfold)
 write_table(table, snakemake.output.loo, LooTable)

@@ -21,10 +21,8 @@ TINY_SAMPLER = {"chains": 2, "draws": 100, "tune": 100}
 TINY_SBC = {"simulations": 4, "sims_per_shard": 2, "sampler": {"chains": 2, "draws": 100, "tune": 100}, "min_ranks": 20}
 
 
-def run_snakemake(
-    workdir: Path, config: dict | None = None, *args: str, cores: int = 2, check: bool = True
-) -> subprocess.CompletedProcess:
-    """Run the workflow in ``workdir`` with ``config`` overlaid on the default config."""
+def snakemake_command(workdir: Path, config: dict | None = None, *args: str, cores: int = 2) -> list[str]:
+    """The command line that runs the workflow in ``workdir`` with ``config`` overlaid on the default config."""
     command = [
         sys.executable,
         "-m",
@@ -41,6 +39,14 @@ def run_snakemake(
         path = workdir / "test_config.yaml"
         path.write_text(yaml.safe_dump(config))
         command += ["--configfile", str(path)]
+    return command
+
+
+def run_snakemake(
+    workdir: Path, config: dict | None = None, *args: str, cores: int = 2, check: bool = True
+) -> subprocess.CompletedProcess:
+    """Run the workflow in ``workdir`` with ``config`` overlaid on the default config."""
+    command = snakemake_command(workdir, config, *args, cores=cores)
     result = subprocess.run(command, capture_output=True, text=True, cwd=workdir)
     if check and result.returncode != 0:
         raise AssertionError(
@@ -130,29 +136,90 @@ def assert_same_outputs(reference: Path, other: Path) -> None:
         assert path.read_text() == (other / path.relative_to(reference)).read_text(), path.name
 
 
-def loo_table_of(model: str, values) -> pd.DataFrame:
-    """A valid LOO table of one model whose pointwise elpd values are ``values`` (other columns constant)."""
+def loo_table_of(
+    model: str,
+    values,
+    *,
+    task: str = "new_groups",
+    k=0.1,
+    var=0.1,
+    method="psis",
+    draws: int = 4000,
+    units=None,
+) -> pd.DataFrame:
+    """A valid LOO table of one model with the rows of one ``task``: one point per group (g00, g01, ...) whose
+    pointwise elpd values are ``values``, each standing for ``units`` observations (default 1); Pareto k ``k``,
+    log-likelihood variance ``var`` and ``loo_method`` ``method`` (scalars or one per point). Totals are consistent."""
+    from binoval.loo.psis import weighted_totals
+
     values = np.asarray(values, dtype=float)
     n = len(values)
+    units = np.ones(n, dtype="int64") if units is None else np.asarray(units, dtype="int64")
+    elpd, se = weighted_totals(values, units)
+    var = np.broadcast_to(np.asarray(var, dtype=float), (n,))
     return pd.DataFrame(
         {
             "model_id": model,
+            "task": task,
             "group": [f"g{i:02d}" for i in range(n)],
-            "n": 10,
-            "r": 1,
+            "point": "group" if task != "same_groups" else "success",
+            "units": units,
+            "n": np.maximum(units, 10),
+            "r": units if task == "same_groups" else 1,
             "elpd_loo_i": values,
             "p_loo_i": 0.1,
-            "pareto_k": 0.1,
-            "loo_method": "psis",
-            "elpd_waic_i": values,
-            "p_waic_i": 0.1,
-            "loglik_var_i": 0.1,
-            "elpd_loo": values.sum(),
-            "se_loo": np.sqrt(n * values.var(ddof=1)),
-            "p_loo": 0.1 * n,
-            "elpd_waic": values.sum(),
-            "se_waic": 1.0,
-            "p_waic": 0.1 * n,
-            "total_draws": 4000,
+            "pareto_k": np.broadcast_to(np.asarray(k, dtype=float), (n,)),
+            "loo_method": np.broadcast_to(np.asarray(method), (n,)),
+            "elpd_waic_i": values - 0.01,
+            "p_waic_i": var,
+            "loglik_var_i": var,
+            "elpd_loo": elpd,
+            "se_loo": se,
+            "p_loo": 0.1 * units.sum(),
+            "elpd_waic": elpd - 0.01 * units.sum(),
+            "se_waic": se,
+            "p_waic": float((units * var).sum()),
+            "total_draws": draws,
         }
     )
+
+
+def fit_tables_of(r_hat=1.0, ess=1000.0, divergences=(0, 0), ebfmi=(1.0, 1.0), hits=(0, 0)) -> dict[str, pd.DataFrame]:
+    """The fit stage's tables of a model "m" with a free ``mu`` (the given R-hat and bulk ESS) and a derived ``p[a]``,
+    over 2 chains of 1000 draws with the given divergences, E-BFMI and tree-depth hits per chain."""
+
+    params = pd.DataFrame(
+        {
+            "model_id": "m",
+            "variable": ["mu", "p"],
+            "index": ["", "a"],
+            "free": [True, False],
+            "mean": 0.0,
+            "sd": 1.0,
+            "hdi_low": -1.0,
+            "hdi_high": 1.0,
+            "mcse_mean": 0.01,
+            "mcse_sd": 0.01,
+            "ess_bulk": [ess, 2000.0],
+            "ess_tail": [2000.0, 2000.0],
+            "r_hat": [r_hat, 1.0],
+        }
+    )
+    sampler = pd.DataFrame(
+        {
+            "model_id": "m",
+            "chain": [0, 1],
+            "draws": 1000,
+            "tune": 1000,
+            "divergences": list(divergences),
+            "ebfmi": list(ebfmi),
+            "treedepth_hits": list(hits),
+            "max_treedepth": 10,
+            "mean_treedepth": 3.0,
+            "step_size": 0.5,
+            "wall_time_s": 1.0,
+            "backend": "nutpie",
+            "error": "",
+        }
+    )
+    return {"parameters": params, "sampler": sampler}

@@ -52,11 +52,14 @@ MODELS = {
 #: ``quantile_fail`` means "no draw as extreme as the data".
 PRIOR_PREDICTIVE = {"draws": 1000}
 
-#: LOO: no exact refits by default; with ``reloo: true`` at most 10 groups (highest Pareto k first) are refitted.
-LOO = {"reloo": False, "reloo_max_groups": 10}
+#: LOO: every observation of a compared task whose Pareto k is high is refitted exactly, highest k first, up to
+#: 20 refits per model (one compile, then about a second each at the default sampler settings). Families whose
+#: rows are not groups (glmm) score new groups by 5-fold cross-validation over the levels of their grouping factor.
+LOO = {"reloo": True, "reloo_max_refits": 20, "kfold": {"k": 5, "by": None}}
 
-#: "Within tolerance" of the best model: an elpd_loo difference below 4, or below 2 paired standard errors.
-COMPARE = {"elpd_tolerance": 4, "se_tolerance": 2}
+#: Comparison: the new-groups task drives the recommendation and the K choice; a model is tied with the best when
+#: its elpd difference is below 4 or its p_worse below 0.975 (a difference under 1.96 paired standard errors).
+COMPARE = {"task": "new_groups", "elpd_tolerance": 4, "p_worse_max": 0.975}
 
 #: Population read-out: a never-seen group of 100 trials; no group pairs compared.
 READOUT = {"new_group_n": 100, "compare_groups": []}

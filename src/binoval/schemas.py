@@ -297,25 +297,30 @@ class PPCCalibration(pa.DataFrameModel):
 
 
 class LooTable(pa.DataFrameModel):
-    """PSIS-LOO and WAIC of one model, one row per group (``binoval.loo.psis.loo_table``).
+    """PSIS-LOO and WAIC of one model, one row per (``task``, ``group``, ``point``) (``binoval.loo.psis.loo_table``).
 
-    Pointwise: ``elpd_loo_i`` (PSIS or, where ``loo_method`` is ``exact``, an
-    exact leave-one-group-out refit), ``p_loo_i``, ``pareto_k``,
-    ``elpd_waic_i``, ``p_waic_i`` and ``loglik_var_i`` (variance of the
-    pointwise log-likelihood over draws; WAIC is unreliable above 0.4).
-    Totals repeated on every row: ``elpd_loo``, ``se_loo``, ``p_loo``,
-    ``elpd_waic``, ``se_waic``, ``p_waic``; ``total_draws`` is S (0 and every
-    figure NaN when the fit produced no draws).
+    ``task``: ``new_groups``, ``same_groups`` or ``conditional`` (``binoval.loo.tasks``). ``point`` is
+    ``group`` (the group's count) or, on ``same_groups``, ``success`` / ``failure`` (one of its trials);
+    ``units`` is how many observations the row stands for. Pointwise, per observation: ``elpd_loo_i``
+    (PSIS or, as ``loo_method`` says, an exact refit or K-fold), ``p_loo_i``, ``pareto_k`` (-inf where the
+    log-likelihood does not vary), ``elpd_waic_i``, ``p_waic_i`` and ``loglik_var_i`` (variance of the
+    pointwise log-likelihood over draws; WAIC is unreliable above 0.4). The task's totals over its
+    observations (rows weighted by ``units``), repeated on its rows: ``elpd_loo``, ``se_loo``, ``p_loo``,
+    ``elpd_waic``, ``se_waic``, ``p_waic``; ``total_draws`` is S (0 and every figure NaN when the fit produced
+    no draws).
     """
 
     model_id: Series[str]
-    group: Series[str] = pa.Field(unique=True)
+    task: Series[str] = pa.Field(isin=["new_groups", "same_groups", "conditional"])
+    group: Series[str]
+    point: Series[str] = pa.Field(isin=["group", "success", "failure"])
+    units: Series[int] = pa.Field(ge=1)
     n: Series[int] = pa.Field(ge=1)
     r: Series[int] = pa.Field(ge=0)
     elpd_loo_i: Series[float] = pa.Field(nullable=True)
     p_loo_i: Series[float] = pa.Field(nullable=True)
     pareto_k: Series[float] = pa.Field(nullable=True)
-    loo_method: Series[str] = pa.Field(isin=["psis", "exact"])
+    loo_method: Series[str] = pa.Field(isin=["psis", "exact", "kfold"])
     elpd_waic_i: Series[float] = pa.Field(nullable=True)
     p_waic_i: Series[float] = pa.Field(nullable=True, ge=0)
     loglik_var_i: Series[float] = pa.Field(nullable=True, ge=0)
@@ -330,18 +335,24 @@ class LooTable(pa.DataFrameModel):
     class Config:
         strict = True
 
+    @pa.dataframe_check(error="each (task, group, point) appears once")
+    def unique_points(cls, df: pd.DataFrame) -> bool:
+        return not df.duplicated(["task", "group", "point"]).any()
+
 
 class Comparison(pa.DataFrameModel):
-    """All models compared, one row per (``criterion`` loo|waic, ``model_id``).
+    """Models compared per prediction task, one row per (``task``, ``criterion`` loo|waic, ``model_id``).
 
-    ``rank`` 0 is the best; ``elpd_diff``/``dse`` are the difference from the
-    best and its paired standard error; ``weight`` the stacking weight;
-    ``warning`` flags unreliable estimates (high Pareto k / WAIC variance).
-    Mixture models carry their config id (``mixture``), ``K`` and whether
-    that K was chosen (``k_selected``, with ``k_reason``); others have
-    ``mixture`` empty and ``K`` 0.
+    ``rank`` 0 is the best of the task; ``elpd_diff``/``dse`` are the difference from it and its paired
+    standard error over the task's ``observations``; ``p_worse`` the probability that the model predicts worse
+    than the best (NaN for the best), ``diag_diff`` ArviZ's caution about that figure; ``weight`` the stacking
+    weight; ``method`` which methods gave the elpd values (e.g. ``psis+exact(2)``); ``warning`` flags
+    unreliable estimates left (high Pareto k / WAIC variance). Mixture models carry their config id
+    (``mixture``), ``K`` and whether that K was chosen on the task (``k_selected``, with ``k_reason``); others
+    have ``mixture`` empty and ``K`` 0.
     """
 
+    task: Series[str] = pa.Field(isin=["new_groups", "same_groups"])
     criterion: Series[str] = pa.Field(isin=["loo", "waic"])
     model_id: Series[str]
     rank: Series[int] = pa.Field(ge=0)
@@ -350,7 +361,11 @@ class Comparison(pa.DataFrameModel):
     p: Series[float] = pa.Field(nullable=True)
     elpd_diff: Series[float] = pa.Field(nullable=True)
     dse: Series[float] = pa.Field(nullable=True)
+    p_worse: Series[float] = pa.Field(nullable=True, ge=0, le=1)
+    diag_diff: Series[str]
     weight: Series[float] = pa.Field(ge=0, le=1.000001)
+    observations: Series[int] = pa.Field(ge=1)
+    method: Series[str]
     warning: Series[bool]
     mixture: Series[str]
     K: Series[int] = pa.Field(ge=0)
@@ -360,9 +375,9 @@ class Comparison(pa.DataFrameModel):
     class Config:
         strict = True
 
-    @pa.dataframe_check(error="each (criterion, model_id) appears once")
+    @pa.dataframe_check(error="each (task, criterion, model_id) appears once")
     def unique_rows(cls, df: pd.DataFrame) -> bool:
-        return not df.duplicated(["criterion", "model_id"]).any()
+        return not df.duplicated(["task", "criterion", "model_id"]).any()
 
 
 # ---------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 import yaml
-from conftest import REPO
+from conftest import REPO, fit_tables_of
 from test_config import DEFAULT, overlay
 
 from binoval.config import check_config, load_schema
@@ -75,46 +75,6 @@ def test_failing_fit_is_recorded_not_raised(monkeypatch):
     assert status.status == "FAIL" and "initial evaluation failed" in status.reasons[0]
 
 
-def _tables(r_hat=1.0, ess=1000.0, divergences=(0, 0), ebfmi=(1.0, 1.0), hits=(0, 0)):
-    import pandas as pd
-
-    params = pd.DataFrame(
-        {
-            "model_id": "m",
-            "variable": ["mu", "p"],
-            "index": ["", "a"],
-            "free": [True, False],
-            "mean": 0.0,
-            "sd": 1.0,
-            "hdi_low": -1.0,
-            "hdi_high": 1.0,
-            "mcse_mean": 0.01,
-            "mcse_sd": 0.01,
-            "ess_bulk": [ess, 2000.0],
-            "ess_tail": [2000.0, 2000.0],
-            "r_hat": [r_hat, 1.0],
-        }
-    )
-    sampler = pd.DataFrame(
-        {
-            "model_id": "m",
-            "chain": [0, 1],
-            "draws": 1000,
-            "tune": 1000,
-            "divergences": list(divergences),
-            "ebfmi": list(ebfmi),
-            "treedepth_hits": list(hits),
-            "max_treedepth": 10,
-            "mean_treedepth": 3.0,
-            "step_size": 0.5,
-            "wall_time_s": 1.0,
-            "backend": "nutpie",
-            "error": "",
-        }
-    )
-    return params, sampler
-
-
 @pytest.mark.parametrize(
     "kwargs, status, fragment",
     [
@@ -128,7 +88,7 @@ def _tables(r_hat=1.0, ess=1000.0, divergences=(0, 0), ebfmi=(1.0, 1.0), hits=(0
     ],
 )
 def test_fit_status_thresholds(kwargs, status, fragment):
-    result = fit_status(dict(zip(("parameters", "sampler"), _tables(**kwargs))))
+    result = fit_status(fit_tables_of(**kwargs))
     assert result.status == status
     assert any(fragment in reason for reason in result.reasons), result.reasons
 

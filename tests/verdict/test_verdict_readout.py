@@ -9,7 +9,7 @@ import jsonschema
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import loo_table_of
+from conftest import fit_tables_of, loo_table_of
 from scipy import special, stats
 
 from binoval.models import FAMILIES, GroupedCounts, ModelSpec, family_of
@@ -34,46 +34,8 @@ from binoval.verdict.verdict import (
 )
 
 
-def _fit_tables(r_hat=1.0, divergences=0):
-    params = pd.DataFrame(
-        {
-            "model_id": "m",
-            "variable": ["mu"],
-            "index": [""],
-            "free": [True],
-            "mean": 0.0,
-            "sd": 1.0,
-            "hdi_low": -1.0,
-            "hdi_high": 1.0,
-            "mcse_mean": 0.01,
-            "mcse_sd": 0.01,
-            "ess_bulk": [2000.0],
-            "ess_tail": [2000.0],
-            "r_hat": [r_hat],
-        }
-    )
-    sampler = pd.DataFrame(
-        {
-            "model_id": "m",
-            "chain": [0, 1],
-            "draws": 1000,
-            "tune": 1000,
-            "divergences": [divergences, 0],
-            "ebfmi": 1.0,
-            "treedepth_hits": 0,
-            "max_treedepth": 10,
-            "mean_treedepth": 3.0,
-            "step_size": 0.5,
-            "wall_time_s": 1.0,
-            "backend": "nutpie",
-            "error": "",
-        }
-    )
-    return {"parameters": params, "sampler": sampler}
-
-
 def test_judge_model_uses_registered_status_functions_and_thresholds():
-    stages = {"loo": {"loo": loo_table_of("m", np.full(5, -1.0))}, "fit": _fit_tables(r_hat=1.02)}
+    stages = {"loo": {"loo": loo_table_of("m", np.full(5, -1.0))}, "fit": fit_tables_of(r_hat=1.02)}
     results = judge_model(stages, {"fit": {"r_hat_max": 1.01}})
     assert list(results) == ["fit", "loo"]  # STAGE_ORDER, not insertion order
     assert results["fit"].status == "FAIL" and "R-hat of mu is 1.020" in results["fit"].reasons[0]
@@ -114,15 +76,15 @@ def test_verdict_accepts_unless_a_stage_fails_and_recommends_best_accepted():
     json.dumps(verdict)
 
 
+def _two_models(base, **statuses):
+    """The verdict of models a (1 parameter) and b (2) with the same pointwise elpd ``base`` and these fit statuses."""
+    loo = {m: loo_table_of(m, base) for m in statuses}
+    return build_verdict("r", "d", _results(**statuses), loo, {"a": 1, "b": 2})
+
+
 def test_verdict_rejects_when_every_model_fails():
     base = np.full(5, -1.0)
-    verdict, rec = build_verdict(
-        "r",
-        "d",
-        _results(a="FAIL", b="FAIL"),
-        {"a": loo_table_of("a", base), "b": loo_table_of("b", base)},
-        {"a": 1, "b": 2},
-    )
+    verdict, rec = _two_models(base, a="FAIL", b="FAIL")
     assert verdict["overall"] == "REJECT" and verdict["recommended_model"] is None
     assert rec.reason == "no model was accepted"
 
@@ -140,10 +102,32 @@ def test_simplicity_rule_prefers_simpler_model_within_tolerance():
     loo["simple"] = loo_table_of("simple", base - 0.05)
     assert (
         recommend(
-            ["simple", "complex"], loo, {"simple": 1, "complex": 5}, {"elpd_tolerance": 0, "se_tolerance": 0}
+            ["simple", "complex"], loo, {"simple": 1, "complex": 5}, {"elpd_tolerance": 0, "p_worse_max": 0}
         ).model_id
         == "complex"
     )
+
+
+def test_recommendation_is_made_on_the_configured_task_and_says_so():
+    """Models ranked on new groups and on new trials of the same groups can disagree; ``compare.task`` decides."""
+    import pandas as pd
+
+    base = np.random.default_rng(2).normal(-2, 0.5, 20)
+    trials = np.random.default_rng(3).normal(-0.5, 0.1, 6)
+    loo = {
+        "a": pd.concat([loo_table_of("a", base), loo_table_of("a", trials - 1.0, task="same_groups", units=[50] * 6)]),
+        "b": pd.concat(
+            [loo_table_of("b", base - 10.0 / 20), loo_table_of("b", trials, task="same_groups", units=[50] * 6)]
+        ),
+    }
+    tolerance = {"elpd_tolerance": 0, "p_worse_max": 0}
+    rec = recommend(["a", "b"], loo, {"a": 2, "b": 2}, tolerance)
+    assert rec.model_id == "a" and "on the new_groups task" in rec.reason
+    rec = recommend(["a", "b"], loo, {"a": 2, "b": 2}, {**tolerance, "task": "same_groups"})
+    assert rec.model_id == "b" and "on the same_groups task" in rec.reason
+    # a model without the task is no candidate on it
+    rec = recommend(["a", "b"], {"a": loo["a"], "b": loo["b"][loo["b"]["task"] == "same_groups"]}, {"a": 2, "b": 2})
+    assert rec.model_id == "a"
 
 
 def test_verdict_schema_rejects_extra_or_wrong_fields():
@@ -169,13 +153,7 @@ def test_verdict_schema_rejects_extra_or_wrong_fields():
 
 def test_summary_and_rst_show_failing_reasons():
     base = np.full(6, -1.0) + np.arange(6) * 0.1
-    verdict, rec = build_verdict(
-        "r",
-        "d",
-        _results(a="PASS", b="FAIL"),
-        {"a": loo_table_of("a", base), "b": loo_table_of("b", base)},
-        {"a": 1, "b": 2},
-    )
+    verdict, rec = _two_models(base, a="PASS", b="FAIL")
     text = summary_text(verdict, rec.reason, "results/r/report.md")
     assert "fit: b broke" in text and "recommended model: a" in text and "report: results/r/report.md" in text
     rst = verdict_rst(verdict, rec.reason, "results/r/report.md")

@@ -48,3 +48,27 @@ def test_covariates_reach_the_fit(glmm_run):
     assert len(sex) == 1 and 1.2 < float(sex["mean"].iloc[0]) < 1.55
     edu = parameters[parameters["variable"] == "u_edu"]
     assert len(edu) == 7  # one intercept per education level
+
+
+def test_new_groups_are_new_education_levels_by_kfold(glmm_run):
+    """A glmm row is a cell, not a group: the new-groups task holds out whole education levels (5-fold over the 7
+    levels, ArviZ's loo_kfold on one compiled model), and the comparison and the recommendation use it."""
+    from binoval.loo.psis import task_table
+    from binoval.schemas import Comparison, LooTable
+
+    table = read_table(glmm_run / "loo" / "sex_edu.parquet", LooTable)
+    new = task_table(table, "new_groups")
+    assert len(new) == 14 and (new["loo_method"] == "kfold").all()
+    assert new["elpd_loo"].iloc[0] == pytest.approx(new["elpd_loo_i"].sum())
+    assert new["pareto_k"].isna().all() and new["elpd_waic"].isna().all()
+    # predicting a new level is harder than predicting a cell whose level the fit has seen
+    conditional = task_table(table, "conditional")
+    assert new["elpd_loo"].iloc[0] < conditional["elpd_loo"].iloc[0]
+    comparison = read_table(glmm_run / "compare.parquet", Comparison)
+    loo = comparison[(comparison["task"] == "new_groups") & (comparison["criterion"] == "loo")]
+    assert list(loo["model_id"]) == ["sex_edu"] and loo["method"].iloc[0] == "kfold(14)"
+    assert set(comparison[comparison["task"] == "new_groups"]["criterion"]) == {"loo"}  # no WAIC for K-fold
+    verdict = json.loads((glmm_run / "verdict.json").read_text())
+    assert verdict["recommended_model"] in (None, "sex_edu")
+    reasons = " ".join(verdict["models"]["sex_edu"]["stages"]["loo"]["reasons"])
+    assert "K-fold cross-validation of 14 point(s)" in reasons

@@ -4,12 +4,10 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
-import yaml
-from conftest import SNAKEFILE, assert_same_outputs, run_snakemake, scheduled_jobs
+from conftest import assert_same_outputs, run_snakemake, scheduled_jobs, snakemake_command
 
 pytestmark = pytest.mark.workflow
 
@@ -31,22 +29,8 @@ def finished_jobs(log_text: str) -> set[tuple[str, str]]:
 
 def test_killed_run_resumes_to_identical_outputs(tiny_run, tmp_path):
     reference, config = tiny_run
-    path = tmp_path / "test_config.yaml"
-    path.write_text(yaml.safe_dump(config))
     log = tmp_path / "killed_run.log"
-    command = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "-s",
-        str(SNAKEFILE),
-        "-d",
-        str(tmp_path),
-        "--cores",
-        "2",
-        "--configfile",
-        str(path),
-    ]
+    command = snakemake_command(tmp_path, config, cores=2)
     with open(log, "w") as handle:
         process = subprocess.Popen(
             command, cwd=tmp_path, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True

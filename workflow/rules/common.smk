@@ -5,6 +5,7 @@ from binoval.models.formula import FormulaError, check_columns, parse_formula
 from binoval.data.trials import check_trial_header
 import math
 from binoval.defaults import SAMPLER_INHERITED_BY_SBC, SBC, with_defaults
+from binoval.loo.tasks import LOG_LIKELIHOOD_VARS
 
 
 def checked_model_specs(config):

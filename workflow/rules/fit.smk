@@ -21,5 +21,7 @@ rule fit:
         model=model_params,
         sampler=config["sampler"],
         seed=config["seed"],
+        # what a fit stores (binoval.loo.tasks): a change here reruns fits written before it
+        log_likelihood=list(LOG_LIKELIHOOD_VARS.values()),
     script:
         "../../scripts/fit.py"

@@ -1,6 +1,7 @@
 """The fit stage: one configured model fitted to the observed data.
 
-Produces the InferenceData (posterior, sample_stats, log_likelihood,
+Produces the InferenceData (posterior, sample_stats, log_likelihood with the
+conditional ``r`` and each prediction task's values (``binoval.loo.tasks``),
 posterior_predictive, observed_data) and the two diagnostics tables. A fit
 that raises does not stop the workflow: the stage records the error, so the
 verdict can FAIL this model and still judge the others.
@@ -18,6 +19,7 @@ import xarray as xr
 from binoval import seeds
 from binoval.fit.diagnostics import failed_fit_diagnostics, parameter_diagnostics, sampler_diagnostics
 from binoval.fit.sampler import CompiledSampler, SamplerSettings, complete_inference_data, observed_tree
+from binoval.loo.tasks import add_task_log_likelihoods
 from binoval.models import GroupedCounts, ModelSpec, build_model
 from binoval.schemas import ParameterDiagnostics
 
@@ -53,6 +55,7 @@ def fit_model(
             result.wall_time_s,
         )
         idata = complete_inference_data(result.idata, model, data, seeds.int_seed(seed, "ppc", spec.model_id))
+        idata = add_task_log_likelihoods(idata, spec, data, seeds.rng(seed, "fit", spec.model_id, 1))
         parameters = parameter_diagnostics(idata, spec.model_id, free_variable_names(model))
         chains = sampler_diagnostics(
             idata, spec.model_id, settings.tune, settings.max_treedepth, result.wall_time_s, settings.backend

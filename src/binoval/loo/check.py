@@ -1,16 +1,15 @@
-"""LOO stage: can the model's predictive accuracy be estimated reliably?
+"""LOO stage: can each model's predictive accuracy be estimated reliably on the tasks it is compared on?
 
-Needs table ``loo`` (one row per group, ``binoval.schemas.LooTable``).
+Needs table ``loo`` (rows per task and point, ``binoval.schemas.LooTable``).
 
-FAIL when the LOO or WAIC estimate is not finite (a broken log-likelihood),
-or when the share of groups whose Pareto k exceeds the threshold (and that
-were not re-estimated exactly) is above ``k_high_share_fail``.
-WARN when any group's Pareto k exceeds min(1 - 1/log10(S), ``pareto_k_max``)
-(S = total draws) without an exact refit — the PSIS estimate for those
-groups is unreliable, typical of hierarchical models whose groups carry much
-information about their own parameter — and when the pointwise
-log-likelihood variance of a group exceeds ``waic_variance_max`` (WAIC is
-then unreliable; prefer LOO).
+FAIL when a compared task's LOO or WAIC estimate is not finite (a broken log-likelihood), or when the share
+of a compared task's observations whose Pareto k still exceeds the threshold (no exact refit or K-fold
+replaced them) is above ``k_high_share_fail``.
+WARN when any observation of a compared task keeps a Pareto k above min(1 - 1/log10(S), ``pareto_k_max``)
+(S = total draws): the refit budget (``loo.reloo_max_refits``) ran out before it, and its PSIS estimate is
+unreliable.
+Notes: refits and K-fold used; the conditional log-likelihood's high Pareto k values and WAIC variance (the
+textbook numbers, never compared); each task's totals.
 """
 
 from __future__ import annotations
@@ -21,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from binoval.defaults import THRESHOLDS, with_defaults
-from binoval.loo.psis import k_threshold
+from binoval.loo.psis import k_threshold, task_table
+from binoval.loo.tasks import CONDITIONAL, TASKS
 from binoval.schemas import LooTable
 from binoval.verdict.status import StageResult
 
@@ -29,49 +29,64 @@ from binoval.verdict.status import StageResult
 TABLE_SCHEMAS = {"loo": LooTable}
 
 
+def _names(rows: pd.DataFrame, limit: int = 5) -> str:
+    labels = [g if p == "group" else f"{g} {p}" for g, p in zip(rows["group"].astype(str), rows["point"])]
+    more = "" if len(labels) <= limit else f" and {len(labels) - limit} more"
+    return ", ".join(labels[:limit]) + more
+
+
 def loo_status(tables: Mapping[str, pd.DataFrame], thresholds: Mapping[str, float] | None = None) -> StageResult:
-    """The LOO stage's status from table ``loo`` (per-group PSIS-LOO and WAIC figures)."""
+    """The LOO stage's status from table ``loo`` (see the module doc)."""
     t = with_defaults(THRESHOLDS["loo"], thresholds)
     table = tables["loo"]
     result = StageResult()
-    first = table.iloc[0]
-    if int(first["total_draws"]) == 0:
+    if int(table["total_draws"].iloc[0]) == 0:
         result.fail("no log-likelihood: the fit produced no draws")
         return result
-    for name in ("elpd_loo", "se_loo", "elpd_waic", "se_waic"):
-        if not np.isfinite(first[name]):
-            result.fail(f"{name} is not finite ({first[name]}); the log-likelihood is broken")
-            return result
-    threshold = k_threshold(int(first["total_draws"]), t["pareto_k_max"])
-    psis = table[table["loo_method"] == "psis"]
-    high = psis[psis["pareto_k"] > threshold]
-    exact = table[table["loo_method"] == "exact"]
-    groups = len(table)
-    if len(high):
-        worst = high.loc[high["pareto_k"].idxmax()]
-        names = ", ".join(high.sort_values("pareto_k", ascending=False)["group"].astype(str).head(5))
-        more = "" if len(high) <= 5 else f" and {len(high) - 5} more"
-        message = (
-            f"Pareto k above {threshold:.2f} for {len(high)}/{groups} groups ({names}{more}; max {worst['pareto_k']:.2f} "
-            f"in group {worst['group']}): the PSIS-LOO estimate is unreliable for them; enable loo.reloo for exact refits"
-        )
-        if len(high) / groups > t["k_high_share_fail"]:
-            result.fail(message + f" (share {len(high) / groups:.0%} > {t['k_high_share_fail']:.0%})")
-        else:
-            result.warn(message)
-    variance = table[table["loglik_var_i"] > t["waic_variance_max"]]
-    if len(variance):
-        result.warn(
-            f"pointwise log-likelihood variance above {t['waic_variance_max']} for {len(variance)}/{groups} groups "
-            f"(max {variance['loglik_var_i'].max():.2f}): WAIC is unreliable, rely on LOO"
-        )
-    if len(exact):
+    threshold = k_threshold(int(table["total_draws"].iloc[0]), t["pareto_k_max"])
+    for task in TASKS:
+        rows = task_table(table, task)
+        if rows.empty:
+            continue
+        first = rows.iloc[0]
+        kfold_only = (rows["loo_method"] == "kfold").all()  # K-fold rows have no WAIC
+        names = ("elpd_loo", "se_loo") if kfold_only else ("elpd_loo", "se_loo", "elpd_waic", "se_waic")
+        broken = [name for name in names if not np.isfinite(first[name])]
+        if broken:
+            result.fail(f"{task}: {broken[0]} is not finite ({first[broken[0]]}); the log-likelihood is broken")
+            continue
+        high = rows[(rows["loo_method"] == "psis") & (rows["pareto_k"] > threshold)]
+        high = high.sort_values("pareto_k", ascending=False)
+        if len(high):
+            share = high["units"].sum() / rows["units"].sum()
+            message = (
+                f"{task}: Pareto k above {threshold:.2f} for {len(high)} of {len(rows)} points ({_names(high)}; "
+                f"max {high['pareto_k'].iloc[0]:.2f}) after the exact refits: their PSIS estimate is unreliable; "
+                "raise loo.reloo_max_refits to refit them"
+            )
+            if share > t["k_high_share_fail"]:
+                result.fail(message + f" (share of observations {share:.0%} > {t['k_high_share_fail']:.0%})")
+            else:
+                result.warn(message)
+        replaced = rows[rows["loo_method"] != "psis"]
+        for method in sorted(set(replaced["loo_method"])):
+            done = replaced[replaced["loo_method"] == method]
+            what = "exact refits without" if method == "exact" else "K-fold cross-validation of"
+            result.note(f"{task}: {what} {len(done)} point(s): {_names(done, limit=8)}")
+        waic = "" if kfold_only else f"; elpd_waic {first['elpd_waic']:.2f} (se {first['se_waic']:.2f})"
         result.note(
-            f"exact leave-one-group-out refits for {len(exact)} group(s): {', '.join(exact['group'].astype(str))}"
+            f"{task}: elpd_loo {first['elpd_loo']:.2f} (se {first['se_loo']:.2f}), p_loo {first['p_loo']:.2f} over "
+            f"{int(rows['units'].sum())} observations{waic}"
         )
-    result.note(
-        f"elpd_loo {first['elpd_loo']:.2f} (se {first['se_loo']:.2f}), p_loo {first['p_loo']:.2f}; "
-        f"elpd_waic {first['elpd_waic']:.2f} (se {first['se_waic']:.2f}), p_waic {first['p_waic']:.2f}; "
-        f"{len(high)}/{groups} Pareto k > {threshold:.2f}"
-    )
+    conditional = task_table(table, CONDITIONAL)
+    if len(conditional) and np.isfinite(conditional["elpd_loo"].iloc[0]):
+        first = conditional.iloc[0]
+        high = conditional[conditional["pareto_k"] > threshold]
+        variance = conditional[conditional["loglik_var_i"] > t["waic_variance_max"]]
+        result.note(
+            f"conditional (given each group's own rate; not compared): elpd_loo {first['elpd_loo']:.2f} "
+            f"(se {first['se_loo']:.2f}), {len(high)}/{len(conditional)} Pareto k > {threshold:.2f}; "
+            f"elpd_waic {first['elpd_waic']:.2f} (se {first['se_waic']:.2f}), p_waic {first['p_waic']:.2f}, "
+            f"{len(variance)}/{len(conditional)} groups with log-likelihood variance > {t['waic_variance_max']}"
+        )
     return result

@@ -1,175 +1,226 @@
-"""Comparing models by expected log predictive density (LOO and WAIC).
+"""Comparing models on one prediction task at a time, by expected log predictive density (LOO and WAIC).
 
-``compare_models`` ranks every model by elpd, gives each model's difference
-from the best with the paired standard error of that difference, and the
-stacking weights (``arviz.compare(method="stacking")``), for both PSIS-LOO
-and WAIC, from the per-group tables that ``binoval.loo.psis.loo_table`` writes.
+Only models scored on the same task are ranked together (``binoval.loo.tasks``): ``compare_task`` ranks every
+model that has a task's rows by elpd, and gives each model's difference from the best with the paired standard
+error of that difference over the task's observations, ArviZ's ``p_worse`` (the probability, under a normal
+approximation, that the model predicts worse than the best) and ``diag_diff`` (when that approximation is
+doubtful: fewer than 100 observations, or a difference below 4), and the stacking weights. Observations are
+weighted by how many each row stands for (``units``: 1 per group, or the trials of a group's successes or
+failures), so on the new-groups task every figure equals ``arviz.compare(method="stacking")``'s, and on the
+same-groups task it is what ArviZ would give on the trial-level data.
 
-``select_k`` chooses the number of clusters within one ``bb_mixture`` family
-id: the smallest K whose elpd_loo is within the tolerance of the best K's —
-the difference is below ``elpd_tolerance`` or below ``se_tolerance`` paired
-standard errors (config ``compare``, defaults ``binoval.defaults.COMPARE``) —
-and says why in words.
-The same tolerance drives the simplicity rule of the verdict
-(``within_tolerance``).
+The tie rule (config ``compare``, defaults ``binoval.defaults.COMPARE``): a model is *tied* with the best when
+its elpd difference is below ``elpd_tolerance`` or its ``p_worse`` is below ``p_worse_max``. ``p_worse_max``
+0.975 ties every difference smaller than 1.96 paired standard errors. The rule serves the mixture K choice
+(``select_k``: the smallest tied K) and the recommendation (the simplest tied accepted model,
+``binoval.verdict.verdict.recommend``), both on the task ``compare.task``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from binoval.defaults import COMPARE, with_defaults
+from binoval.loo.psis import k_threshold, task_table, weighted_totals
+from binoval.loo.tasks import TASKS
 from binoval.loo.waic import WAIC_VARIANCE_MAX
 
 CRITERIA = ("loo", "waic")
+#: ArviZ's ``diag_diff`` labels: too few observations for the normal approximation, or models too alike.
+SMALL_DATA, SIMILAR_PREDICTIONS = "N < 100", "|elpd_diff| < 4"
 
 
-def paired_difference(better: np.ndarray, worse: np.ndarray) -> tuple[float, float]:
-    """elpd(better) - elpd(worse) and the se of that difference, sqrt(N var(pointwise differences))."""
-    d = np.asarray(better, dtype=float) - np.asarray(worse, dtype=float)
-    return float(d.sum()), float(np.sqrt(len(d) * np.var(d, ddof=1))) if len(d) > 1 else 0.0
+@dataclass(frozen=True)
+class Difference:
+    """How much worse a model predicts than another on one task: ``diff`` = elpd(better) - elpd(worse) >= 0
+    when ``better`` is ahead, its paired standard error ``se``, and ``p_worse`` = P(the other is worse) under
+    the normal approximation N(diff, se) (ArviZ's ``p_worse``)."""
+
+    diff: float
+    se: float
+    p_worse: float
 
 
-def within_tolerance(diff: float, se: float, tolerance: Mapping[str, float] | None = None) -> bool:
-    """Is an elpd difference small: below ``elpd_tolerance`` or below ``se_tolerance`` standard errors?"""
+def _aligned(table: pd.DataFrame, ic: str) -> pd.DataFrame:
+    return table.sort_values(["group", "point"])[["group", "point", "units", f"elpd_{ic}_i"]]
+
+
+def paired_difference(better: pd.DataFrame, worse: pd.DataFrame, ic: str = "loo") -> Difference:
+    """The difference of two models' rows of one task, observation by observation (see ``Difference``).
+
+    The standard error is sqrt(N var(pointwise differences)) over the N observations, each row counted
+    ``units`` times, with ddof 0 as ``arviz.compare`` computes it (R's ``loo_compare`` uses ddof 1, a factor
+    sqrt(N / (N - 1)) larger).
+    """
+    from scipy import stats
+
+    a, b = _aligned(better, ic), _aligned(worse, ic)
+    if list(zip(a["group"], a["point"])) != list(zip(b["group"], b["point"])):
+        raise ValueError("the two tables do not score the same observations; compare models on one task only")
+    d = a[f"elpd_{ic}_i"].to_numpy(dtype=float) - b[f"elpd_{ic}_i"].to_numpy(dtype=float)
+    diff, se = weighted_totals(d, a["units"].to_numpy(), ddof=0)
+    p_worse = float(stats.norm.cdf(0.0, -diff, se + 1e-12)) if diff != 0 else float("nan")
+    return Difference(diff, se, p_worse)
+
+
+def is_tied(difference: Difference, tolerance: Mapping | None = None) -> bool:
+    """Is a model tied with the best: difference below ``elpd_tolerance`` or ``p_worse`` below ``p_worse_max``?"""
     t = with_defaults(COMPARE, tolerance)
-    return bool(diff < t["elpd_tolerance"] or diff < t["se_tolerance"] * se)
+    if difference.diff < t["elpd_tolerance"]:
+        return True
+    return bool(np.isfinite(difference.p_worse) and difference.p_worse < t["p_worse_max"])
 
 
-def tolerance_rule(tolerance: Mapping[str, float] | None = None) -> str:
-    """The tolerance of ``within_tolerance`` in words (config ``compare`` over ``binoval.defaults.COMPARE``)."""
+def tie_rule(tolerance: Mapping | None = None) -> str:
+    """The tie rule of ``is_tied`` in words (config ``compare`` over ``binoval.defaults.COMPARE``)."""
     t = with_defaults(COMPARE, tolerance)
     return (
-        f"Differences below {t['elpd_tolerance']:g}, or below {t['se_tolerance']:g} paired standard errors, "
-        "are within tolerance (config `compare`)."
+        f"A model is tied with the best when its elpd difference is below {t['elpd_tolerance']:g} or the "
+        f"probability that it predicts worse (p_worse) is below {t['p_worse_max']:g} (config `compare`)."
     )
 
 
-def _pointwise(table: pd.DataFrame, ic: str) -> np.ndarray:
-    return table.sort_values("group")[f"elpd_{ic}_i"].to_numpy(dtype=float)
+def diag_diff(observations: int, diff: float) -> str:
+    """ArviZ's diagnostic of an elpd difference: ``N < 100``, ``|elpd_diff| < 4`` or empty (no concern)."""
+    if diff == 0:
+        return ""
+    if observations < 100:
+        return SMALL_DATA
+    return SIMILAR_PREDICTIONS if abs(diff) < 4 else ""
 
 
-def elpd_data(table: pd.DataFrame, ic: str):
-    """An ``arviz.ELPDData`` (pointwise) rebuilt from a stored LOO table, for ``az.compare``.
+def stacking_weights(pointwise: np.ndarray, units: np.ndarray) -> np.ndarray:
+    """Stacking weights (Yao et al. 2018): the simplex w maximising sum_j units_j log sum_m w_m exp(elpd_jm).
 
-    For ``ic = "waic"`` the pointwise WAIC values take the place of the LOO
-    ones (no Pareto k); ``az.compare`` then weighs the models by WAIC.
+    ``pointwise``: (observations, models) LOO elpd; the same optimisation as ``arviz.compare(method="stacking")``,
+    with each row counted ``units`` times.
     """
-    import arviz as az
-    import xarray as xr
+    from scipy.optimize import Bounds, LinearConstraint, minimize
 
-    from binoval.loo.psis import k_threshold
+    models = pointwise.shape[1]
+    if models == 1:
+        return np.ones(1)
+    scaled = np.exp(pointwise - pointwise.max(axis=1, keepdims=True))
+    units = np.asarray(units, dtype=float)
 
-    table = table.sort_values("group")
-    first = table.iloc[0]
-    coords = {"group": table["group"].to_numpy()}
-    pointwise = xr.DataArray(table[f"elpd_{ic}_i"].to_numpy(dtype=float), dims=["group"], coords=coords)
-    good_k = k_threshold(int(first["total_draws"]))
-    if ic == "loo":
-        pareto_k = xr.DataArray(table["pareto_k"].to_numpy(dtype=float), dims=["group"], coords=coords)
-        warning = bool((table["pareto_k"] > good_k).any())
-    else:
-        pareto_k = None
-        warning = bool((table["loglik_var_i"] > WAIC_VARIANCE_MAX).any())
-    return az.ELPDData(
-        elpd=float(first[f"elpd_{ic}"]),
-        se=float(first[f"se_{ic}"]),
-        p=float(first[f"p_{ic}"]),
-        n_samples=int(first["total_draws"]),
-        n_data_points=len(table),
-        scale="log",
-        warning=warning,
-        good_k=good_k,
-        elpd_i=pointwise,
-        pareto_k=pareto_k,
+    def negative_score(w):
+        return -np.sum(units * np.log(scaled @ w))
+
+    def gradient(w):
+        return -np.sum(units[:, None] * scaled / (scaled @ w)[:, None], axis=0)
+
+    result = minimize(
+        negative_score,
+        np.full(models, 1.0 / models),
+        jac=gradient,
+        bounds=Bounds(np.zeros(models), np.ones(models)),
+        constraints=LinearConstraint(np.ones(models), 1.0, 1.0),
     )
+    weights = np.clip(result.x, 0.0, None)
+    return weights / weights.sum()
 
 
-def compare_models(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """One row per (criterion, model): rank, elpd, se, p, elpd_diff, dse, stacking weight, warning.
+def _methods(table: pd.DataFrame) -> str:
+    """Which methods gave a task's elpd values, e.g. ``psis`` or ``psis+exact(3)``."""
+    counts = table["loo_method"].value_counts()
+    return "+".join(m if m == "psis" and len(counts) == 1 else f"{m}({counts[m]})" for m in sorted(counts.index))
 
-    ``elpd_diff`` and ``dse`` are relative to the criterion's best model
-    (rank 0), computed from the pointwise values of the two models.
-    """
-    import warnings
 
-    import arviz as az
+def _warning(table: pd.DataFrame, ic: str) -> bool:
+    if ic == "waic":
+        return bool((table["loglik_var_i"] > WAIC_VARIANCE_MAX).any())
+    psis = table[table["loo_method"] == "psis"]
+    return bool((psis["pareto_k"] > k_threshold(int(table["total_draws"].iloc[0]))).any())
 
+
+def task_tables(tables: Mapping[str, pd.DataFrame], task: str, ic: str = "loo") -> dict[str, pd.DataFrame]:
+    """Each model's rows of ``task`` whose ``ic`` total is finite (failed fits, families without the task, and
+    K-fold rows for WAIC drop out)."""
+    out = {}
+    for model_id, table in tables.items():
+        rows = task_table(table, task)
+        if len(rows) and np.isfinite(rows[f"elpd_{ic}"].iloc[0]):
+            out[model_id] = rows
+    return out
+
+
+def compare_task(tables: Mapping[str, pd.DataFrame], task: str) -> pd.DataFrame:
+    """One row per (criterion, model) of the models scored on ``task`` (see the module doc)."""
     rows = []
     for ic in CRITERIA:
-        if len(tables) >= 2:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                comp = az.compare({m: elpd_data(t, ic) for m, t in tables.items()}, method="stacking", round_to="none")
-            weights = comp["weight"].to_dict()
-        else:
-            weights = {m: 1.0 for m in tables}
-        totals = {m: float(t[f"elpd_{ic}"].iloc[0]) for m, t in tables.items()}
+        own = task_tables(tables, task, ic)
+        if not own:
+            continue
+        totals = {m: float(t[f"elpd_{ic}"].iloc[0]) for m, t in own.items()}
         ordered = sorted(totals, key=lambda m: -totals[m])
         best = ordered[0]
+        aligned = {m: _aligned(own[m], ic) for m in ordered}
+        units = aligned[best]["units"].to_numpy()
+        weights = stacking_weights(np.column_stack([aligned[m][f"elpd_{ic}_i"] for m in ordered]), units)
+        observations = int(units.sum())
         for rank, model_id in enumerate(ordered):
-            table = tables[model_id]
-            diff, dse = paired_difference(_pointwise(tables[best], ic), _pointwise(table, ic))
-            if ic == "loo":
-                from binoval.loo.psis import k_threshold
-
-                warning = bool((table["pareto_k"] > k_threshold(int(table["total_draws"].iloc[0]))).any())
-            else:
-                warning = bool((table["loglik_var_i"] > WAIC_VARIANCE_MAX).any())
+            table = own[model_id]
+            difference = paired_difference(own[best], table, ic) if model_id != best else Difference(0.0, 0.0, np.nan)
             rows.append(
                 {
+                    "task": task,
                     "criterion": ic,
                     "model_id": model_id,
                     "rank": rank,
                     "elpd": totals[model_id],
                     "se": float(table[f"se_{ic}"].iloc[0]),
                     "p": float(table[f"p_{ic}"].iloc[0]),
-                    "elpd_diff": diff,
-                    "dse": dse,
-                    "weight": float(weights[model_id]),
-                    "warning": warning,
+                    "elpd_diff": difference.diff,
+                    "dse": difference.se,
+                    "p_worse": difference.p_worse,
+                    "diag_diff": diag_diff(observations, difference.diff),
+                    "weight": float(weights[rank]),
+                    "observations": observations,
+                    "method": _methods(table) if ic == "loo" else "waic",
+                    "warning": _warning(table, ic),
                 }
             )
     return pd.DataFrame(rows)
 
 
 def select_k(
-    tables: Mapping[str, pd.DataFrame], ks: Mapping[str, int], tolerance: Mapping[str, float] | None = None
+    tables: Mapping[str, pd.DataFrame], ks: Mapping[str, int], task: str, tolerance: Mapping | None = None
 ) -> tuple[str, str]:
-    """The chosen model id among mixtures of one family id (``ks``: model id -> K) and the reason in words."""
-    t = with_defaults(COMPARE, tolerance)
-    elpd = {m: float(tables[m]["elpd_loo"].iloc[0]) for m in ks}
+    """The chosen model id among mixtures of one config id (``ks``: model id -> K) on ``task``, and why."""
+    own = {m: t for m, t in task_tables(tables, task).items() if m in ks}
+    elpd = {m: float(own[m]["elpd_loo"].iloc[0]) for m in own}
     best = max(elpd, key=elpd.get)
-    for model_id in sorted(ks, key=ks.get):
+    for model_id in sorted(own, key=ks.get):
         if model_id == best:
             return model_id, (
-                f"K={ks[best]} has the highest elpd_loo ({elpd[best]:.2f}) and no smaller K is within "
-                f"{t['elpd_tolerance']:g} elpd or {t['se_tolerance']:g} se of it"
+                f"K={ks[best]} has the highest elpd_loo on {task} ({elpd[best]:.2f}) and no smaller K is tied with it"
             )
-        diff, se = paired_difference(_pointwise(tables[best], "loo"), _pointwise(tables[model_id], "loo"))
-        if within_tolerance(diff, se, t):
+        difference = paired_difference(own[best], own[model_id])
+        if is_tied(difference, tolerance):
             return model_id, (
-                f"K={ks[model_id]} is the smallest K within tolerance of the best K={ks[best]}: elpd_loo difference "
-                f"{diff:.2f} (se {se:.2f}) is below {t['elpd_tolerance']:g} or {t['se_tolerance']:g} se"
+                f"K={ks[model_id]} is the smallest K tied with the best K={ks[best]} on {task}: elpd_loo difference "
+                f"{difference.diff:.2f} (se {difference.se:.2f}, p_worse {difference.p_worse:.2f}). "
+                + tie_rule(tolerance)
             )
-    raise AssertionError("unreachable: the best K is always within tolerance of itself")
+    raise AssertionError("unreachable: the best K is always tied with itself")
 
 
 def k_selection(
-    tables: Mapping[str, pd.DataFrame],
-    mixtures: Mapping[str, tuple[str, int]],
-    tolerance: Mapping[str, float] | None = None,
+    tables: Mapping[str, pd.DataFrame], mixtures: Mapping[str, tuple[str, int]], task: str, tolerance=None
 ) -> pd.DataFrame:
-    """K choice per mixture family id. ``mixtures``: model id -> (family id, K). One row per mixture model."""
+    """K choice per mixture config id on ``task``. ``mixtures``: model id -> (config id, K). One row per mixture."""
     rows = []
     families: dict[str, dict[str, int]] = {}
+    scored = task_tables(tables, task)
     for model_id, (base, K) in mixtures.items():
-        families.setdefault(base, {})[model_id] = K
+        if model_id in scored:
+            families.setdefault(base, {})[model_id] = K
     for base, ks in families.items():
-        chosen, reason = select_k(tables, ks, tolerance)
+        chosen, reason = select_k(tables, ks, task, tolerance)
         for model_id, K in ks.items():
             rows.append(
                 {"mixture": base, "model_id": model_id, "K": int(K), "selected": model_id == chosen, "reason": reason}
@@ -177,30 +228,22 @@ def k_selection(
     return pd.DataFrame(rows, columns=["mixture", "model_id", "K", "selected", "reason"])
 
 
-def comparable(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """The tables whose elpd_loo and elpd_waic are finite (failed fits have none)."""
-    return {
-        m: t for m, t in tables.items() if np.isfinite(t["elpd_loo"].iloc[0]) and np.isfinite(t["elpd_waic"].iloc[0])
-    }
-
-
 def comparison_with_k(
-    tables: Mapping[str, pd.DataFrame],
-    mixtures: Mapping[str, tuple[str, int]],
-    tolerance: Mapping[str, float] | None = None,
+    tables: Mapping[str, pd.DataFrame], mixtures: Mapping[str, tuple[str, int]], tolerance: Mapping | None = None
 ) -> pd.DataFrame:
-    """``compare_models`` plus the mixture K choice: columns ``mixture``, ``K``, ``k_selected``, ``k_reason``.
-
-    Models without finite elpd (failed fits) are left out of the comparison and the K choice.
-    """
-    tables = comparable(tables)
-    if not tables:
-        raise ValueError("no model has a finite elpd_loo: every fit failed")
-    mixtures = {m: v for m, v in mixtures.items() if m in tables}
-    comp = compare_models(tables)
-    ks = k_selection(tables, mixtures, tolerance).set_index("model_id")
-    comp["mixture"] = comp["model_id"].map(ks["mixture"]).fillna("")
-    comp["K"] = comp["model_id"].map(ks["K"]).fillna(0).astype("int64")
-    comp["k_selected"] = comp["model_id"].map(ks["selected"]).fillna(False).astype(bool)
-    comp["k_reason"] = comp["model_id"].map(ks["reason"]).fillna("")
-    return comp
+    """``compare_task`` for every task, plus the mixture K choice per task: ``mixture``, ``K``, ``k_selected``,
+    ``k_reason``. Models without a finite elpd on a task (failed fits) are left out of that task."""
+    parts = []
+    for task in TASKS:
+        comp = compare_task(tables, task)
+        if comp.empty:
+            continue
+        ks = k_selection(tables, mixtures, task, tolerance).set_index("model_id")
+        comp["mixture"] = comp["model_id"].map(ks["mixture"]).fillna("")
+        comp["K"] = comp["model_id"].map(ks["K"]).fillna(0).astype("int64")
+        comp["k_selected"] = comp["model_id"].map(ks["selected"]).fillna(False).astype(bool)
+        comp["k_reason"] = comp["model_id"].map(ks["reason"]).fillna("")
+        parts.append(comp)
+    if not parts:
+        raise ValueError("no model has a finite elpd_loo on any task: every fit failed")
+    return pd.concat(parts, ignore_index=True)

@@ -136,24 +136,6 @@ def binomial_logpmf(r, n, p) -> np.ndarray:
     return stats.binom.logpmf(r, n, p)
 
 
-#: Gauss-Hermite nodes and weights that integrate a group's logit over a Normal population.
-_GH_NODES, _GH_WEIGHTS = np.polynomial.hermite.hermgauss(60)
-
-
-def normal_logit_marginal(mean: np.ndarray, sd: np.ndarray, n, r) -> np.ndarray:
-    """log of the integral of Binomial(r_i | n_i, invlogit(theta)) over theta ~ Normal(mean, sd), per draw and group.
-
-    ``mean``, ``sd``: (S,) or (S, G); ``n``, ``r``: (G,). 60-node Gauss-Hermite quadrature; returns (S, G).
-    """
-    mean = np.asarray(mean, dtype=float).reshape(len(mean), -1)[:, :, None]
-    sd = np.asarray(sd, dtype=float).reshape(len(sd), -1)[:, :, None]
-    theta = mean + np.sqrt(2.0) * sd * _GH_NODES[None, None, :]
-    from scipy import special
-
-    log_binom = binomial_logpmf(np.asarray(r)[None, :, None], np.asarray(n)[None, :, None], special.expit(theta))
-    return special.logsumexp(log_binom + np.log(_GH_WEIGHTS / np.sqrt(np.pi))[None, None, :], axis=2)
-
-
 class Family:
     """Base class of a model family.
 
@@ -239,6 +221,11 @@ class Family:
         rate is not determined by the population alone (e.g. it depends on covariates)."""
         raise NotImplementedError
 
+    def kfold_by(self, spec: ModelSpec) -> str | None:
+        """The data column whose levels are the groups of the new-groups task when a row is not a group of its own
+        (then K-fold cross-validation by its levels scores that task, ``binoval.loo.kfold``); None: rows are groups."""
+        return None
+
     def derived_draws(self, idata) -> dict[str, np.ndarray]:
         """Draws (S,) of derived population quantities the report summarises (e.g. ``icc``); none by default."""
         return {}
@@ -258,25 +245,32 @@ class Family:
         """log p(r_i | the group's own rate, draw), array (S, groups): what PyMC stores as ``log_likelihood``."""
         return binomial_logpmf(data.r[None, :], data.n[None, :], self._posterior_rates(idata, data))
 
+    def trial_log_likelihood(self, spec: ModelSpec, idata, data: GroupedCounts) -> np.ndarray:
+        """log p(one trial of group i | the group's other trials, draw), array (S, groups, 2): success, failure.
+
+        What leave-one-trial-out scores: a group's r successes and n - r failures are exchangeable Bernoulli
+        trials, so each group has two distinct pointwise values. For a family whose groups have a rate ``p`` in
+        the posterior they are log p and log(1 - p): the rate carries all that the other trials say. An outcome
+        a group has no trial of gets a value too (it is weighted by a count of 0).
+        """
+        p = np.clip(self._posterior_rates(idata, data), 1e-300, np.nextafter(1.0, 0.0))
+        return np.stack([np.log(p), np.log1p(-p)], axis=-1)
+
     def marginal_log_likelihood(
         self, spec: ModelSpec, idata, data: GroupedCounts, rng: np.random.Generator
     ) -> np.ndarray:
         """log p(r_i | population parameters of the draw), the group's own rate integrated out, array (S, groups).
 
-        For a group the fit did not see this is its held-out density; see ``heldout_log_density``.
-        A family whose rows own no parameter of their own (glmm) has none and scores held-out rows directly.
+        This is the pointwise value of the new-groups task (``binoval.loo.tasks``). A family whose rows own no
+        parameter of their own (glmm) has none and scores left-out rows directly (``heldout_log_density``).
         """
         raise NotImplementedError(f"family {self.name!r} has no group-marginal log-likelihood")
-
-    def leave_out(self, data: GroupedCounts, group: str) -> GroupedCounts:
-        """The data a leave-one-group-out refit sees: every row but ``group``'s, covariates kept."""
-        return data.without(group)
 
     def heldout_log_density(
         self, spec: ModelSpec, idata, data: GroupedCounts, group: str, rng: np.random.Generator
     ) -> np.ndarray:
-        """log p(r | n, posterior draw) of ``group`` (a row of ``data``) under a fit to ``leave_out(data, group)``,
-        one value per draw: the held-out group's own parameter comes from the population given each draw."""
+        """log p(r | n, draw) of ``group`` (a row of ``data``) under a refit in which it had no trials (n = 0),
+        one value per draw: by default its group-marginal density given the refit's population parameters."""
         return self.marginal_log_likelihood(spec, idata, data.only(group), rng)[:, 0]
 
     # -- posterior predictive of the same groups -------------------------------------------

@@ -125,6 +125,37 @@ class BetaBinomialMixture(Family):
 
         return special.logsumexp(self.component_logpmf(idata, data.n, data.r), axis=2)
 
+    def sequence_logprob(self, idata, n, r) -> np.ndarray:
+        """log q(r, n): the probability of one particular sequence of r successes in n trials, (S, groups).
+
+        q(r, n) = sum_k w_k B(alpha_k + r, beta_k + n - r) / B(alpha_k, beta_k), the group's rate and cluster
+        integrated out; ``r``, ``n`` per group.
+        """
+        from scipy import special
+
+        w, mu, kappa = self.cluster_draws(idata).values()
+        alpha, beta = (mu * kappa)[:, None, :], ((1.0 - mu) * kappa)[:, None, :]
+        r = np.asarray(r, dtype=float)[None, :, None]
+        n = np.asarray(n, dtype=float)[None, :, None]
+        with np.errstate(divide="ignore"):
+            log_w = np.log(w)[:, None, :]
+        terms = log_w + special.betaln(alpha + r, beta + n - r) - special.betaln(alpha, beta)
+        return special.logsumexp(terms, axis=2)
+
+    def trial_log_likelihood(self, spec, idata, data):
+        """log p(a success | the group's other n - 1 trials, draw) = log q(r, n) - log q(r - 1, n - 1); a failure
+        likewise with q(r, n - 1) (``sequence_logprob``): the group's rate and cluster stay integrated out, as in
+        the fitted likelihood. Where a group has no success (no failure), the value is that of one more trial
+        given all of its trials (its weight is 0)."""
+        n, r = data.n, data.r
+        successes_r, successes_n = np.maximum(r, 1), n + (r == 0)
+        failures_n = n + (r == n)
+        success = self.sequence_logprob(idata, successes_n, successes_r) - self.sequence_logprob(
+            idata, successes_n - 1, successes_r - 1
+        )
+        failure = self.sequence_logprob(idata, failures_n, r) - self.sequence_logprob(idata, failures_n - 1, r)
+        return np.stack([success, failure], axis=-1)
+
     def conditional_replication(self, idata, data, rng):
         """Replicated counts of the same groups, (S, groups), conditioned on each group's cluster.
 

@@ -19,10 +19,9 @@ Posterior names: ``Intercept``, ``b[coef]``, ``sigma_<g>[<g>_effect]``,
 ``theta[group]``, ``p[group]``.
 
 A new group's rate depends on its covariates, so the family has no single
-population rate. A held-out row (exact leave-one-group-out) keeps the fitted
-effects of the levels the other rows share with it; the effects of a level no
-other row has are drawn from their population Normal(0, Sigma_g), integrated
-by Gauss-Hermite quadrature.
+population rate and no group-marginal log-likelihood: its rows own no parameter.
+A left-out row (exact refit with n = 0) is scored from the refit's own draws of
+its rate (``heldout_log_density``).
 """
 
 from __future__ import annotations
@@ -36,9 +35,6 @@ from binoval.models.base import (
     Family,
     binomial_logpmf,
     is_centered,
-    normal_logit_marginal,
-    posterior_draws,
-    posterior_size,
 )
 from binoval.models.formula import build_design, parse_formula
 from binoval.models.priors import POSITIVE, REAL, make_dist, make_rv
@@ -135,50 +131,15 @@ class Glmm(Family):
         """None: a new group's rate depends on its covariates, not on the population alone."""
         return None
 
+    def kfold_by(self, spec):
+        """The factor of the formula's first varying term: a new group is a new level of it, with all its rows."""
+        varying = parse_formula(spec.options["formula"]).varying
+        return varying[0].factor if varying else None
+
     def heldout_log_density(self, spec, idata, data, group, rng):
-        """log p(r | n, covariates, draw) of ``group``'s row under a fit to the other rows (see the module doc)."""
-        formula = parse_formula(spec.options["formula"])
-        train = self.leave_out(data, group)
-        full = build_design(formula, data.covariates, data.groups)
-        fitted = build_design(formula, train.covariates, train.groups)
-        if full.fixed_names != fitted.fixed_names:
-            raise ValueError(
-                f"cannot score held-out group {group!r}: without it the fixed effects are {fitted.fixed_names}, "
-                f"with it {full.fixed_names} (a category only this group has)"
-            )
-        row = data.groups.index(group)
-        mean = np.zeros(posterior_size(idata))
-        if full.intercept:
-            mean = mean + posterior_draws(idata, "Intercept")
-        if full.fixed_names:
-            mean = mean + posterior_draws(idata, "b") @ full.fixed[row]
-        variance = np.zeros_like(mean)
-        for block, fitted_block in zip(full.varying, fitted.varying):
-            g, x = block.term.factor, block.matrix[row]
-            if block.names != fitted_block.names:
-                raise ValueError(f"cannot score held-out group {group!r}: effects of {g} differ without it")
-            level = block.levels[block.index[row]]
-            if level in fitted_block.levels:
-                u = posterior_draws(idata, f"u_{g}")[:, fitted_block.levels.index(level), :]
-                mean = mean + u @ x
-            else:
-                variance = variance + self._new_level_variance(idata, g, x, block.term.correlated)
-        if not variance.any():
-            from scipy import special
-
-            return binomial_logpmf(data.r[row], data.n[row], special.expit(mean))
-        return normal_logit_marginal(mean, np.sqrt(variance), data.n[[row]], data.r[[row]])[:, 0]
-
-    @staticmethod
-    def _new_level_variance(idata, factor, x, correlated) -> np.ndarray:
-        """Var(x' u) per draw for a level's effects u ~ Normal(0, Sigma) of ``factor``: x' Sigma x."""
-        sd = posterior_draws(idata, f"sigma_{factor}") * x[None, :]  # (S, k): sd of each effect times its x
-        if not correlated:
-            return (sd**2).sum(axis=1)
-        k = sd.shape[1]
-        corr = np.broadcast_to(np.eye(k), (len(sd), k, k)).copy()
-        upper = np.triu_indices(k, 1)
-        pairs = posterior_draws(idata, f"corr_{factor}")
-        corr[:, upper[0], upper[1]] = pairs
-        corr[:, upper[1], upper[0]] = pairs
-        return np.einsum("si,sij,sj->s", sd, corr, sd)
+        """log Binomial(r | n, p) of ``group``'s row per draw of a refit in which the row had no trials: its rate
+        there comes from the fitted effects of the levels other rows share with it, and from the population for a
+        level only it has, so averaging over draws integrates those effects (Monte Carlo)."""
+        return binomial_logpmf(data.r[None, :], data.n[None, :], self._posterior_rates(idata, data))[
+            :, data.groups.index(group)
+        ]

@@ -8,16 +8,9 @@ The non-centred form samples well when groups carry little information
 
 import numpy as np
 
-from binoval.models.base import (
-    GROUP_DIM,
-    PARAMETERIZATION_SCHEMA,
-    R_VAR,
-    Family,
-    is_centered,
-    normal_logit_marginal,
-    posterior_draws,
-)
+from binoval.models.base import GROUP_DIM, PARAMETERIZATION_SCHEMA, R_VAR, Family, is_centered, posterior_draws
 from binoval.models.priors import POSITIVE, REAL, make_rv
+from binoval.models.quadrature import normal_logit_marginal
 
 
 class HierLogit(Family):

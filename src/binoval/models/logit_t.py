@@ -21,6 +21,7 @@ import numpy as np
 
 from binoval.models.base import GROUP_DIM, R_VAR, Family, posterior_draws
 from binoval.models.priors import POSITIVE, REAL, make_rv
+from binoval.models.quadrature import binomial_logpmf_logit
 
 #: Quadrature grid in s (z = sinh(s)): step and half-width. The step resolves a binomial likelihood peak
 #: down to about 0.02 wide in s; sinh(50) = 2.6e21 leaves out a t tail mass of about exp(-50 nu).
@@ -34,13 +35,6 @@ def _student_t_logpdf(z, nu):
     from scipy.special import gammaln
 
     return gammaln((nu + 1) / 2) - gammaln(nu / 2) - 0.5 * np.log(nu * np.pi) - (nu + 1) / 2 * np.log1p(z**2 / nu)
-
-
-def _binomial_logpmf_logit(r, n, theta):
-    """log Binomial(r | n, invlogit(theta)) = log C(n, r) + r theta - n log(1 + e^theta), exact for extreme theta."""
-    from scipy.special import gammaln
-
-    return gammaln(n + 1) - gammaln(r + 1) - gammaln(n - r + 1) + r * theta - n * np.logaddexp(0.0, theta)
 
 
 def t_logit_marginal(mu, tau, nu, n, r) -> np.ndarray:
@@ -60,7 +54,7 @@ def t_logit_marginal(mu, tau, nu, n, r) -> np.ndarray:
         log_prior = _student_t_logpdf(z[None, :], nu[part, None]) + log_jacobian[None, :]
         theta = mu[part, None] + tau[part, None] * z[None, :]
         for i, (n_i, r_i) in enumerate(zip(np.asarray(n, dtype=float), np.asarray(r, dtype=float))):
-            out[part, i] = logsumexp(_binomial_logpmf_logit(r_i, n_i, theta) + log_prior, axis=1) + np.log(T_GRID_STEP)
+            out[part, i] = logsumexp(binomial_logpmf_logit(r_i, n_i, theta) + log_prior, axis=1) + np.log(T_GRID_STEP)
     return out
 
 

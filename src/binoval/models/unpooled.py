@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from binoval.models.base import GROUP_DIM, R_VAR, Family, binomial_logpmf, posterior_size
+from binoval.models.base import GROUP_DIM, R_VAR, Family, posterior_size
 from binoval.models.priors import UNIT, make_rv
 
 
@@ -38,6 +38,27 @@ class Unpooled(Family):
         return self._prior_rates(spec, idata, rng)
 
     def marginal_log_likelihood(self, spec, idata, data, rng):
-        """No population: a group's rate integrated over the prior of ``p``, one prior draw per posterior draw."""
-        p = self._prior_rates(spec, idata, rng)
-        return binomial_logpmf(data.r[None, :], data.n[None, :], p[:, None])
+        """No population: a group's rate integrated over the prior of ``p``, exactly (``prior_binomial_marginal``).
+
+        The same value for every draw, since nothing a fit learns about other groups informs a new one.
+        """
+        density = prior_binomial_marginal(spec.priors["p"], data.n, data.r)
+        return np.broadcast_to(density, (posterior_size(idata), len(data.groups))).copy()
+
+
+def prior_binomial_marginal(prior: dict, n, r) -> np.ndarray:
+    """log of the integral of Binomial(r | n, p) over p from a Beta or Uniform(lower, upper) prior, per group.
+
+    Beta(a, b): the beta-binomial pmf. Uniform(l, u): (I_u(r + 1, n - r + 1) - I_l(r + 1, n - r + 1)) / ((n + 1)(u - l)),
+    I the regularised incomplete beta function, since the binomial pmf integrates to 1 / (n + 1) over (0, 1).
+    """
+    from scipy import special, stats
+
+    n, r = np.asarray(n), np.asarray(r)
+    if prior["dist"] == "Beta":
+        return stats.betabinom.logpmf(r, n, prior["alpha"], prior["beta"])
+    if prior["dist"] == "Uniform":
+        lower, upper = float(prior["lower"]), float(prior["upper"])
+        mass = special.betainc(r + 1, n - r + 1, upper) - special.betainc(r + 1, n - r + 1, lower)
+        return np.log(mass) - np.log((n + 1) * (upper - lower))
+    raise ValueError(f"no exact prior predictive for a {prior['dist']} prior on p (expected Beta or Uniform)")

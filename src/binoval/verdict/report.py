@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from binoval.loo.compare import tolerance_rule
+from binoval.loo.compare import tie_rule
 from binoval.verdict.status import FAIL, WARN
 from binoval.verdict.verdict import STAGE_ORDER, failing_reasons, stage_table_paths
 
@@ -210,56 +210,64 @@ def _savefig(fig, path: Path) -> str:
 
 
 def plot_comparison(comparison: pd.DataFrame, path: Path) -> str:
+    """One panel per task: each model's elpd_loo ± se and its difference from the task's best ± paired se."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    loo = comparison[comparison["criterion"] == "loo"].sort_values("rank")
-    fig, ax = plt.subplots(figsize=(7, 0.45 * len(loo) + 1.6), layout="constrained")
-    y = np.arange(len(loo))[::-1]
-    ax.errorbar(loo["elpd"], y, xerr=loo["se"], fmt="o", color="black", label="elpd_loo ± se")
-    best = loo["elpd"].iloc[0]
-    ax.errorbar(
-        best - loo["elpd_diff"],
-        y - 0.2,
-        xerr=loo["dse"],
-        fmt="^",
-        color="grey",
-        label="difference from best ± paired se",
-    )
-    ax.axvline(best, color="grey", linestyle=":")
-    ax.set_yticks(y, loo["model_id"])
-    ax.set_xlabel("elpd_loo (higher is better)")
-    fig.legend(fontsize=8, loc="outside lower center", ncols=2)
+    loo = comparison[comparison["criterion"] == "loo"]
+    tasks = list(dict.fromkeys(loo["task"]))
+    height = 0.45 * loo.groupby("task").size().max() + 1.6
+    fig, axes = plt.subplots(1, len(tasks), figsize=(6 * len(tasks), height), squeeze=False, layout="constrained")
+    for ax, task in zip(axes.flat, tasks):
+        part = loo[loo["task"] == task].sort_values("rank")
+        y = np.arange(len(part))[::-1]
+        ax.errorbar(part["elpd"], y, xerr=part["se"], fmt="o", color="black", label="elpd_loo ± se")
+        best = part["elpd"].iloc[0]
+        ax.errorbar(
+            best - part["elpd_diff"], y - 0.2, xerr=part["dse"], fmt="^", color="grey", label="difference ± paired se"
+        )
+        ax.axvline(best, color="grey", linestyle=":")
+        ax.set_yticks(y, part["model_id"])
+        ax.set_title(task, fontsize=10)
+        ax.set_xlabel("elpd_loo (higher is better)")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=8, loc="outside lower center", ncols=2)
     return _savefig(fig, path)
 
 
-def plot_pareto_k(loo_tables: Mapping[str, pd.DataFrame], path: Path) -> str:
+def plot_pareto_k(loo_tables: Mapping[str, pd.DataFrame], task: str, path: Path) -> str:
+    """Per model, the Pareto k of each point of ``task`` (exact refits marked), against the threshold."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from binoval.loo.psis import k_threshold
+    from binoval.loo.psis import k_threshold, task_table
 
-    models = list(loo_tables)
-    cols = min(3, len(models))
-    rows = int(np.ceil(len(models) / cols))
+    tables = {m: task_table(t, task) for m, t in loo_tables.items()}
+    models = [m for m, t in tables.items() if len(t) and int(t["total_draws"].iloc[0]) > 0]
+    cols = max(1, min(3, len(models)))
+    rows = max(1, int(np.ceil(len(models) / cols)))
     fig, axes = plt.subplots(
         rows, cols, figsize=(4 * cols, 2.8 * rows), squeeze=False, sharey=True, layout="constrained"
     )
     for ax, model_id in zip(axes.flat, models):
-        t = loo_tables[model_id]
+        t = tables[model_id]
         threshold = k_threshold(int(t["total_draws"].iloc[0]))
-        colors = np.where(t["pareto_k"] > threshold, "tab:red", "tab:blue")
-        ax.scatter(np.arange(len(t)), t["pareto_k"], c=colors, s=18)
+        k = np.where(np.isfinite(t["pareto_k"]), t["pareto_k"], np.nan)
+        exact = (t["loo_method"] != "psis").to_numpy()
+        colors = np.where(k > threshold, "tab:red", "tab:blue")
+        x = np.arange(len(t))
+        ax.scatter(x[~exact], k[~exact], c=colors[~exact], s=18)
+        ax.scatter(x[exact], k[exact], facecolors="none", edgecolors="tab:green", s=40, label="refitted exactly")
         ax.axhline(threshold, color="tab:red", linestyle="--", linewidth=1)
         ax.set_title(model_id, fontsize=9)
-        ax.set_xlabel("group index", fontsize=8)
+        ax.set_xlabel("point index", fontsize=8)
     for ax in list(axes.flat)[len(models) :]:
         ax.set_visible(False)
-    axes[0, 0].set_ylabel("Pareto k")
+    axes[0, 0].set_ylabel(f"Pareto k ({task})")
     return _savefig(fig, path)
 
 
@@ -386,15 +394,27 @@ def build_report(
     out = [f"# binoval report: run `{verdict['run']}` (dataset `{verdict['dataset']}`)", ""]
     out += markdown_verdict(verdict, recommendation_reason)
 
+    from binoval.defaults import COMPARE, with_defaults
+
+    driving_task = with_defaults(COMPARE, tolerance)["task"]
     out += ["## Model comparison", ""]
-    for ic in ("loo", "waic"):
-        part = comparison[comparison["criterion"] == ic].sort_values("rank")
-        table = part[["rank", "model_id", "elpd", "se", "p", "elpd_diff", "dse", "weight", "warning"]].rename(
-            columns={"elpd": f"elpd_{ic}", "p": f"p_{ic}", "weight": "stacking weight"}
-        )
-        out += [f"### {ic.upper()}", "", _md_table(table, ".2f"), ""]
-    out += [tolerance_rule(tolerance), ""]
-    mixtures = comparison[(comparison["criterion"] == "loo") & (comparison["mixture"] != "")]
+    out += [
+        f"Models are ranked per prediction task; `{driving_task}` (config `compare.task`) drives the recommendation "
+        "and the K choice. new_groups: predicting a group the fit has not seen; same_groups: predicting new trials "
+        "of the groups at hand (config/README.md, section loo).",
+        "",
+    ]
+    columns = ["rank", "model_id", "elpd", "se", "elpd_diff", "dse", "p_worse", "diag_diff", "weight", "method"]
+    for task in dict.fromkeys(comparison["task"]):
+        marker = " (drives the recommendation)" if task == driving_task else ""
+        for ic in ("loo", "waic"):
+            part = comparison[(comparison["task"] == task) & (comparison["criterion"] == ic)].sort_values("rank")
+            table = part[columns].rename(columns={"elpd": f"elpd_{ic}", "weight": "stacking weight"})
+            out += [f"### {task}: {ic.upper()}{marker}", "", _md_table(table, ".2f"), ""]
+    out += [tie_rule(tolerance), ""]
+    mixtures = comparison[
+        (comparison["criterion"] == "loo") & (comparison["mixture"] != "") & (comparison["task"] == driving_task)
+    ]
     if len(mixtures):
         out += ["### Mixture: number of clusters", ""]
         for base, part in mixtures.groupby("mixture"):
@@ -409,9 +429,13 @@ def build_report(
     for stage in _judged_stages(verdict):
         out += markdown_stage(stage, verdict, (stage_plots or {}).get(stage, {}), md_dir)
         if stage == "loo" and loo_tables:
-            drawn = plot_pareto_k(loo_tables, report_plot_path(plot_dir, "pareto_k"))
-            out += [_image(drawn, md_dir, "Pareto k per group"), ""]
-            out += ["Dashed line: the Pareto k threshold min(1 - 1/log10 S, 0.7); red groups are above it.", ""]
+            drawn = plot_pareto_k(loo_tables, driving_task, report_plot_path(plot_dir, "pareto_k"))
+            out += [_image(drawn, md_dir, f"Pareto k per point ({driving_task})"), ""]
+            out += [
+                "Dashed line: the Pareto k threshold min(1 - 1/log10 S, 0.7); red points are above it, green circles "
+                "were refitted exactly.",
+                "",
+            ]
 
     out += ["## Population read-out", ""]
     for model_id, r in readouts.items():

@@ -6,18 +6,18 @@ hands this module, per model, the stage's stored tables (keys as the status
 function's docstring names them) and ``thresholds.<stage>`` from the config.
 
 * A model is ACCEPTED when none of its stages FAILs (WARN does not reject).
-* ``recommended_model``: among accepted models, the best by elpd_loo, then the
-  simplicity rule: every accepted model whose elpd_loo is within tolerance of
-  the best (difference < ``elpd_tolerance`` or < ``se_tolerance`` paired se,
-  config ``compare``) is a candidate, and the simplest candidate wins.
+* ``recommended_model``: on the prediction task ``compare.task`` (``binoval.loo.tasks``),
+  the best accepted model by elpd_loo, then the simplicity rule: every accepted
+  model tied with it (``binoval.loo.compare.is_tied``: difference below
+  ``elpd_tolerance`` or ``p_worse`` below ``p_worse_max``, config ``compare``)
+  is a candidate, and the simplest candidate wins.
   Simplicity is the number of population-level parameters, which each family
   states (``Family.population_parameters``): pooled 1, hier_logit 2,
   beta_binomial 2, logit_t 3, bb_mixture 3K - 1, glmm its intercept, one per fixed-effect
   term and per varying term its sds (and correlations), unpooled one per group;
   ``complexity`` maps each model id to it. Among equally simple candidates
-  the higher elpd_loo. (p_loo is not used: it is not comparable between models
-  that marginalise their group parameters, like bb_mixture, and models that
-  sample them.)
+  the higher elpd_loo. Models without the task (glmm has no new-groups values
+  unless K-fold gives them) are not candidates.
 * ``overall`` is ACCEPT when at least one model is accepted.
 
 ``verdict.json`` holds exactly the documented fields (README.md, Outputs) and is
@@ -31,11 +31,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from binoval.defaults import COMPARE, with_defaults
-from binoval.loo.compare import paired_difference, within_tolerance
+from binoval.loo.compare import is_tied, paired_difference, task_tables, tie_rule
 from binoval.verdict.status import FAIL, StageResult
 
 #: Stages in the order they appear in the verdict and the report.
@@ -166,30 +165,29 @@ def recommend(
     complexity: Mapping[str, int],
     tolerance: Mapping[str, float] | None = None,
 ) -> Recommendation:
-    """The best accepted model by elpd_loo with the simplicity rule (see the module doc)."""
+    """The best accepted model on ``compare.task`` with the simplicity rule (see the module doc)."""
     t = with_defaults(COMPARE, tolerance)
-    usable = [m for m in accepted if m in loo_tables and np.isfinite(loo_tables[m]["elpd_loo"].iloc[0])]
-    if not usable:
-        return Recommendation(None, "no model was accepted" if not accepted else "no accepted model has LOO results")
-    elpd = {m: float(loo_tables[m]["elpd_loo"].iloc[0]) for m in usable}
-    best = max(usable, key=lambda m: elpd[m])
-    pointwise = {m: loo_tables[m].sort_values("group")["elpd_loo_i"].to_numpy() for m in usable}
-    candidates = {}
-    for m in usable:
-        diff, se = paired_difference(pointwise[best], pointwise[m])
-        if m == best or within_tolerance(diff, se, t):
-            candidates[m] = (diff, se)
-    chosen = min(candidates, key=lambda m: (complexity[m], -elpd[m]))
+    task = t["task"]
+    scored = task_tables({m: loo_tables[m] for m in accepted if m in loo_tables}, task)
+    if not scored:
+        if not accepted:
+            return Recommendation(None, "no model was accepted")
+        return Recommendation(None, f"no accepted model has LOO results on the {task} task")
+    elpd = {m: float(rows["elpd_loo"].iloc[0]) for m, rows in scored.items()}
+    best = max(elpd, key=elpd.get)
+    candidates = {m: paired_difference(scored[best], rows) for m, rows in scored.items() if m != best}
+    candidates = {m: d for m, d in candidates.items() if is_tied(d, t)}
+    chosen = min([best, *candidates], key=lambda m: (complexity[m], -elpd[m]))
     if chosen == best:
-        others = sorted(set(candidates) - {best})
-        extra = f"; within tolerance but not simpler: {', '.join(others)}" if others else ""
-        reason = f"{best} has the highest elpd_loo ({elpd[best]:.2f}) among accepted models{extra}"
+        others = sorted(candidates)
+        extra = f"; tied with it but not simpler: {', '.join(others)}" if others else ""
+        reason = f"{best} has the highest elpd_loo on the {task} task ({elpd[best]:.2f}) among accepted models{extra}"
     else:
-        diff, se = candidates[chosen]
+        d = candidates[chosen]
         reason = (
-            f"{chosen} is the simplest accepted model ({complexity[chosen]} population parameters vs "
-            f"{complexity[best]} for {best}) within tolerance of the best by elpd_loo: difference {diff:.2f} "
-            f"(se {se:.2f}) < {t['elpd_tolerance']:g} or < {t['se_tolerance']:g} se"
+            f"on the {task} task, {chosen} is the simplest accepted model ({complexity[chosen]} population parameters "
+            f"vs {complexity[best]} for {best}) tied with the best by elpd_loo: difference {d.diff:.2f} "
+            f"(se {d.se:.2f}, p_worse {d.p_worse:.2f}). {tie_rule(t)}"
         )
     return Recommendation(chosen, reason)
 
