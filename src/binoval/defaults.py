@@ -57,9 +57,17 @@ PRIOR_PREDICTIVE = {"draws": 1000}
 #: rows are not groups (glmm) score new groups by 5-fold cross-validation over the levels of their grouping factor.
 LOO = {"reloo": True, "reloo_max_refits": 20, "kfold": {"k": 5, "by": None}}
 
-#: Comparison: the new-groups task drives the recommendation and the K choice; a model is tied with the best when
+#: Comparison: the new-groups task drives the recommendation; a model is tied with the best when
 #: its elpd difference is below 4 or its p_worse below 0.975 (a difference under 1.96 paired standard errors).
-COMPARE = {"task": "new_groups", "elpd_tolerance": 4, "p_worse_max": 0.975}
+#: The K choice: SMC marginal likelihoods with 2000 particles in each of 2 independent chains; clusters are claimed
+#: when their Bayes factor against one population is at least 3 ("positive evidence", Kass and Raftery 1995).
+COMPARE = {
+    "task": "new_groups",
+    "elpd_tolerance": 4,
+    "p_worse_max": 0.975,
+    "clusters_bayes_factor": 3,
+    "evidence": {"draws": 2000, "chains": 2},
+}
 
 #: Population read-out: a never-seen group of 100 trials; no group pairs compared.
 READOUT = {"new_group_n": 100, "compare_groups": []}

@@ -348,8 +348,9 @@ class Comparison(pa.DataFrameModel):
     than the best (NaN for the best), ``diag_diff`` ArviZ's caution about that figure; ``weight`` the stacking
     weight; ``method`` which methods gave the elpd values (e.g. ``psis+exact(2)``); ``warning`` flags
     unreliable estimates left (high Pareto k / WAIC variance). Mixture models carry their config id
-    (``mixture``), ``K`` and whether that K was chosen on the task (``k_selected``, with ``k_reason``); others
-    have ``mixture`` empty and ``K`` 0.
+    (``mixture``), ``K``, the evidence about K (``log_ml`` and its Monte Carlo ``log_ml_se``, ``p_k`` =
+    P(K | data), ``p_clusters`` = P(K >= 2 | data); ``binoval.loo.k_choice``) and whether that K was chosen
+    (``k_selected``, with ``k_reason``); others have ``mixture`` empty, ``K`` 0 and no evidence.
     """
 
     task: Series[str] = pa.Field(isin=["new_groups", "same_groups"])
@@ -369,6 +370,10 @@ class Comparison(pa.DataFrameModel):
     warning: Series[bool]
     mixture: Series[str]
     K: Series[int] = pa.Field(ge=0)
+    log_ml: Series[float] = pa.Field(nullable=True)
+    log_ml_se: Series[float] = pa.Field(nullable=True, ge=0)
+    p_k: Series[float] = pa.Field(nullable=True, ge=0, le=1.000001)
+    p_clusters: Series[float] = pa.Field(nullable=True, ge=0, le=1.000001)
     k_selected: Series[bool]
     k_reason: Series[str]
 
@@ -378,6 +383,20 @@ class Comparison(pa.DataFrameModel):
     @pa.dataframe_check(error="each (task, criterion, model_id) appears once")
     def unique_rows(cls, df: pd.DataFrame) -> bool:
         return not df.duplicated(["task", "criterion", "model_id"]).any()
+
+
+class KEvidence(pa.DataFrameModel):
+    """log marginal likelihood of one mixture model, one row per SMC chain (``binoval.loo.k_choice``)."""
+
+    model_id: Series[str]
+    mixture: Series[str]
+    K: Series[int] = pa.Field(ge=1)
+    chain: Series[int] = pa.Field(ge=0)
+    log_marginal_likelihood: Series[float] = pa.Field(nullable=True)
+    draws: Series[int] = pa.Field(ge=1)
+
+    class Config:
+        strict = True
 
 
 # ---------------------------------------------------------------------------

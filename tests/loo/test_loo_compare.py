@@ -15,9 +15,7 @@ from binoval.loo.compare import (
     comparison_with_k,
     diag_diff,
     is_tied,
-    k_selection,
     paired_difference,
-    select_k,
     stacking_weights,
     tie_rule,
 )
@@ -326,7 +324,18 @@ def test_comparison_ranks_each_task_apart_and_validates():
         units=[40, 10, 30, 5, 15],
     )
     tables = {m: pd.concat([tables[m], same[m]]) for m in tables}
-    comp = Comparison.validate(comparison_with_k(tables, {"mix_k1": ("mix", 1), "mix_k2": ("mix", 2)}))
+    evidence = pd.DataFrame(
+        {
+            "model_id": ["mix_k1"] * 2 + ["mix_k2"] * 2,
+            "mixture": "mix",
+            "K": [1, 1, 2, 2],
+            "chain": [0, 1, 0, 1],
+            "log_marginal_likelihood": [-40.0, -40.1, -42.0, -42.2],
+            "draws": 2000,
+        }
+    )
+    comp = comparison_with_k(tables, {"mix_k1": ("mix", 1), "mix_k2": ("mix", 2)}, evidence=evidence)
+    comp = Comparison.validate(comp)
     assert set(comp["task"]) == {"new_groups", "same_groups"} and set(comp["criterion"]) == {"loo", "waic"}
     new = comp[(comp["task"] == "new_groups") & (comp["criterion"] == "loo")].set_index("model_id")
     trials = comp[(comp["task"] == "same_groups") & (comp["criterion"] == "loo")].set_index("model_id")
@@ -337,7 +346,9 @@ def test_comparison_ranks_each_task_apart_and_validates():
     assert new["observations"].iloc[0] == 30 and trials["observations"].iloc[0] == 100
     assert new["weight"].sum() == pytest.approx(1.0, abs=1e-6)
     assert new.loc["mix_k1", "k_selected"] and not new.loc["mix_k2", "k_selected"]
-    assert new.loc["good", "mixture"] == "" and new.loc["good", "K"] == 0
+    assert new.loc["good", "mixture"] == "" and new.loc["good", "K"] == 0 and np.isnan(new.loc["good", "p_k"])
+    assert new.loc["mix_k1", "p_k"] == pytest.approx(1 / (1 + np.exp(-2.1)), abs=0.01)
+    assert trials.loc["mix_k1", "k_selected"] and "no evidence of clusters" in trials.loc["mix_k1", "k_reason"]
     assert new.loc["good", "method"] == "psis"
 
 
@@ -347,25 +358,6 @@ def test_a_model_without_a_task_is_ranked_on_the_others_only():
     comp = comparison_with_k(tables, {})
     assert set(comp[comp["task"] == "new_groups"]["model_id"]) == {"a", "b"}
     assert set(comp[comp["task"] == "same_groups"]["model_id"]) == {"glmm"}
-
-
-def test_select_k_prefers_smallest_tied_k():
-    # K=2 is best; K=3 is 0.3 worse; K=1 is far worse
-    tables = _models(0, {"mix_k1": -0.5, "mix_k2": 0.0, "mix_k3": -0.01})
-    tables["mix_k1"] = loo_table_of("mix_k1", tables["mix_k1"]["elpd_loo_i"] - np.linspace(0, 1, 30))
-    chosen, reason = select_k(tables, {"mix_k1": 1, "mix_k2": 2, "mix_k3": 3}, "new_groups")
-    assert chosen == "mix_k2", reason
-    assert "highest elpd_loo on new_groups" in reason
-
-
-def test_select_k_takes_smaller_tied_k():
-    tables = _models(1, {"mix_k1": -0.05, "mix_k2": 0.0, "mix_k3": 0.02})
-    ks = {"mix_k1": 1, "mix_k2": 2, "mix_k3": 3}
-    chosen, reason = select_k(tables, ks, "new_groups")
-    assert chosen == "mix_k1"
-    assert "K=1 is the smallest K tied with the best K=3 on new_groups" in reason
-    chosen, _ = select_k(tables, ks, "new_groups", {"elpd_tolerance": 0, "p_worse_max": 0})
-    assert chosen == "mix_k3"  # nothing is tied: the best K
 
 
 def test_compare_flags_high_pareto_k_left():
@@ -378,12 +370,6 @@ def test_compare_flags_high_pareto_k_left():
     tables["a"] = loo_table_of("a", np.full(10, -1.0), k=0.9, method=["exact"] * 3 + ["psis"] * 7)
     comp = compare_task(tables, "new_groups").set_index(["criterion", "model_id"])
     assert comp.loc[("loo", "a"), "method"] == "exact(3)+psis(7)"
-
-
-def test_k_selection_per_config_id():
-    tables = _models(3, {"x_k1": 0.0, "x_k2": 0.0, "y_k1": 0.0})
-    sel = k_selection(tables, {"x_k1": ("x", 1), "x_k2": ("x", 2), "y_k1": ("y", 1)}, "new_groups")
-    assert sel.groupby("mixture")["selected"].sum().to_dict() == {"x": 1, "y": 1}
 
 
 # -- slow: reference figures and exact refits ---------------------------------------------------

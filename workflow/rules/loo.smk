@@ -1,4 +1,4 @@
-# PSIS-LOO / WAIC per model, then the comparison of all models.
+# PSIS-LOO / WAIC per model and task, SMC evidence per mixture K, then the comparison of all models.
 include: "compare_common.smk"
 
 
@@ -27,9 +27,34 @@ rule loo:
         "../../scripts/loo.py"
 
 
+rule evidence:
+    input:
+        data=rules.validate_data.output.data,
+    output:
+        evidence=results("evidence/{model_id}.parquet"),
+    log:
+        logs("evidence/{model_id}.log"),
+    benchmark:
+        benchmarks("evidence/{model_id}.tsv")
+    conda:
+        "../../envs/binoval.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    params:
+        model=model_params,
+        mixture=lambda wildcards: mixture_ids()[wildcards.model_id],
+        evidence=config["compare"].get("evidence", {}),
+        seed=config["seed"],
+    script:
+        "../../scripts/evidence.py"
+
+
 rule compare:
     input:
         loo=expand(results("loo/{model_id}.parquet"), model_id=list(MODEL_SPECS)),
+        evidence=expand(results("evidence/{model_id}.parquet"), model_id=list(mixture_ids())),
     output:
         comparison=results("compare.parquet"),
     log:

@@ -11,9 +11,10 @@ same-groups task it is what ArviZ would give on the trial-level data.
 
 The tie rule (config ``compare``, defaults ``binoval.defaults.COMPARE``): a model is *tied* with the best when
 its elpd difference is below ``elpd_tolerance`` or its ``p_worse`` is below ``p_worse_max``. ``p_worse_max``
-0.975 ties every difference smaller than 1.96 paired standard errors. The rule serves the mixture K choice
-(``select_k``: the smallest tied K) and the recommendation (the simplest tied accepted model,
-``binoval.verdict.verdict.recommend``), both on the task ``compare.task``.
+0.975 ties every difference smaller than 1.96 paired standard errors. The rule serves the recommendation (the
+simplest tied accepted model on the task ``compare.task``, ``binoval.verdict.verdict.recommend``). The number
+of clusters of a mixture is chosen on evidence about K itself (``binoval.loo.k_choice``); each K's elpd,
+difference and p_worse stay in the comparison beside it.
 """
 
 from __future__ import annotations
@@ -187,62 +188,34 @@ def compare_task(tables: Mapping[str, pd.DataFrame], task: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def select_k(
-    tables: Mapping[str, pd.DataFrame], ks: Mapping[str, int], task: str, tolerance: Mapping | None = None
-) -> tuple[str, str]:
-    """The chosen model id among mixtures of one config id (``ks``: model id -> K) on ``task``, and why."""
-    own = {m: t for m, t in task_tables(tables, task).items() if m in ks}
-    elpd = {m: float(own[m]["elpd_loo"].iloc[0]) for m in own}
-    best = max(elpd, key=elpd.get)
-    for model_id in sorted(own, key=ks.get):
-        if model_id == best:
-            return model_id, (
-                f"K={ks[best]} has the highest elpd_loo on {task} ({elpd[best]:.2f}) and no smaller K is tied with it"
-            )
-        difference = paired_difference(own[best], own[model_id])
-        if is_tied(difference, tolerance):
-            return model_id, (
-                f"K={ks[model_id]} is the smallest K tied with the best K={ks[best]} on {task}: elpd_loo difference "
-                f"{difference.diff:.2f} (se {difference.se:.2f}, p_worse {difference.p_worse:.2f}). "
-                + tie_rule(tolerance)
-            )
-    raise AssertionError("unreachable: the best K is always tied with itself")
-
-
-def k_selection(
-    tables: Mapping[str, pd.DataFrame], mixtures: Mapping[str, tuple[str, int]], task: str, tolerance=None
-) -> pd.DataFrame:
-    """K choice per mixture config id on ``task``. ``mixtures``: model id -> (config id, K). One row per mixture."""
-    rows = []
-    families: dict[str, dict[str, int]] = {}
-    scored = task_tables(tables, task)
-    for model_id, (base, K) in mixtures.items():
-        if model_id in scored:
-            families.setdefault(base, {})[model_id] = K
-    for base, ks in families.items():
-        chosen, reason = select_k(tables, ks, task, tolerance)
-        for model_id, K in ks.items():
-            rows.append(
-                {"mixture": base, "model_id": model_id, "K": int(K), "selected": model_id == chosen, "reason": reason}
-            )
-    return pd.DataFrame(rows, columns=["mixture", "model_id", "K", "selected", "reason"])
-
-
 def comparison_with_k(
-    tables: Mapping[str, pd.DataFrame], mixtures: Mapping[str, tuple[str, int]], tolerance: Mapping | None = None
+    tables: Mapping[str, pd.DataFrame],
+    mixtures: Mapping[str, tuple[str, int]],
+    tolerance: Mapping | None = None,
+    evidence: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """``compare_task`` for every task, plus the mixture K choice per task: ``mixture``, ``K``, ``k_selected``,
-    ``k_reason``. Models without a finite elpd on a task (failed fits) are left out of that task."""
+    """``compare_task`` for every task, plus each mixture model's K and the evidence about K and the K choice
+    (``binoval.loo.k_choice.k_choice_table`` of ``evidence``, the SMC tables of the mixtures): columns
+    ``mixture``, ``K``, ``log_ml``, ``log_ml_se``, ``p_k``, ``p_clusters``, ``k_selected``, ``k_reason``.
+    Models without a finite elpd_loo on a task (failed fits) are left out of that task."""
+    from binoval.loo.k_choice import k_choice_table
+
+    bayes_factor = with_defaults(COMPARE, tolerance)["clusters_bayes_factor"]
+    choice = k_choice_table(evidence, bayes_factor) if evidence is not None and len(evidence) else None
     parts = []
     for task in TASKS:
         comp = compare_task(tables, task)
         if comp.empty:
             continue
-        ks = k_selection(tables, mixtures, task, tolerance).set_index("model_id")
-        comp["mixture"] = comp["model_id"].map(ks["mixture"]).fillna("")
-        comp["K"] = comp["model_id"].map(ks["K"]).fillna(0).astype("int64")
-        comp["k_selected"] = comp["model_id"].map(ks["selected"]).fillna(False).astype(bool)
-        comp["k_reason"] = comp["model_id"].map(ks["reason"]).fillna("")
+        comp["mixture"] = comp["model_id"].map({m: base for m, (base, _) in mixtures.items()}).fillna("")
+        comp["K"] = comp["model_id"].map({m: int(K) for m, (_, K) in mixtures.items()}).fillna(0).astype("int64")
+        for column in ("log_ml", "log_ml_se", "p_k", "p_clusters"):
+            values = choice.set_index("model_id")[column] if choice is not None else pd.Series(dtype=float)
+            comp[column] = comp["model_id"].map(values).astype(float)
+        selected = choice.set_index("model_id")["selected"] if choice is not None else pd.Series(dtype=bool)
+        reasons = choice.set_index("model_id")["reason"] if choice is not None else pd.Series(dtype=str)
+        comp["k_selected"] = comp["model_id"].map(selected).astype("boolean").fillna(False).astype(bool)
+        comp["k_reason"] = comp["model_id"].map(reasons).fillna("").astype(str)
         parts.append(comp)
     if not parts:
         raise ValueError("no model has a finite elpd_loo on any task: every fit failed")

@@ -69,7 +69,7 @@ def stage_plot_report(stage: str, plot: str) -> dict:
 
 #: Plots ``build_report`` draws into its plot directory, by kind (the file stem, or its prefix before
 #: ``_<model_id>`` for per-model plots), and the stage whose HTML report category shows them (None: read-out).
-REPORT_PLOTS = {"comparison": "loo", "pareto_k": "loo", "shrinkage": None, "membership": None}
+REPORT_PLOTS = {"comparison": "loo", "k_posterior": "loo", "pareto_k": "loo", "shrinkage": None, "membership": None}
 
 
 def report_plot_path(plot_dir: str | os.PathLike, kind: str, model_id: str | None = None) -> Path:
@@ -237,6 +237,26 @@ def plot_comparison(comparison: pd.DataFrame, path: Path) -> str:
     return _savefig(fig, path)
 
 
+def plot_k_posterior(mixtures: pd.DataFrame, path: Path) -> str:
+    """P(K | data) per K for each mixture config id (bars), the chosen K marked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    bases = list(dict.fromkeys(mixtures["mixture"]))
+    fig, axes = plt.subplots(1, len(bases), figsize=(4 * len(bases), 2.8), squeeze=False, layout="constrained")
+    for ax, base in zip(axes.flat, bases):
+        part = mixtures[mixtures["mixture"] == base].sort_values("K")
+        colors = np.where(part["k_selected"], "tab:orange", "tab:blue")
+        ax.bar(part["K"].astype(str), part["p_k"].fillna(0.0), color=colors)
+        ax.set_ylim(0, 1)
+        ax.set_xlabel("K (number of clusters)")
+        ax.set_title(f"{base}: P(K >= 2) = {part['p_clusters'].iloc[0]:.2f}", fontsize=9)
+    axes[0, 0].set_ylabel("P(K | data)")
+    return _savefig(fig, path)
+
+
 def plot_pareto_k(loo_tables: Mapping[str, pd.DataFrame], task: str, path: Path) -> str:
     """Per model, the Pareto k of each point of ``task`` (exact refits marked), against the threshold."""
     import matplotlib
@@ -399,9 +419,9 @@ def build_report(
     driving_task = with_defaults(COMPARE, tolerance)["task"]
     out += ["## Model comparison", ""]
     out += [
-        f"Models are ranked per prediction task; `{driving_task}` (config `compare.task`) drives the recommendation "
-        "and the K choice. new_groups: predicting a group the fit has not seen; same_groups: predicting new trials "
-        "of the groups at hand (config/README.md, section loo).",
+        f"Models are ranked per prediction task; `{driving_task}` (config `compare.task`) drives the recommendation. "
+        "new_groups: predicting a group the fit has not seen; same_groups: predicting new trials of the groups at "
+        "hand (config/README.md, section loo). The number of clusters is chosen on evidence about K (below).",
         "",
     ]
     columns = ["rank", "model_id", "elpd", "se", "elpd_diff", "dse", "p_worse", "diag_diff", "weight", "method"]
@@ -416,11 +436,24 @@ def build_report(
         (comparison["criterion"] == "loo") & (comparison["mixture"] != "") & (comparison["task"] == driving_task)
     ]
     if len(mixtures):
-        out += ["### Mixture: number of clusters", ""]
+        out += ["### Mixture: are there clusters, and how many?", ""]
         for base, part in mixtures.groupby("mixture"):
-            chosen = part[part["k_selected"]].iloc[0]
-            out += [f"- `{base}`: chosen **K = {chosen['K']}** ({chosen['model_id']}). {chosen['k_reason']}."]
-        out += [""]
+            part = part.sort_values("K")
+            chosen = part[part["k_selected"]]
+            if chosen.empty:
+                out += [f"- `{base}`: no evidence about K (no SMC marginal likelihoods).", ""]
+                continue
+            out += [
+                f"- `{base}`: P(K >= 2 | data) = **{part['p_clusters'].iloc[0]:.2f}**; chosen **K = {chosen['K'].iloc[0]}**. "
+                f"{chosen['k_reason'].iloc[0]}.",
+                "",
+            ]
+            table = part[["K", "log_ml", "log_ml_se", "p_k", "elpd", "elpd_diff", "p_worse"]].rename(
+                columns={"log_ml": "log p(data | K)", "log_ml_se": "MC se", "p_k": "P(K | data)", "elpd": "elpd_loo"}
+            )
+            out += [_md_table(table, ".2f"), ""]
+        drawn = plot_k_posterior(mixtures, report_plot_path(plot_dir, "k_posterior"))
+        out += [_image(drawn, md_dir, "P(K | data) per mixture"), ""]
     if len(loo_tables) >= 1:
         drawn = plot_comparison(comparison, report_plot_path(plot_dir, "comparison"))
         out += [_image(drawn, md_dir, "model comparison"), ""]
