@@ -334,10 +334,7 @@ class LooTable(pa.DataFrameModel):
 
     class Config:
         strict = True
-
-    @pa.dataframe_check(error="each (task, group, point) appears once")
-    def unique_points(cls, df: pd.DataFrame) -> bool:
-        return not df.duplicated(["task", "group", "point"]).any()
+        unique = ["task", "group", "point"]
 
 
 class Comparison(pa.DataFrameModel):
@@ -379,10 +376,7 @@ class Comparison(pa.DataFrameModel):
 
     class Config:
         strict = True
-
-    @pa.dataframe_check(error="each (task, criterion, model_id) appears once")
-    def unique_rows(cls, df: pd.DataFrame) -> bool:
-        return not df.duplicated(["task", "criterion", "model_id"]).any()
+        unique = ["task", "criterion", "model_id"]
 
 
 class KEvidence(pa.DataFrameModel):
