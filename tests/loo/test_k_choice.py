@@ -117,3 +117,10 @@ def test_fresh_simulations_with_and_without_clusters(seed, clustered):
     k, p_clusters = _choose(_simulated(seed, clustered), seed)
     assert (p_clusters > 0.5) == clustered, (k, p_clusters)
     assert (k >= 2) == clustered, (k, p_clusters)
+
+
+def test_a_k_without_evidence_leaves_no_k_chosen():
+    evidence = _evidence({1: [-10.0, -10.0], 2: [np.nan, np.nan]})
+    table = k_choice_table(evidence)
+    assert not table["selected"].any() and table["p_k"].isna().all()
+    assert "no marginal likelihood for K = 2" in table["reason"].iloc[0]

@@ -98,10 +98,10 @@ def k_posterior(evidence: pd.DataFrame) -> pd.DataFrame:
     table["p_clusters"] = np.nan
     for _mixture, part in table.groupby("mixture"):
         ks = part["K"].to_numpy()
-        log_joint = np.where(np.isfinite(part["log_ml"]), part["log_ml"], -np.inf) + np.log(k_prior(ks))
-        if np.isfinite(log_joint).any():
+        log_joint = part["log_ml"].to_numpy(dtype=float) + np.log(k_prior(ks))
+        if np.isfinite(log_joint).all():
             p = np.exp(log_joint - special.logsumexp(log_joint))
-        else:
+        else:  # a K without evidence (its SMC failed): no posterior over K
             p = np.full(len(part), np.nan)
         table.loc[part.index, "p_k"] = p
         table.loc[part.index, "p_clusters"] = float(p[ks >= 2].sum())
@@ -115,12 +115,16 @@ def _median(ks: np.ndarray, p: np.ndarray) -> int:
 
 
 def choose_k(posterior: pd.DataFrame, clusters_bayes_factor: float | None = None) -> tuple[int, str]:
-    """The chosen K from one mixture's ``k_posterior`` rows (the rule of the module doc), and the reason in words."""
+    """The chosen K from one mixture's ``k_posterior`` rows (the rule of the module doc), and the reason in words;
+    K = 0 (none chosen) when some K has no finite marginal likelihood."""
     from binoval.defaults import COMPARE
 
     threshold = COMPARE["clusters_bayes_factor"] if clusters_bayes_factor is None else float(clusters_bayes_factor)
     part = posterior.sort_values("K")
     ks, p = part["K"].to_numpy(), part["p_k"].to_numpy()
+    if not np.isfinite(p).all():
+        missing = ", ".join(str(k) for k, v in zip(ks, part["log_ml"]) if not np.isfinite(v))
+        return 0, f"no K choice: no marginal likelihood for K = {missing} (its SMC run failed; see its evidence log)"
     probabilities = ", ".join(f"P(K={k}) {q:.2f}" for k, q in zip(ks, p))
     if not ((ks == 1).any() and (ks >= 2).any()):
         chosen = _median(ks, p)

@@ -441,7 +441,10 @@ def build_report(
             part = part.sort_values("K")
             chosen = part[part["k_selected"]]
             if chosen.empty:
-                out += [f"- `{base}`: no evidence about K (no SMC marginal likelihoods).", ""]
+                out += [
+                    f"- `{base}`: {part['k_reason'].iloc[0] or 'no evidence about K (no SMC marginal likelihoods)'}.",
+                    "",
+                ]
                 continue
             out += [
                 f"- `{base}`: P(K >= 2 | data) = **{part['p_clusters'].iloc[0]:.2f}**; chosen **K = {chosen['K'].iloc[0]}**. "

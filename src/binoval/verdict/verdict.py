@@ -180,8 +180,11 @@ def recommend(
     chosen = min([best, *candidates], key=lambda m: (complexity[m], -elpd[m]))
     if chosen == best:
         others = sorted(candidates)
-        extra = f"; tied with it but not simpler: {', '.join(others)}" if others else ""
-        reason = f"{best} has the highest elpd_loo on the {task} task ({elpd[best]:.2f}) among accepted models{extra}"
+        extra = f"; tied with it but not simpler: {', '.join(others)}" if others else "; no other is tied with it"
+        reason = (
+            f"{best} has the highest elpd_loo on the {task} task ({elpd[best]:.2f}) among accepted models{extra}. "
+            f"{tie_rule(t)} Among tied models the simplest wins"
+        )
     else:
         d = candidates[chosen]
         reason = (
