@@ -378,3 +378,41 @@ def test_stage_result_grade_picks_the_worst_threshold_crossed(value, worse, expe
         crossed = fail if expected == "FAIL" else warn
         sign = "<" if worse == "below" else ">"
         assert result.reasons == [f"{expected}: statistic x {sign} {crossed}"]
+
+
+def test_report_answers_the_cluster_questions_in_well_formed_tables(tmp_path):
+    """The mixture section: P(K >= 2 | data), the chosen K and a table per K whose rows have as many cells as its
+    header (a '|' inside a heading must not split a cell), and the P(K | data) plot."""
+    import re
+
+    import pandas as pd
+
+    from binoval.loo.compare import comparison_with_k
+    from binoval.verdict.report import build_report
+
+    base = np.random.default_rng(4).normal(-2, 0.5, 12)
+    loo = {"m_k1": loo_table_of("m_k1", base), "m_k2": loo_table_of("m_k2", base - 0.05)}
+    evidence = pd.DataFrame(
+        {
+            "model_id": ["m_k1", "m_k1", "m_k2", "m_k2"],
+            "mixture": "m",
+            "K": [1, 1, 2, 2],
+            "chain": [0, 1, 0, 1],
+            "log_marginal_likelihood": [-30.0, -30.1, -25.0, -25.2],
+            "draws": 2000,
+        }
+    )
+    comparison = comparison_with_k(loo, {"m_k1": ("m", 1), "m_k2": ("m", 2)}, evidence=evidence)
+    verdict, rec = build_verdict("r", "d", _results(m_k1="PASS", m_k2="PASS"), loo, {"m_k1": 2, "m_k2": 5})
+    md = build_report(verdict, rec.reason, comparison, loo, {}, tmp_path / "report.md", tmp_path / "report")
+    assert "P(K >= 2 | data) = **0.99**; chosen **K = 2**" in md
+    assert (tmp_path / "report" / "k_posterior.png").stat().st_size > 1000
+    assert "### new_groups: LOO (drives the recommendation)" in md and "WAIC (drives" not in md
+    lines = md.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("|") and i + 1 < len(lines) and re.fullmatch(r"\|(---\|)+", lines[i + 1]):
+            cells = len(re.split(r"(?<!\\)\|", line))
+            j = i + 2
+            while j < len(lines) and lines[j].startswith("|"):
+                assert len(re.split(r"(?<!\\)\|", lines[j])) == cells, (line, lines[j])
+                j += 1

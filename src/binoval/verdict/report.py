@@ -426,8 +426,8 @@ def build_report(
     ]
     columns = ["rank", "model_id", "elpd", "se", "elpd_diff", "dse", "p_worse", "diag_diff", "weight", "method"]
     for task in dict.fromkeys(comparison["task"]):
-        marker = " (drives the recommendation)" if task == driving_task else ""
         for ic in ("loo", "waic"):
+            marker = " (drives the recommendation)" if task == driving_task and ic == "loo" else ""
             part = comparison[(comparison["task"] == task) & (comparison["criterion"] == ic)].sort_values("rank")
             table = part[columns].rename(columns={"elpd": f"elpd_{ic}", "weight": "stacking weight"})
             out += [f"### {task}: {ic.upper()}{marker}", "", _md_table(table, ".2f"), ""]
@@ -452,7 +452,7 @@ def build_report(
                 "",
             ]
             table = part[["K", "log_ml", "log_ml_se", "p_k", "elpd", "elpd_diff", "p_worse"]].rename(
-                columns={"log_ml": "log p(data | K)", "log_ml_se": "MC se", "p_k": "P(K | data)", "elpd": "elpd_loo"}
+                columns={"log_ml": "log p(data \\| K)", "log_ml_se": "MC se", "p_k": "P(K \\| data)", "elpd": "elpd_loo"}
             )
             out += [_md_table(table, ".2f"), ""]
         drawn = plot_k_posterior(mixtures, report_plot_path(plot_dir, "k_posterior"))
