@@ -223,3 +223,16 @@ def fit_tables_of(r_hat=1.0, ess=1000.0, divergences=(0, 0), ebfmi=(1.0, 1.0), h
         }
     )
     return {"parameters": params, "sampler": sampler}
+
+
+def evidence_of(mixture: str, log_ml: dict[int, list[float]]) -> pd.DataFrame:
+    """A valid evidence table of the mixture models ``<mixture>_k<K>``: per K, one SMC chain per value in ``log_ml``."""
+    from binoval.loo.k_choice import evidence_table
+    from binoval.models import ModelSpec
+    from binoval.schemas import KEvidence
+
+    parts = [
+        evidence_table(ModelSpec(f"{mixture}_k{K}", "bb_mixture", {}, {"K": K}), mixture, K, np.array(v), 2000)
+        for K, v in log_ml.items()
+    ]
+    return KEvidence.validate(pd.concat(parts, ignore_index=True))

@@ -14,6 +14,7 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from binoval.io import atomic_path
+from binoval.loo.tasks import GROUP_POINT, LOO_METHODS, OUTCOMES, TABLE_TASKS, TASKS
 from binoval.models import FAMILIES
 
 #: Where a PPC's replicated datasets come from: the fit's posterior predictive, a family's own conditional
@@ -311,16 +312,16 @@ class LooTable(pa.DataFrameModel):
     """
 
     model_id: Series[str]
-    task: Series[str] = pa.Field(isin=["new_groups", "same_groups", "conditional"])
+    task: Series[str] = pa.Field(isin=list(TABLE_TASKS))
     group: Series[str]
-    point: Series[str] = pa.Field(isin=["group", "success", "failure"])
+    point: Series[str] = pa.Field(isin=[GROUP_POINT, *OUTCOMES])
     units: Series[int] = pa.Field(ge=1)
     n: Series[int] = pa.Field(ge=1)
     r: Series[int] = pa.Field(ge=0)
     elpd_loo_i: Series[float] = pa.Field(nullable=True)
     p_loo_i: Series[float] = pa.Field(nullable=True)
     pareto_k: Series[float] = pa.Field(nullable=True)
-    loo_method: Series[str] = pa.Field(isin=["psis", "exact", "kfold"])
+    loo_method: Series[str] = pa.Field(isin=list(LOO_METHODS))
     elpd_waic_i: Series[float] = pa.Field(nullable=True)
     p_waic_i: Series[float] = pa.Field(nullable=True, ge=0)
     loglik_var_i: Series[float] = pa.Field(nullable=True, ge=0)
@@ -350,7 +351,7 @@ class Comparison(pa.DataFrameModel):
     (``k_selected``, with ``k_reason``); others have ``mixture`` empty, ``K`` 0 and no evidence.
     """
 
-    task: Series[str] = pa.Field(isin=["new_groups", "same_groups"])
+    task: Series[str] = pa.Field(isin=list(TASKS))
     criterion: Series[str] = pa.Field(isin=["loo", "waic"])
     model_id: Series[str]
     rank: Series[int] = pa.Field(ge=0)

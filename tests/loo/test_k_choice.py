@@ -5,24 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import evidence_of
 from scipy import special
 
 from binoval.data.synthetic import AGENTS25_DESIGN, simulate_clustered_counts
 from binoval.loo.k_choice import choose_k, evidence_table, k_choice_table, k_posterior, k_prior
-from binoval.models import GroupedCounts, ModelSpec, expand_models
-from binoval.schemas import KEvidence
-
-
-def _evidence(log_ml: dict[int, list[float]], mixture="mix") -> pd.DataFrame:
-    parts = [
-        evidence_table(ModelSpec(f"{mixture}_k{K}", "bb_mixture", {}, {"K": K}), mixture, K, np.array(v), 2000)
-        for K, v in log_ml.items()
-    ]
-    return KEvidence.validate(pd.concat(parts, ignore_index=True))
+from binoval.models import GroupedCounts, expand_models
 
 
 def test_posterior_of_k_gives_one_population_and_clusters_half_the_prior_each():
-    table = k_posterior(_evidence({1: [-44.4, -44.4], 2: [-45.8, -45.7], 3: [-46.9, -47.0]}))
+    table = k_posterior(evidence_of("mix", {1: [-44.4, -44.4], 2: [-45.8, -45.7], 3: [-46.9, -47.0]}))
     log_ml = np.array(
         [-44.4, special.logsumexp([-45.8, -45.7]) - np.log(2), special.logsumexp([-46.9, -47.0]) - np.log(2)]
     )
@@ -32,7 +24,7 @@ def test_posterior_of_k_gives_one_population_and_clusters_half_the_prior_each():
     assert table["p_clusters"].iloc[0] == pytest.approx(1 - table["p_k"].iloc[0])
     assert table["log_ml_se"].iloc[1] == pytest.approx(np.std([-45.8, -45.7], ddof=1) / np.sqrt(2))
     # equal evidence for every K: the data say nothing, and neither does the posterior
-    flat = k_posterior(_evidence({1: [-9.0, -9.0], 2: [-9.0, -9.0], 3: [-9.0, -9.0], 4: [-9.0, -9.0]}))
+    flat = k_posterior(evidence_of("mix", {1: [-9.0, -9.0], 2: [-9.0, -9.0], 3: [-9.0, -9.0], 4: [-9.0, -9.0]}))
     assert flat["p_clusters"].iloc[0] == pytest.approx(0.5)
 
 
@@ -53,21 +45,23 @@ def test_prior_without_k1_is_uniform():
     ],
 )
 def test_the_chosen_k(log_ml, chosen, fragment):
-    posterior = k_posterior(_evidence({K: [v, v] for K, v in log_ml.items()}))
+    posterior = k_posterior(evidence_of("mix", {K: [v, v] for K, v in log_ml.items()}))
     k, reason = choose_k(posterior)
     assert k == chosen, reason
     assert fragment in reason, reason
 
 
 def test_a_stricter_bayes_factor_needs_more_evidence():
-    posterior = k_posterior(_evidence({1: [-148.45] * 2, 2: [-147.48] * 2, 3: [-146.93] * 2, 4: [-146.58] * 2}))
+    posterior = k_posterior(
+        evidence_of("mix", {1: [-148.45] * 2, 2: [-147.48] * 2, 3: [-146.93] * 2, 4: [-146.58] * 2})
+    )
     assert choose_k(posterior, clusters_bayes_factor=3)[0] == 3  # Bayes factor 4.6
     assert choose_k(posterior, clusters_bayes_factor=10)[0] == 1
 
 
 def test_k_choice_table_marks_one_k_per_mixture():
     evidence = pd.concat(
-        [_evidence({1: [-5.0, -5.0], 2: [-9.0, -9.0]}, "a"), _evidence({1: [-9.0, -9.0], 2: [-5.0, -5.0]}, "b")]
+        [evidence_of("a", {1: [-5.0, -5.0], 2: [-9.0, -9.0]}), evidence_of("b", {1: [-9.0, -9.0], 2: [-5.0, -5.0]})]
     )
     table = k_choice_table(evidence).set_index("model_id")
     assert table["selected"].to_dict() == {"a_k1": True, "a_k2": False, "b_k1": False, "b_k2": True}
@@ -120,7 +114,7 @@ def test_fresh_simulations_with_and_without_clusters(seed, clustered):
 
 
 def test_a_k_without_evidence_leaves_no_k_chosen():
-    evidence = _evidence({1: [-10.0, -10.0], 2: [np.nan, np.nan]})
+    evidence = evidence_of("mix", {1: [-10.0, -10.0], 2: [np.nan, np.nan]})
     table = k_choice_table(evidence)
     assert not table["selected"].any() and table["p_k"].isna().all()
     assert "no marginal likelihood for K = 2" in table["reason"].iloc[0]

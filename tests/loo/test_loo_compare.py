@@ -6,7 +6,7 @@ import arviz as az
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import loo_table_of
+from conftest import evidence_of, loo_table_of
 from scipy import special, stats
 
 from binoval.loo.check import loo_status
@@ -324,16 +324,7 @@ def test_comparison_ranks_each_task_apart_and_validates():
         units=[40, 10, 30, 5, 15],
     )
     tables = {m: pd.concat([tables[m], same[m]]) for m in tables}
-    evidence = pd.DataFrame(
-        {
-            "model_id": ["mix_k1"] * 2 + ["mix_k2"] * 2,
-            "mixture": "mix",
-            "K": [1, 1, 2, 2],
-            "chain": [0, 1, 0, 1],
-            "log_marginal_likelihood": [-40.0, -40.1, -42.0, -42.2],
-            "draws": 2000,
-        }
-    )
+    evidence = evidence_of("mix", {1: [-40.0, -40.1], 2: [-42.0, -42.2]})
     comp = comparison_with_k(tables, {"mix_k1": ("mix", 1), "mix_k2": ("mix", 2)}, evidence=evidence)
     comp = Comparison.validate(comp)
     assert set(comp["task"]) == {"new_groups", "same_groups"} and set(comp["criterion"]) == {"loo", "waic"}

@@ -9,7 +9,7 @@ import jsonschema
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import fit_tables_of, loo_table_of
+from conftest import evidence_of, fit_tables_of, loo_table_of
 from scipy import special, stats
 
 from binoval.models import FAMILIES, GroupedCounts, ModelSpec, family_of
@@ -385,23 +385,12 @@ def test_report_answers_the_cluster_questions_in_well_formed_tables(tmp_path):
     header (a '|' inside a heading must not split a cell), and the P(K | data) plot."""
     import re
 
-    import pandas as pd
-
     from binoval.loo.compare import comparison_with_k
     from binoval.verdict.report import build_report
 
     base = np.random.default_rng(4).normal(-2, 0.5, 12)
     loo = {"m_k1": loo_table_of("m_k1", base), "m_k2": loo_table_of("m_k2", base - 0.05)}
-    evidence = pd.DataFrame(
-        {
-            "model_id": ["m_k1", "m_k1", "m_k2", "m_k2"],
-            "mixture": "m",
-            "K": [1, 1, 2, 2],
-            "chain": [0, 1, 0, 1],
-            "log_marginal_likelihood": [-30.0, -30.1, -25.0, -25.2],
-            "draws": 2000,
-        }
-    )
+    evidence = evidence_of("m", {1: [-30.0, -30.1], 2: [-25.0, -25.2]})
     comparison = comparison_with_k(loo, {"m_k1": ("m", 1), "m_k2": ("m", 2)}, evidence=evidence)
     verdict, rec = build_verdict("r", "d", _results(m_k1="PASS", m_k2="PASS"), loo, {"m_k1": 2, "m_k2": 5})
     md = build_report(verdict, rec.reason, comparison, loo, {}, tmp_path / "report.md", tmp_path / "report")

@@ -201,7 +201,10 @@ def comparison_with_k(
     from binoval.loo.k_choice import k_choice_table
 
     bayes_factor = with_defaults(COMPARE, tolerance)["clusters_bayes_factor"]
-    choice = k_choice_table(evidence, bayes_factor) if evidence is not None and len(evidence) else None
+    if evidence is not None and len(evidence):
+        choice = k_choice_table(evidence, bayes_factor).set_index("model_id")
+    else:
+        choice = pd.DataFrame(columns=["log_ml", "log_ml_se", "p_k", "p_clusters", "selected", "reason"])
     parts = []
     for task in TASKS:
         comp = compare_task(tables, task)
@@ -210,12 +213,9 @@ def comparison_with_k(
         comp["mixture"] = comp["model_id"].map({m: base for m, (base, _) in mixtures.items()}).fillna("")
         comp["K"] = comp["model_id"].map({m: int(K) for m, (_, K) in mixtures.items()}).fillna(0).astype("int64")
         for column in ("log_ml", "log_ml_se", "p_k", "p_clusters"):
-            values = choice.set_index("model_id")[column] if choice is not None else pd.Series(dtype=float)
-            comp[column] = comp["model_id"].map(values).astype(float)
-        selected = choice.set_index("model_id")["selected"] if choice is not None else pd.Series(dtype=bool)
-        reasons = choice.set_index("model_id")["reason"] if choice is not None else pd.Series(dtype=str)
-        comp["k_selected"] = comp["model_id"].map(selected).astype("boolean").fillna(False).astype(bool)
-        comp["k_reason"] = comp["model_id"].map(reasons).fillna("").astype(str)
+            comp[column] = comp["model_id"].map(choice[column]).astype(float)
+        comp["k_selected"] = comp["model_id"].map(choice["selected"]).astype("boolean").fillna(False).astype(bool)
+        comp["k_reason"] = comp["model_id"].map(choice["reason"]).fillna("").astype(str)
         parts.append(comp)
     if not parts:
         raise ValueError("no model has a finite elpd_loo on any task: every fit failed")

@@ -34,21 +34,12 @@ from binoval.loo.tasks import (
     task_points,
 )
 from binoval.loo.waic import waic
-from binoval.models import R_VAR, GroupedCounts, ModelSpec
-
-#: Where an elpd came from: PSIS, an exact refit without the observation, or K-fold cross-validation.
-LOO_METHODS = ("psis", "exact", "kfold")
+from binoval.models import GroupedCounts, ModelSpec
 
 
 def k_threshold(total_draws: int, cap: float = THRESHOLDS["loo"]["pareto_k_max"]) -> float:
     """The sample-size-dependent Pareto k threshold min(1 - 1/log10(S), cap)."""
     return float(min(1.0 - 1.0 / np.log10(total_draws), cap))
-
-
-def pointwise_log_likelihood(idata) -> np.ndarray:
-    """The conditional log-likelihood of ``r`` as an array (draws, groups), chains stacked."""
-    ll = idata.log_likelihood[R_VAR]
-    return ll.stack(sample=("chain", "draw")).transpose("sample", ...).values
 
 
 def _logmeanexp(x: np.ndarray, axis: int = 0) -> np.ndarray:
@@ -153,28 +144,29 @@ def task_rows(
     )
 
 
-def kfold_rows(
-    model_id: str, data: GroupedCounts, values: Mapping[str, tuple[float, float]], draws: int
+def group_rows(
+    model_id: str, task: str, data: GroupedCounts, method: str, draws: int, elpd=np.nan, p=np.nan
 ) -> pd.DataFrame:
-    """The new-groups rows of K-fold cross-validation (``binoval.loo.kfold``): one per row of the data, with its
-    elpd and p (``values``: group -> (elpd, p)); no Pareto k and no WAIC (nothing to smooth, no full-data task)."""
-    elpd = np.array([values[g][0] for g in data.groups], dtype=float)
-    p = np.array([values[g][1] for g in data.groups], dtype=float)
+    """One row per group of ``task`` with elpd and p per group (``elpd``, ``p``: arrays or NaN), totals over them,
+    and no Pareto k or WAIC: the rows of K-fold cross-validation, or of a fit without draws."""
+    groups = len(data.groups)
+    elpd = np.broadcast_to(np.asarray(elpd, dtype=float), (groups,))
+    p = np.broadcast_to(np.asarray(p, dtype=float), (groups,))
     total, se = weighted_totals(elpd)
-    nan = np.full(len(elpd), np.nan)
+    nan = np.full(groups, np.nan)
     return pd.DataFrame(
         {
             "model_id": model_id,
-            "task": NEW_GROUPS,
+            "task": task,
             "group": list(data.groups),
             "point": GROUP_POINT,
-            "units": np.ones(len(elpd), dtype="int64"),
+            "units": np.ones(groups, dtype="int64"),
             "n": data.n.astype("int64"),
             "r": data.r.astype("int64"),
             "elpd_loo_i": elpd,
             "p_loo_i": p,
             "pareto_k": nan,
-            "loo_method": "kfold",
+            "loo_method": method,
             "elpd_waic_i": nan,
             "p_waic_i": nan,
             "loglik_var_i": nan,
@@ -187,6 +179,16 @@ def kfold_rows(
             "total_draws": int(draws),
         }
     )
+
+
+def kfold_rows(
+    model_id: str, data: GroupedCounts, values: Mapping[str, tuple[float, float]], draws: int
+) -> pd.DataFrame:
+    """The new-groups rows of K-fold cross-validation (``binoval.loo.kfold``; ``values``: group -> (elpd, p)):
+    no Pareto k and no WAIC (nothing to smooth, no full-data task)."""
+    elpd = [values[g][0] for g in data.groups]
+    p = [values[g][1] for g in data.groups]
+    return group_rows(model_id, NEW_GROUPS, data, "kfold", draws, elpd, p)
 
 
 def loo_table(
@@ -215,30 +217,7 @@ def loo_table(
 
 def failed_fit_table(model_id: str, data: GroupedCounts) -> pd.DataFrame:
     """The LOO table of a fit that produced no draws: one row per group and task, every figure NaN, 0 draws."""
-    nan = np.full(len(data.groups), np.nan)
-    columns = ["elpd_loo_i", "p_loo_i", "pareto_k", "elpd_waic_i", "p_waic_i", "loglik_var_i"]
-    totals = ["elpd_loo", "se_loo", "p_loo", "elpd_waic", "se_waic", "p_waic"]
-    parts = []
-    for task in TABLE_TASKS:
-        table = pd.DataFrame(
-            {
-                "model_id": model_id,
-                "task": task,
-                "group": list(data.groups),
-                "point": "group",
-                "units": np.ones(len(data.groups), dtype="int64"),
-                "n": data.n,
-                "r": data.r,
-            }
-        )
-        for column in columns[:3]:
-            table[column] = nan
-        table["loo_method"] = "psis"
-        for column in columns[3:] + totals:
-            table[column] = nan
-        table["total_draws"] = 0
-        parts.append(table)
-    return pd.concat(parts, ignore_index=True)
+    return pd.concat([group_rows(model_id, task, data, "psis", 0) for task in TABLE_TASKS], ignore_index=True)
 
 
 def task_table(table: pd.DataFrame, task: str) -> pd.DataFrame:

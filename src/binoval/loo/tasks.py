@@ -43,6 +43,8 @@ LOG_LIKELIHOOD_VARS = {NEW_GROUPS: "r_new_group", SAME_GROUPS: "r_trial", CONDIT
 OUTCOME_DIM, OUTCOMES = "outcome", ("success", "failure")
 #: The ``point`` of a table row that stands for a whole group (the outcomes name the others).
 GROUP_POINT = "group"
+#: Where an elpd came from: PSIS, an exact refit without the observation, or K-fold cross-validation.
+LOO_METHODS = ("psis", "exact", "kfold")
 
 
 def task_log_likelihoods(spec: ModelSpec, idata, data: GroupedCounts, rng: np.random.Generator) -> dict:

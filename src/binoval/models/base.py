@@ -156,9 +156,6 @@ class Family:
     option_schemas: ClassVar[dict[str, dict]] = {}
     #: options the config spec must give
     required_options: ClassVar[tuple[str, ...]] = ()
-    #: whether the model is built from the data's covariates (then it depends on which rows it sees, not only on
-    #: the counts in its ``pm.Data`` containers, and a refit on other rows needs its own compiled model)
-    uses_covariates: ClassVar[bool] = False
     #: the ``replication`` label of the PPC when ``conditional_replication`` replaces the fit's own draws
     replication: ClassVar[str] = "fit"
 

@@ -54,7 +54,6 @@ class Glmm(Family):
         "parameterization": PARAMETERIZATION_SCHEMA,
     }
     required_options = ("formula",)
-    uses_covariates = True
 
     def declare(self, model, data, n, r_observed, priors, formula, lkj_eta=2.0, parameterization="noncentered"):
         import pymc as pm

@@ -452,7 +452,12 @@ def build_report(
                 "",
             ]
             table = part[["K", "log_ml", "log_ml_se", "p_k", "elpd", "elpd_diff", "p_worse"]].rename(
-                columns={"log_ml": "log p(data \\| K)", "log_ml_se": "MC se", "p_k": "P(K \\| data)", "elpd": "elpd_loo"}
+                columns={
+                    "log_ml": "log p(data \\| K)",
+                    "log_ml_se": "MC se",
+                    "p_k": "P(K \\| data)",
+                    "elpd": "elpd_loo",
+                }
             )
             out += [_md_table(table, ".2f"), ""]
         drawn = plot_k_posterior(mixtures, report_plot_path(plot_dir, "k_posterior"))
