@@ -5,6 +5,7 @@ import sys
 from binoval.io import write_json, write_text
 from binoval.logs import log_to
 from binoval.models import ModelSpec, family_of
+from binoval.predictive.levels import with_fail_levels
 from binoval.schemas import BinomialData, read_table
 from binoval.verdict.report import verdict_rst
 from binoval.verdict.verdict import (
@@ -20,10 +21,11 @@ log = log_to(snakemake.log[0])
 p = snakemake.params
 groups = len(read_table(snakemake.input.data, BinomialData))
 layout = stage_table_paths(dict(snakemake.input.items()))
+thresholds = with_fail_levels(p.thresholds, p.false_reject_rate)
 stage_results = {
     model_id: judge_model(
         {stage: read_stage_tables(stage, layout[stage][model_id]) for stage in layout},
-        p.thresholds,
+        thresholds,
     )
     for model_id in p.models
 }

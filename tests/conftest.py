@@ -88,7 +88,8 @@ def tiny_config(keep: tuple[str, ...], **extra) -> dict:
         "sampler": dict(TINY_SAMPLER),
         "models": models,
         "sbc": dict(TINY_SBC),
-        "prior_predictive": {"draws": 200},
+        "prior_predictive": {"draws": 3000},
+        "fit": {"max_extensions": 0},  # tiny fits are short by design; tests/fit tests the extensions
     }
     config.update(extra)
     return config
@@ -220,6 +221,8 @@ def fit_tables_of(r_hat=1.0, ess=1000.0, divergences=(0, 0), ebfmi=(1.0, 1.0), h
             "wall_time_s": 1.0,
             "backend": "nutpie",
             "error": "",
+            "extensions": 0,
+            "extended_because": "",
         }
     )
     return {"parameters": params, "sampler": sampler}

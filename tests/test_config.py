@@ -99,3 +99,18 @@ def test_disabling_every_model_is_an_error():
 def test_enabled_false_drops_a_model():
     specs = check_config(overlay(DEFAULT, {"models": {"unpooled": {"enabled": False}}}), SCHEMA)
     assert "unpooled" not in specs and "pooled" in specs
+
+
+def test_prior_predictive_draws_must_resolve_the_fail_level():
+    """No p-value from S draws is below 1 / (1 + S): too few draws could never FAIL a prior, so the config says so."""
+    with pytest.raises(ConfigError) as err:
+        check_config(overlay(DEFAULT, {"prior_predictive": {"draws": 1000}}), SCHEMA)
+    message = str(err.value)
+    assert message.startswith("config key prior_predictive.draws: 1000 draws cannot resolve")
+    assert "over 9 statistics" in message and "use at least 2879" in message and "\n" not in message
+    check_config(overlay(DEFAULT, {"prior_predictive": {"draws": 2879}}), SCHEMA)
+    # a stricter false-reject rate or more judged statistics need more draws; an explicit level is used as given
+    with pytest.raises(ConfigError, match="use at least 5759"):
+        check_config(overlay(DEFAULT, {"verdict": {"false_reject_rate": 0.025}}), SCHEMA)
+    relaxed = {"thresholds": {"prior_predictive": {"p_value_fail": 0.05, "statistics": ["total_successes"]}}}
+    check_config(overlay(DEFAULT, {**relaxed, "prior_predictive": {"draws": 200}}), SCHEMA)

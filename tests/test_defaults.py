@@ -9,8 +9,8 @@ import yaml
 from conftest import REPO
 
 from binoval import defaults
-from binoval.defaults import ALL_STATISTICS, DEFAULTS, SBC_SAMPLER
-from binoval.predictive.statistics import STATISTIC_NAMES
+from binoval.defaults import DEFAULTS, JUDGED, SBC_SAMPLER
+from binoval.predictive.statistics import JUDGED_STATISTICS, STATISTIC_NAMES
 
 CONFIG_TEXT = (REPO / "config" / "config.yaml").read_text()
 SCHEMA = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
@@ -21,11 +21,11 @@ PROSE_DOCUMENTED = ("models",)
 
 
 def resolved_defaults() -> dict:
-    """``DEFAULTS`` with every ``ALL_STATISTICS`` replaced by the registry's statistic names."""
+    """``DEFAULTS`` with every ``JUDGED`` replaced by the registry's judged statistic names."""
     out = copy.deepcopy(DEFAULTS)
     for stage in out["thresholds"].values():
-        if stage.get("statistics") == ALL_STATISTICS:
-            stage["statistics"] = list(STATISTIC_NAMES)
+        if stage.get("statistics") == JUDGED:
+            stage["statistics"] = list(JUDGED_STATISTICS)
     return out
 
 
@@ -162,9 +162,9 @@ def test_readme_tables_give_every_default():
         key = ".".join(path)
         if key not in rows:
             problems.append(f"{key}: no row in config/README.md")
-        elif value == ALL_STATISTICS:
-            if rows[key] != "all":
-                problems.append(f"{key}: README says {rows[key]!r}, default is all statistics")
+        elif value == JUDGED:
+            if rows[key] != "judged":
+                problems.append(f"{key}: README says {rows[key]!r}, default is the judged statistics")
         elif differences(value, yaml.safe_load(rows[key])):
             problems.append(f"{key}: README says {rows[key]!r}, default is {value!r}")
     assert problems == []

@@ -14,8 +14,10 @@ from typing import Any
 import jsonschema
 import yaml
 
+from binoval.defaults import PRIOR_PREDICTIVE, VERDICT
 from binoval.models import ModelSpec, expand_models
 from binoval.models.priors import PriorSpecError
+from binoval.predictive.levels import merged_prior_predictive, minimum_prior_draws, with_fail_levels
 from binoval.sbc.simulate import check_simulate_priors
 
 
@@ -78,7 +80,22 @@ def check_config(config: Mapping[str, Any], schema: Mapping[str, Any]) -> dict[s
         raise ConfigError(str(err)) from None
     if not specs:
         raise ConfigError("config key models: every model is disabled; enable at least one")
+    check_prior_draws(config)
     return specs
+
+
+def check_prior_draws(config: Mapping[str, Any]) -> None:
+    """``prior_predictive.draws`` must resolve the prior predictive FAIL level (``minimum_prior_draws``)."""
+    rate = (config.get("verdict") or {}).get("false_reject_rate", VERDICT["false_reject_rate"])
+    thresholds = merged_prior_predictive(with_fail_levels(config.get("thresholds"), rate)["prior_predictive"])
+    draws = (config.get("prior_predictive") or {}).get("draws", PRIOR_PREDICTIVE["draws"])
+    needed = minimum_prior_draws(thresholds)
+    if draws < needed:
+        raise ConfigError(
+            f"config key prior_predictive.draws: {draws} draws cannot resolve the prior predictive FAIL level "
+            f"{thresholds['p_value_fail']:.3g} over {len(thresholds['statistics'])} statistics (no p-value is below "
+            f"1 / (1 + draws)); use at least {needed}"
+        )
 
 
 def model_slice(model_id: str, specs: Mapping[str, ModelSpec]) -> dict:

@@ -9,7 +9,7 @@ and the tables of ``config/README.md`` are checked against this module by
 
 One list lives elsewhere: the statistic names. Their home is the registry
 ``binoval.predictive.statistics.STATISTICS``; ``thresholds.prior_predictive.statistics``
-and ``thresholds.ppc.statistics`` default to all of them (see ``ALL_STATISTICS``).
+and ``thresholds.ppc.statistics`` default to the ones it marks as judged (see ``JUDGED``).
 
 This module imports nothing heavy (no numpy, no PyMC): the Snakefile and the
 config checks read it while planning.
@@ -17,8 +17,9 @@ config checks read it while planning.
 
 from __future__ import annotations
 
-#: Marks a threshold default that is "every statistic of the registry", filled in by ``binoval.predictive.check``.
-ALL_STATISTICS = "all"
+#: Marks a threshold default that is "every statistic the registry marks as judged", filled in by
+#: ``binoval.predictive.check``.
+JUDGED = "judged"
 
 #: NUTS settings of the observed fit (and of exact LOO refits): 4 chains x 1000 kept draws after 1000 warm-up
 #: draws; target acceptance 0.95 (small steps, few divergences); at most 2**10 leapfrog steps per draw.
@@ -48,9 +49,19 @@ MODELS = {
     "bb_mixture": {"family": "bb_mixture", "K": [1, 2, 3, 4]},
 }
 
-#: Prior predictive: datasets drawn from each model's prior. With 1000 draws the 0.05% tail of
-#: ``quantile_fail`` means "no draw as extreme as the data".
-PRIOR_PREDICTIVE = {"draws": 1000}
+#: Prior predictive: datasets drawn from each model's prior. 4000 draws resolve p-values of 0.0005, a fifth of the
+#: first Holm level of the default FAIL level (0.025 over 9 statistics: 0.0028); the config check requires at least
+#: ``binoval.predictive.check.minimum_prior_draws`` (2879 at the defaults).
+PRIOR_PREDICTIVE = {"draws": 4000}
+
+#: The fit stage: a fit short of the R-hat or ESS targets of ``thresholds.fit`` is run again with ``extend_factor``
+#: times the draws and warm-up, at most ``max_extensions`` times (default: up to 4x), before it is judged.
+FIT = {"extend_factor": 2, "max_extensions": 2}
+
+#: The verdict: the predictive checks reject a correctly specified model on their statistics at most this often
+#: (each of the two spends half as its Holm family-wise FAIL level; ``benchmarks/verdict_calibration.py`` measures
+#: the rate with every reason to FAIL included).
+VERDICT = {"false_reject_rate": 0.05}
 
 #: LOO: every observation of a compared task whose Pareto k is high is refitted exactly, highest k first, up to
 #: 20 refits per model (one compile, then about a second each at the default sampler settings). Families whose
@@ -94,16 +105,16 @@ THRESHOLDS = {
         "treedepth_rate_max": 0.01,  # WARN above: share of draws that hit max_treedepth
     },
     "prior_predictive": {
-        "statistics": ALL_STATISTICS,
-        "quantile_warn": 0.005,  # WARN: observed statistic outside the central 99% of the prior predictive
-        "quantile_fail": 0.0005,  # FAIL: observed statistic beyond the 0.05% tail
+        "statistics": JUDGED,
+        "p_value_fail": None,  # FAIL below: a judged statistic's Holm-adjusted p-value; None: false_reject_rate / 2
+        "p_value_warn": 0.1,  # WARN below
         "degenerate_warn": 0.1,  # WARN above: share of datasets with every group at 0 or every group at n
         "degenerate_fail": 0.5,  # FAIL above
     },
     "ppc": {
-        "statistics": ALL_STATISTICS,
-        "p_value_fail": 0.01,  # FAIL below: two-sided posterior predictive p-value of a judged statistic
-        "p_value_warn": 0.05,  # WARN below
+        "statistics": JUDGED,
+        "p_value_fail": None,  # FAIL below: a judged statistic's Holm-adjusted p-value; None: false_reject_rate / 2
+        "p_value_warn": 0.1,  # WARN below
         "coverage_95_fail": 0.8,  # FAIL below: share of groups inside their 95% predictive intervals
         "coverage_95_warn": 0.9,  # WARN below
         "pit_pvalue_fail": 0.0,  # FAIL below: KS p-value of the randomised PIT values (0: never; in-sample PIT)
@@ -139,9 +150,11 @@ DEFAULTS = {
     "sampler": SAMPLER,
     "models": MODELS,
     "prior_predictive": PRIOR_PREDICTIVE,
+    "fit": FIT,
     "loo": LOO,
     "compare": COMPARE,
     "readout": READOUT,
+    "verdict": VERDICT,
     "fail_on_reject": False,  # True: the run exits non-zero when no model is accepted
     "sbc": SBC,
     "thresholds": THRESHOLDS,

@@ -15,11 +15,6 @@ from pandera.typing import Series
 
 from binoval.io import atomic_path
 from binoval.loo.tasks import GROUP_POINT, LOO_METHODS, OUTCOMES, TABLE_TASKS, TASKS
-from binoval.models import FAMILIES
-
-#: Where a PPC's replicated datasets come from: the fit's posterior predictive, a family's own conditional
-#: replication (``Family.replication``), or nowhere (the fit failed).
-REPLICATIONS = list(dict.fromkeys(["fit", *(family.replication for family in FAMILIES.values()), "none"]))
 
 
 class BinomialData(pa.DataFrameModel):
@@ -80,8 +75,11 @@ class SamplerDiagnostics(pa.DataFrameModel):
     energy Bayesian fraction of missing information (low values, < 0.3, mean
     the sampler explores the energy distribution poorly); ``treedepth_hits``
     counts draws that hit the maximum tree depth. ``wall_time_s`` is the whole
-    fit's sampling time (same on every row); ``error`` is empty unless the fit
-    failed, in which case there is a single row with ``chain = -1``.
+    fit's sampling time (same on every row, extensions included); ``error`` is empty unless the fit
+    failed, in which case there is a single row with ``chain = -1``. ``extensions`` counts how often
+    the fit stage ran the fit again with more draws because it missed the R-hat / ESS targets
+    (config ``fit``), ``extended_because`` says how the run before the last missed them (both the
+    same on every row).
     """
 
     model_id: Series[str]
@@ -97,6 +95,8 @@ class SamplerDiagnostics(pa.DataFrameModel):
     wall_time_s: Series[float] = pa.Field(ge=0)
     backend: Series[str]
     error: Series[str]
+    extensions: Series[int] = pa.Field(ge=0)
+    extended_because: Series[str]
 
     class Config:
         strict = True
@@ -120,7 +120,10 @@ def read_table(path: str | os.PathLike, schema: type[pa.DataFrameModel]) -> pd.D
 # Statistic names are those of binoval.predictive.statistics.STATISTIC_NAMES.
 # ============================================================================
 
+from binoval.predictive.statistics import GREATER, TWO_SIDED  # noqa: E402
 from binoval.predictive.statistics import STATISTIC_NAMES as _STATISTIC_NAMES  # noqa: E402
+
+_ALTERNATIVES = (TWO_SIDED, GREATER)
 
 
 class PriorPredictiveSummary(pa.DataFrameModel):
@@ -131,7 +134,8 @@ class PriorPredictiveSummary(pa.DataFrameModel):
     99% interval); ``quantile`` is the observed value's mid-rank quantile among the
     draws (ties count half); ``inside_99`` says whether that quantile lies in
     [0.005, 0.995] (so an observed value tied with an interval end is judged by
-    its mid-rank, not by the tie);
+    its mid-rank, not by the tie); ``alternative``, ``p_greater_eq``, ``p_less_eq``
+    and ``p_value`` as in ``PPCStatistics``, over the prior predictive draws;
     ``degenerate_share`` (same on every row) is the share of draws in which every
     group is at 0 or every group at n.
     """
@@ -144,6 +148,10 @@ class PriorPredictiveSummary(pa.DataFrameModel):
     upper_99: Series[float]
     quantile: Series[float] = pa.Field(ge=0, le=1)
     inside_99: Series[bool]
+    alternative: Series[str] = pa.Field(isin=list(_ALTERNATIVES))
+    p_greater_eq: Series[float] = pa.Field(ge=0, le=1)
+    p_less_eq: Series[float] = pa.Field(ge=0, le=1)
+    p_value: Series[float] = pa.Field(ge=0, le=1)
     draws: Series[int] = pa.Field(ge=1)
     degenerate_share: Series[float] = pa.Field(ge=0, le=1)
 
@@ -206,10 +214,13 @@ class PPCStatistics(pa.DataFrameModel):
     """Contract table ``ppc/<model_id>.parquet``: one row per test statistic.
 
     ``mean`` and ``lower_95``/``upper_95`` summarise the statistic over the
-    posterior predictive draws; ``p_greater_eq`` = P(T_rep >= T_obs),
-    ``p_less_eq`` = P(T_rep <= T_obs) and ``p_value`` = min(1, 2 min of both),
-    the two-sided Bayesian p-value (ties counted in both tails). Empty when the
-    fit failed (see the calibration table's ``fit_error``).
+    ``draws`` replicated datasets; ``p_greater_eq`` = P(T_rep >= T_obs) and
+    ``p_less_eq`` = P(T_rep <= T_obs), each ``(1 + count) / (1 + draws)`` (ties
+    counted in both tails); ``p_value`` is the p-value in the statistic's
+    ``alternative`` (``binoval.predictive.statistics.Statistic``): the upper tail
+    for ``greater``, min(1, 2 min of both) for ``two-sided``. Not yet corrected
+    for multiplicity (the check applies Holm over the judged statistics). Empty
+    when the fit failed (see the calibration table's ``fit_error``).
     """
 
     model_id: Series[str]
@@ -218,6 +229,7 @@ class PPCStatistics(pa.DataFrameModel):
     mean: Series[float]
     lower_95: Series[float]
     upper_95: Series[float]
+    alternative: Series[str] = pa.Field(isin=list(_ALTERNATIVES))
     p_greater_eq: Series[float] = pa.Field(ge=0, le=1)
     p_less_eq: Series[float] = pa.Field(ge=0, le=1)
     p_value: Series[float] = pa.Field(ge=0, le=1)
@@ -272,11 +284,10 @@ class PPCCalibration(pa.DataFrameModel):
     ``coverage_50/90/95`` are the shares of groups whose observed r lies inside
     its central predictive interval; ``pit_ks_statistic``/``pit_ks_pvalue`` test
     the randomised PIT values for uniformity (exact Kolmogorov-Smirnov, i.e. the
-    ECDF simultaneous band). ``replication`` says where the replicated datasets
-    come from (``REPLICATIONS``): ``fit`` (the fit's posterior predictive), a
-    family's own conditional replication (``mixture_conditional``: each group's
-    cluster drawn given its count), ``none`` (the fit failed). When the fit failed, ``fit_error`` holds its error,
-    ``draws`` is 0 and the other numbers are missing.
+    ECDF simultaneous band). ``draws`` replicated datasets, ``copies`` per posterior
+    draw (``Family.replicate_groups``: each group's count from its own rate in the draw).
+    When the fit failed, ``fit_error`` holds its error, ``draws`` and ``copies`` are 0 and the other
+    numbers are missing.
     """
 
     model_id: Series[str] = pa.Field(unique=True)
@@ -287,7 +298,7 @@ class PPCCalibration(pa.DataFrameModel):
     coverage_95: Series[float] = pa.Field(ge=0, le=1, nullable=True)
     pit_ks_statistic: Series[float] = pa.Field(ge=0, le=1, nullable=True)
     pit_ks_pvalue: Series[float] = pa.Field(ge=0, le=1, nullable=True)
-    replication: Series[str] = pa.Field(isin=REPLICATIONS)
+    copies: Series[int] = pa.Field(ge=0)
     fit_error: Series[str]
 
     class Config:

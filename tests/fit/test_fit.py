@@ -20,7 +20,36 @@ def hier_fit():
 
     data = GroupedCounts.from_frame(load_dataset("hospital12"))
     spec = expand_models({"hier_logit": {"family": "hier_logit"}})["hier_logit"]
-    return data, fit_model(spec, data, SMALL, seed=7)
+    return data, fit_model(spec, data, SMALL, seed=7, extension={"max_extensions": 0})
+
+
+def test_a_short_fit_is_extended_before_it_is_judged():
+    """50 draws per chain miss the ESS target of 100 per chain: the stage runs the fit again with 2x and then 4x
+    the draws (same compiled model), records how often and why, and the fit status says so."""
+    from binoval.data.grouped import load_dataset
+
+    data = GroupedCounts.from_frame(load_dataset("hospital12"))
+    spec = expand_models({"pooled": {"family": "pooled"}})["pooled"]
+    short = SamplerSettings.from_config({"chains": 2, "draws": 50, "tune": 100})
+    extended = fit_model(spec, data, short, seed=7)
+    sampler = extended.sampler
+    assert sampler["extensions"].eq(2).all() and sampler["draws"].eq(200).all() and sampler["tune"].eq(400).all()
+    because = sampler["extended_because"].iloc[0]
+    assert because.startswith("100 draws per chain: ") and "ESS of p is" in because
+    assert extended.idata.posterior.sizes["draw"] == 200
+    status = fit_status({"parameters": extended.parameters, "sampler": sampler})
+    assert any("extended 2 time(s), to 200 draws per chain" in reason for reason in status.reasons)
+
+    # without extensions the same fit is judged as it is, and fails on ESS
+    as_is = fit_model(spec, data, short, seed=7, extension={"max_extensions": 0})
+    assert as_is.sampler["extensions"].eq(0).all() and as_is.sampler["draws"].eq(50).all()
+    status = fit_status({"parameters": as_is.parameters, "sampler": as_is.sampler})
+    assert status.status == "FAIL" and any("bulk ESS of p" in reason for reason in status.reasons)
+    assert not any("extended" in reason for reason in status.reasons)
+
+    # a fit that meets the targets is not extended, and the seed alone decides the draws
+    enough = fit_model(spec, data, SamplerSettings.from_config({"chains": 2, "draws": 400, "tune": 200}), seed=7)
+    assert enough.sampler["extensions"].eq(0).all() and enough.sampler["extended_because"].eq("").all()
 
 
 def test_fit_has_every_contract_group_and_name(hier_fit):
@@ -59,7 +88,7 @@ def test_same_seed_same_draws():
 
 
 def test_failing_fit_is_recorded_not_raised(monkeypatch):
-    def boom(self, data, seed):
+    def boom(self, data, seed, settings=None):
         raise RuntimeError("initial evaluation failed\nsecond line")
 
     monkeypatch.setattr(CompiledSampler, "fit", boom)

@@ -279,11 +279,9 @@ def test_mixture_replications_condition_on_each_groups_cluster():
     idata = _mixture_idata(
         np.full((draws, 2), 0.5), np.tile([0.1, 0.9], (draws, 1)), np.full((draws, 2), 200.0), chains=2
     )
-    r_rep = MIXTURE.conditional_replication(idata, data, np.random.default_rng(3))
-    assert r_rep.shape == (draws, 2)
+    r_rep = MIXTURE.replicate_groups(idata, data, np.random.default_rng(3), copies=3)
+    assert r_rep.shape == (3 * draws, 2)
     assert abs(r_rep[:, 0].mean() - 10) < 1 and abs(r_rep[:, 1].mean() - 90) < 1
-    assert MIXTURE.replication == "mixture_conditional"
-    assert FAMILIES["hier_logit"].conditional_replication(idata, data, np.random.default_rng(3)) is None
 
 
 def test_mixture_group_rates_are_drawn_from_each_groups_cluster_posterior():

@@ -17,8 +17,9 @@ from binoval.predictive.posterior import posterior_predictive_check
 from binoval.predictive.primitives import (
     central_interval,
     midrank_quantile,
+    p_value,
     randomised_pit,
-    two_sided_p_value,
+    tail_probabilities,
     uniformity_test,
 )
 from binoval.predictive.prior import summarise_prior_predictive
@@ -45,17 +46,32 @@ def test_midrank_quantile_counts_ties_as_half():
     assert midrank_quantile(draws, -1) == 0.0
 
 
-def test_two_sided_p_value_is_honest_with_ties():
+def test_tail_probabilities_are_honest_with_ties_and_never_zero():
     # 86% of the draws are 0, 14% are 1: observing 1 is not extreme.
     draws = np.array([0] * 86 + [1] * 14)
-    greater, less, p = two_sided_p_value(draws, 1)
-    assert greater == pytest.approx(0.14) and less == 1.0 and p == pytest.approx(0.28)
-    # all draws tie with the observed value: p = 1, never 0
-    assert two_sided_p_value(np.zeros(50), 0)[2] == 1.0
-    # beyond every draw: p = 0
-    assert two_sided_p_value(np.arange(100), 150)[2] == 0.0
-    # capped at 1
-    assert two_sided_p_value(np.array([0, 1, 2]), 1)[2] == 1.0
+    greater, less = tail_probabilities(draws, 1)
+    assert greater == pytest.approx(15 / 101) and less == 1.0
+    assert p_value(greater, less, "two-sided") == pytest.approx(30 / 101)
+    assert p_value(greater, less, "greater") == pytest.approx(15 / 101)
+    # all draws tie with the observed value: p = 1
+    assert p_value(*tail_probabilities(np.zeros(50), 0), "two-sided") == 1.0
+    # beyond every draw: the resolution of the check, never 0
+    assert p_value(*tail_probabilities(np.arange(100), 150), "two-sided") == pytest.approx(2 / 101)
+    assert p_value(*tail_probabilities(np.arange(100), 150), "greater") == pytest.approx(1 / 101)
+    # a small value judged in the upper tail is no evidence at all
+    assert p_value(*tail_probabilities(np.arange(100), -5), "greater") == 1.0
+    with pytest.raises(ValueError, match="alternative"):
+        p_value(0.1, 0.9, "less-ish")
+
+
+def test_tail_probabilities_are_valid_p_values_for_exchangeable_data():
+    """Data drawn like the draws: P(p <= a) <= a for the (1 + count) / (1 + S) estimate, at every level."""
+    gen = np.random.default_rng(8)
+    draws = gen.normal(size=(4000, 200))
+    observed = gen.normal(size=4000)
+    p = np.array([tail_probabilities(d, o)[0] for d, o in zip(draws, observed)])
+    for a in (0.01, 0.05, 0.2):
+        assert np.mean(p <= a) <= a + 3 * np.sqrt(a * (1 - a) / p.size)
 
 
 def test_central_interval_ends_are_attainable():
@@ -125,11 +141,11 @@ def test_prior_predictive_status_pass_warn_fail():
     far = _prior_tables(gen.binomial(DATA.n, 0.9, size=(2000, 4))).summary
     result = prior_predictive_status({"prior_predictive": far}, {})
     assert result.status == "FAIL"
-    assert any("total_successes" in r and "quantile 0.0000" in r for r in result.reasons)
+    assert any("total_successes" in r and "quantile 0.0000" in r and "Holm" in r for r in result.reasons)
 
     # judging only a statistic that is fine gives PASS with a summary line
     result = prior_predictive_status({"prior_predictive": far}, {"statistics": ["n_zero"]})
-    assert result.status == "PASS" and "1 judged statistics" in result.reasons[0]
+    assert result.status == "PASS" and "1 statistics judged over 2000" in result.reasons[0]
 
     # half the datasets degenerate (all zero)
     draws = np.vstack([np.zeros((600, 4), dtype=int), gen.binomial(DATA.n, 0.15, size=(400, 4))])
@@ -141,18 +157,24 @@ def test_prior_predictive_status_pass_warn_fail():
     assert result.status == "WARN"
 
 
-def _idata(r_rep, data=DATA):
+def _idata(rates, data=DATA):
+    """A fit of family unpooled whose posterior draws of each group's rate are ``rates`` (S, groups)."""
     chains = 2
-    pp = r_rep.reshape(chains, -1, r_rep.shape[-1])
-    return az.from_dict(
-        {"posterior_predictive": {"r": pp}, "observed_data": {"r": data.r}, "constant_data": {"n": data.n}},
+    idata = az.from_dict(
+        {
+            "posterior": {"p": rates.reshape(chains, -1, rates.shape[-1])},
+            "observed_data": {"r": data.r},
+            "constant_data": {"n": data.n},
+        },
         coords={"group": list(data.groups)},
-        dims={"r": ["group"], "n": ["group"]},
+        dims={"p": ["group"], "r": ["group"], "n": ["group"]},
     )
+    idata.posterior.attrs["family"] = "unpooled"  # as the fit stage records it
+    return idata
 
 
-def _ppc(r_rep, tmp_path=None, seed=1):
-    tables = posterior_predictive_check("m", _idata(r_rep), seed)
+def _ppc(rates, tmp_path=None, seed=1):
+    tables = posterior_predictive_check("m", _idata(rates), seed)
     if tmp_path is not None:
         write_table(tables.statistics, tmp_path / "s.parquet", PPCStatistics)
         write_table(tables.groups, tmp_path / "g.parquet", PPCGroups)
@@ -162,24 +184,23 @@ def _ppc(r_rep, tmp_path=None, seed=1):
 
 def test_ppc_of_a_matching_predictive_passes(tmp_path):
     gen = np.random.default_rng(2)
-    rates = DATA.r / DATA.n
-    r_rep = gen.binomial(DATA.n, np.clip(rates + gen.normal(0, 0.03, size=(4000, 4)), 0.01, 0.99))
-    tables, keyed = _ppc(r_rep, tmp_path)
+    rates = np.clip(DATA.r / DATA.n + gen.normal(0, 0.03, size=(4000, 4)), 0.01, 0.99)
+    tables, keyed = _ppc(rates, tmp_path)
     assert tables.groups["inside_95"].all() and tables.calibration["coverage_95"].iloc[0] == 1.0
+    # 4000 posterior draws, 3 replicated datasets each: p-values resolve 1 / 12001
+    assert tables.calibration["draws"].iloc[0] == 12000 and tables.calibration["copies"].iloc[0] == 3
     assert tables.statistics["p_value"].between(0, 1).all()
     result = ppc_status(keyed, DEFAULT_PPC_THRESHOLDS)
     assert result.status == "PASS", result.reasons
     # the PIT values are seeded: same seed, same values; other seed, other values
-    again, _ = _ppc(r_rep, seed=1)
-    other, _ = _ppc(r_rep, seed=2)
+    again, _ = _ppc(rates, seed=1)
+    other, _ = _ppc(rates, seed=2)
     np.testing.assert_array_equal(tables.groups["pit"], again.groups["pit"])
     assert not np.array_equal(tables.groups["pit"], other.groups["pit"])
 
 
 def test_ppc_of_a_wrong_predictive_fails():
-    gen = np.random.default_rng(2)
-    r_rep = gen.binomial(DATA.n, 0.5, size=(4000, 4))  # observed rates are 0.1 .. 0.2
-    tables, keyed = _ppc(r_rep)
+    tables, keyed = _ppc(np.full((4000, 4), 0.5))  # observed rates are 0.1 .. 0.2
     result = ppc_status(keyed, {})
     assert result.status == "FAIL"
     text = " ".join(result.reasons)
@@ -209,9 +230,10 @@ def test_ppc_warns_between_thresholds():
                 "mean": 0.05,
                 "lower_95": 0.01,
                 "upper_95": 0.09,
-                "p_greater_eq": 0.015,
-                "p_less_eq": 0.985,
-                "p_value": 0.03,
+                "alternative": "two-sided",
+                "p_greater_eq": 0.004,
+                "p_less_eq": 0.996,
+                "p_value": 0.008,
                 "draws": 1000,
             }
         ]
@@ -229,8 +251,11 @@ def test_ppc_warns_between_thresholds():
             }
         ]
     )
-    result = ppc_status({"ppc": statistics, "ppc_groups": groups, "ppc_calibration": calibration}, {})
-    assert result.status == "WARN" and "p = 0.030 < 0.05" in result.reasons[0]
+    keyed = {"ppc": statistics, "ppc_groups": groups, "ppc_calibration": calibration}
+    result = ppc_status(keyed, {})  # one judged statistic: Holm leaves 0.008 as it is
+    assert result.status == "FAIL" and "two-sided p = 0.0080" in result.reasons[0] and "< 0.025" in result.reasons[0]
+    result = ppc_status(keyed, {"p_value_fail": 0.005})
+    assert result.status == "WARN" and "Holm-adjusted over 1 statistics 0.0080 < 0.1" in result.reasons[0]
 
 
 def test_pit_check_warns_by_default_and_names_the_shape():
@@ -269,8 +294,7 @@ def test_ppc_of_a_failed_fit_fails_and_tables_validate(tmp_path):
 
 
 def test_schemas_reject_broken_tables(tmp_path):
-    gen = np.random.default_rng(2)
-    tables, _ = _ppc(gen.binomial(DATA.n, 0.15, size=(400, 4)))
+    tables, _ = _ppc(np.full((400, 4), 0.15))
     bad = tables.statistics.copy()
     bad.loc[0, "p_value"] = 1.5
     with pytest.raises(pandera.errors.SchemaError):
@@ -295,8 +319,6 @@ def test_unknown_judged_statistic_is_an_error():
 
 
 def test_mixture_replications_condition_on_each_groups_cluster():
-    from binoval.models import FAMILIES
-
     data = GroupedCounts(("low", "high"), np.array([100, 100]), np.array([10, 90]))
     draws = 2000
     posterior = {
@@ -319,11 +341,8 @@ def test_mixture_replications_condition_on_each_groups_cluster():
         dims={"w": ["cluster"], "mu": ["cluster"], "kappa": ["cluster"], "r": ["group"], "n": ["group"]},
     )
     idata.posterior.attrs["family"] = "bb_mixture"  # as the fit stage records it
-    r_rep = FAMILIES["bb_mixture"].conditional_replication(idata, data, np.random.default_rng(3))
-    assert r_rep.shape == (draws, 2)
-    assert abs(r_rep[:, 0].mean() - 10) < 1 and abs(r_rep[:, 1].mean() - 90) < 1
     tables = posterior_predictive_check("mix", idata, 1)
-    assert tables.calibration["replication"].iloc[0] == "mixture_conditional"
+    assert tables.calibration["copies"].iloc[0] == 5
     groups = tables.groups.set_index("group")
     assert groups.loc["low", "upper_95"] < 30 and groups.loc["high", "lower_95"] > 70
     # the fit's marginal predictive would have given each group the whole population's range

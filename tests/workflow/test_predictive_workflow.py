@@ -8,7 +8,7 @@ from binoval.predictive.check import ppc_status, prior_predictive_status
 
 TINY = {
     "sampler": {"chains": 2, "draws": 200, "tune": 200},
-    "prior_predictive": {"draws": 200},
+    "prior_predictive": {"draws": 3000},
     "models": {
         "pooled": {"family": "pooled"},
         "unpooled": {"family": "unpooled", "enabled": False},
@@ -27,7 +27,7 @@ def test_prior_predictive_and_ppc_rules(tmp_path):
     run_snakemake(tmp_path, TINY, *targets, cores=1)
 
     summary = schemas.read_table(base / "prior_predictive" / "pooled.parquet", schemas.PriorPredictiveSummary)
-    assert summary["draws"].eq(200).all()
+    assert summary["draws"].eq(3000).all()
     schemas.read_table(base / "prior_predictive" / "pooled_draws.parquet", schemas.PriorPredictiveDraws)
     schemas.read_table(base / "prior_predictive" / "pooled_groups.parquet", schemas.PriorPredictiveGroups)
     tables = {
@@ -35,7 +35,8 @@ def test_prior_predictive_and_ppc_rules(tmp_path):
         "ppc_groups": schemas.read_table(base / "ppc" / "pooled_groups.parquet", schemas.PPCGroups),
         "ppc_calibration": schemas.read_table(base / "ppc" / "pooled_calibration.parquet", schemas.PPCCalibration),
     }
-    assert tables["ppc_calibration"]["draws"].iloc[0] == 400
+    assert tables["ppc_calibration"]["draws"].iloc[0] == 400 * 25  # 25 copies of 400 posterior draws
+    assert tables["ppc_calibration"]["copies"].iloc[0] == 25
     for plot in (
         "prior_predictive/pooled_proportions.png",
         "prior_predictive/pooled_statistics.png",
@@ -51,12 +52,12 @@ def test_prior_predictive_and_ppc_rules(tmp_path):
     assert (base / "benchmarks" / "ppc" / "pooled.tsv").exists()
 
     # thresholds are not inputs of the stage rules: changing them reruns nothing here
-    overlay = {**TINY, "thresholds": {"ppc": {"p_value_fail": 0.001}, "prior_predictive": {"quantile_warn": 0.01}}}
+    overlay = {**TINY, "thresholds": {"ppc": {"p_value_fail": 0.001}, "prior_predictive": {"p_value_warn": 0.2}}}
     dry = run_snakemake(tmp_path, overlay, "-n", *targets, cores=1)
     assert "Nothing to be done" in dry.stdout + dry.stderr
 
     # more prior predictive draws rerun the prior predictive only, not the fit or the ppc
-    overlay["prior_predictive"] = {"draws": 300}
+    overlay["prior_predictive"] = {"draws": 3100}
     dry = run_snakemake(tmp_path, overlay, "-n", *targets, cores=1)
     out = dry.stdout + dry.stderr
     assert planned_jobs(out) == {"prior_predictive": 1}

@@ -31,7 +31,7 @@ CONFIG = {
     "sampler": {"chains": 2, "draws": 150, "tune": 150},
     "models": MODELS,
     "readout": {"new_group_n": 50, "compare_groups": [["8", "4"]]},
-    "prior_predictive": {"draws": 200},
+    "prior_predictive": {"draws": 3000},
     "sbc": {
         "simulations": 2,
         "sims_per_shard": 2,

@@ -31,8 +31,18 @@ def test_editing_one_models_priors_reruns_only_that_model_and_the_end(tiny_run):
 def test_editing_a_threshold_reruns_only_the_verdict_and_report(tiny_run):
     workdir, config = tiny_run
     changed = copy.deepcopy(config)
-    changed["thresholds"] = {"fit": {"r_hat_max": 1.05}, "ppc": {"p_value_warn": 0.1}}
+    changed["thresholds"] = {"fit": {"divergence_rate_max": 0.01}, "ppc": {"p_value_warn": 0.2}}
+    changed["verdict"] = {"false_reject_rate": 0.06}
     assert scheduled_jobs(workdir, changed) == FINAL - {("compare", "")}
+
+
+def test_editing_a_convergence_target_reruns_the_fits(tiny_run):
+    """The fit stage extends a fit until it meets the R-hat / ESS targets, so they are the fit rule's params."""
+    workdir, config = tiny_run
+    changed = copy.deepcopy(config)
+    changed["thresholds"] = {"fit": {"r_hat_max": 1.05}}
+    rules = {rule for rule, _ in scheduled_jobs(workdir, changed)}
+    assert rules == {"fit", "ppc", "loo"} | {rule for rule, _ in FINAL}
 
 
 def test_raising_sbc_simulations_adds_only_new_shards(tiny_run):

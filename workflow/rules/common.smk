@@ -82,6 +82,14 @@ def data_columns():
     return {"group": "group", "n": "n", "r": "r"} if config.get("trials") else config["columns"]
 
 
+def convergence_targets():
+    """The fit rule's slice of thresholds.fit: the R-hat and ESS targets it extends fits to meet."""
+    from binoval.fit.check import CONVERGENCE_TARGETS
+
+    fit_thresholds = (config.get("thresholds") or {}).get("fit") or {}
+    return {key: fit_thresholds[key] for key in CONVERGENCE_TARGETS if key in fit_thresholds}
+
+
 def model_params(wildcards):
     """The config slice of one model: its family, priors (merged with defaults) and options."""
     return model_slice(wildcards.model_id, MODEL_SPECS)

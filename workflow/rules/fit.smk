@@ -20,6 +20,8 @@ rule fit:
     params:
         model=model_params,
         sampler=config["sampler"],
+        extension=config["fit"],
+        targets=convergence_targets(),
         seed=config["seed"],
         # what a fit stores (binoval.loo.tasks): a change here reruns fits written before it
         log_likelihood=list(LOG_LIKELIHOOD_VARS.values()),

@@ -29,6 +29,7 @@ rule verdict:
         runtime=10,
     params:
         thresholds=config.get("thresholds", {}),
+        false_reject_rate=config["verdict"]["false_reject_rate"],
         tolerance=config["compare"],
         models=model_families(),
         run=run_dir(),

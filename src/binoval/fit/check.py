@@ -1,7 +1,8 @@
 """Fit stage: is the MCMC output trustworthy?
 
 FAIL when any posterior quantity has R-hat above ``r_hat_max`` or bulk/tail
-ESS below ``ess_*_min_per_chain`` x chains, when the share of divergent
+ESS below ``ess_*_min_per_chain`` x chains (after the fit stage's extensions,
+``config fit``: the reasons say when a fit needed them), when the share of divergent
 transitions exceeds ``divergence_rate_max``, when a chain's E-BFMI is below
 ``ebfmi_min``, or when the fit raised. WARN on any divergence at all and
 when more than ``treedepth_rate_max`` of the draws hit the maximum tree depth
@@ -18,12 +19,42 @@ from binoval.defaults import THRESHOLDS, with_defaults
 from binoval.schemas import ParameterDiagnostics, SamplerDiagnostics
 from binoval.verdict.status import StageResult
 
+#: The ``thresholds.fit`` keys that more draws can meet: the fit stage extends a fit until it meets them, so the
+#: fit rule takes them as params (changing one reruns the fits; the other fit thresholds only the verdict).
+CONVERGENCE_TARGETS = ("r_hat_max", "ess_bulk_min_per_chain", "ess_tail_min_per_chain")
+
 #: pandera schema of each table fit_status reads (the verdict validates them on read)
 TABLE_SCHEMAS = {"parameters": ParameterDiagnostics, "sampler": SamplerDiagnostics}
 
 
 def _label(row) -> str:
     return f"{row.variable}[{row['index']}]" if row["index"] else row.variable
+
+
+def convergence_shortfalls(
+    parameters: pd.DataFrame, chains: int, thresholds: Mapping[str, float] | None = None
+) -> list[str]:
+    """How a fit misses the R-hat and bulk/tail ESS targets of ``thresholds.fit``, one sentence each; empty when
+    it meets them. These are what more draws can cure, so the fit stage extends a fit on them (``binoval.fit.stage``)."""
+    t = with_defaults(THRESHOLDS["fit"], thresholds)
+    out = []
+    checked = parameters.dropna(subset=["r_hat"])
+    if len(checked):
+        worst = checked.loc[checked["r_hat"].idxmax()]
+        if worst["r_hat"] > t["r_hat_max"]:
+            out.append(f"R-hat of {_label(worst)} is {worst['r_hat']:.3f} > {t['r_hat_max']}")
+    for kind in ("bulk", "tail"):
+        column = f"ess_{kind}"
+        minimum = t[f"ess_{kind}_min_per_chain"] * chains
+        valid = parameters.dropna(subset=[column])
+        if len(valid):
+            low = valid.loc[valid[column].idxmin()]
+            if low[column] < minimum:
+                out.append(
+                    f"{kind} ESS of {_label(low)} is {low[column]:.0f} < {minimum:.0f} "
+                    f"({t[f'ess_{kind}_min_per_chain']} per chain)"
+                )
+    return out
 
 
 def fit_status(tables: Mapping[str, pd.DataFrame], thresholds: Mapping[str, float] | None = None) -> StageResult:
@@ -38,21 +69,10 @@ def fit_status(tables: Mapping[str, pd.DataFrame], thresholds: Mapping[str, floa
 
     chains = len(sampler)
     draws = int(sampler["draws"].sum())
+    for shortfall in convergence_shortfalls(parameters, chains, t):
+        result.fail(shortfall)
     checked = parameters.dropna(subset=["r_hat"])
-
     worst = checked.loc[checked["r_hat"].idxmax()] if len(checked) else None
-    if worst is not None and worst["r_hat"] > t["r_hat_max"]:
-        result.fail(f"R-hat of {_label(worst)} is {worst['r_hat']:.3f} > {t['r_hat_max']}")
-    for kind in ("bulk", "tail"):
-        column = f"ess_{kind}"
-        minimum = t[f"ess_{kind}_min_per_chain"] * chains
-        valid = parameters.dropna(subset=[column])
-        if len(valid):
-            low = valid.loc[valid[column].idxmin()]
-            if low[column] < minimum:
-                result.fail(
-                    f"{kind} ESS of {_label(low)} is {low[column]:.0f} < {minimum:.0f} ({t[f'ess_{kind}_min_per_chain']} per chain)"
-                )
 
     divergences = int(sampler["divergences"].sum())
     rate = divergences / max(draws, 1)
@@ -75,6 +95,12 @@ def fit_status(tables: Mapping[str, pd.DataFrame], thresholds: Mapping[str, floa
             f"{hits} draws ({hits / draws:.1%}) hit the maximum tree depth {int(sampler['max_treedepth'].iloc[0])}"
         )
 
+    extensions = int(sampler["extensions"].iloc[0])
+    if extensions:
+        result.note(
+            f"the fit was extended {extensions} time(s), to {draws // max(chains, 1)} draws per chain, before it was "
+            f"judged: {sampler['extended_because'].iloc[0]}"
+        )
     if result.status == "PASS":
         rhat = f"max R-hat {worst['r_hat']:.3f}" if worst is not None else "R-hat not available"
         ess = parameters["ess_bulk"].min()

@@ -72,9 +72,17 @@ def parameter_diagnostics(idata, model_id: str, free_variables: set[str]) -> pd.
 
 
 def sampler_diagnostics(
-    idata, model_id: str, tune: int, max_treedepth: int, wall_time_s: float, backend: str
+    idata,
+    model_id: str,
+    tune: int,
+    max_treedepth: int,
+    wall_time_s: float,
+    backend: str,
+    extensions: int = 0,
+    extended_because: str = "",
 ) -> pd.DataFrame:
-    """One row per chain: divergences, E-BFMI, tree-depth saturation, step size, wall time."""
+    """One row per chain: divergences, E-BFMI, tree-depth saturation, step size, wall time, and how often and why
+    the fit was extended (``binoval.fit.stage``)."""
     stats = idata["sample_stats"].to_dataset()
     diverging = stats["diverging"].values.astype(bool)
     chains, draws = diverging.shape
@@ -97,6 +105,8 @@ def sampler_diagnostics(
             "wall_time_s": float(wall_time_s),
             "backend": backend,
             "error": "",
+            "extensions": int(extensions),
+            "extended_because": extended_because,
         }
     )
 
@@ -120,6 +130,8 @@ def failed_fit_diagnostics(
             "wall_time_s": [float(wall_time_s)],
             "backend": [backend],
             "error": [error],
+            "extensions": [0],
+            "extended_because": [""],
         }
     )
 

@@ -63,9 +63,10 @@ class CompiledSampler:
 
             self._compiled = nutpie.compile_pymc_model(model)
 
-    def fit(self, data: GroupedCounts, seed: int) -> FitResult:
-        """Sample the posterior given ``data``; ``seed`` fixes every random choice."""
-        s = self.settings
+    def fit(self, data: GroupedCounts, seed: int, settings: SamplerSettings | None = None) -> FitResult:
+        """Sample the posterior given ``data``; ``seed`` fixes every random choice. ``settings`` may change the
+        draws and warm-up of this fit (the backend and the compiled model stay those of the sampler)."""
+        s = settings or self.settings
         start = time.perf_counter()
         if self._compiled is not None:
             import nutpie
@@ -76,7 +77,7 @@ class CompiledSampler:
                 draws=s.draws,
                 tune=s.tune,
                 chains=s.chains,
-                cores=self.threads,
+                cores=max(1, min(self.threads, s.chains)),
                 seed=int(seed),
                 save_warmup=False,
                 progress_bar=False,

@@ -11,19 +11,26 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 import pandas as pd
 import xarray as xr
 
 from binoval import seeds
+from binoval.defaults import FIT, with_defaults
+from binoval.fit.check import convergence_shortfalls
 from binoval.fit.diagnostics import failed_fit_diagnostics, parameter_diagnostics, sampler_diagnostics
-from binoval.fit.sampler import CompiledSampler, SamplerSettings, complete_inference_data, observed_tree
+from binoval.fit.sampler import CompiledSampler, FitResult, SamplerSettings, complete_inference_data, observed_tree
 from binoval.loo.tasks import add_task_log_likelihoods
 from binoval.models import GroupedCounts, ModelSpec, build_model
 from binoval.schemas import ParameterDiagnostics
 
 log = logging.getLogger(__name__)
+
+#: Seed stream index of extension e under (seed, "fit", model id): ``EXTENSION_STREAM + e``. Index 0 is the
+#: first run, index 1 the task log-likelihoods' generator.
+EXTENSION_STREAM = 100
 
 
 @dataclass
@@ -37,28 +44,88 @@ def free_variable_names(model) -> set[str]:
     return {rv.name for rv in model.free_RVs}
 
 
+@dataclass
+class ExtendedFit:
+    """The fit that gets judged: its draws, settings and diagnostics, how often it was extended and why."""
+
+    result: FitResult
+    settings: SamplerSettings
+    parameters: pd.DataFrame
+    extensions: int
+    extended_because: str
+
+
+def fit_until_converged(
+    sampler: CompiledSampler,
+    spec: ModelSpec,
+    data: GroupedCounts,
+    seed: int,
+    extension: Mapping | None = None,
+    thresholds: Mapping | None = None,
+) -> ExtendedFit:
+    """Fit, and while the fit misses the R-hat / ESS targets (``binoval.fit.check.convergence_shortfalls``) run it
+    again with ``extend_factor`` times the draws and warm-up, at most ``max_extensions`` times (config ``fit``).
+
+    A fit a hair short of R-hat 1.01 after 1000 draws is usually one that needs more draws, not a wrong model;
+    the SBC stage treats its short fits the same way. Each run has its own seed stream (seed, "fit", model id,
+    extension), so the result does not depend on anything but the config. Divergences and E-BFMI are not
+    reasons to extend: they do not go away with more draws.
+    """
+    x = with_defaults(FIT, extension)
+    settings, total_time, because, free = sampler.settings, 0.0, "", free_variable_names(sampler.model)
+    for extensions in range(int(x["max_extensions"]) + 1):
+        stream = EXTENSION_STREAM + extensions if extensions else 0
+        result = sampler.fit(data, seeds.int_seed(seed, "fit", spec.model_id, stream), settings)
+        total_time += result.wall_time_s
+        parameters = parameter_diagnostics(result.idata, spec.model_id, free)
+        shortfalls = convergence_shortfalls(parameters, settings.chains, thresholds)
+        log.info(
+            "sampled %s: %d chains x %d draws in %.2f s%s",
+            spec.model_id,
+            settings.chains,
+            settings.draws,
+            result.wall_time_s,
+            f"; short of the targets: {'; '.join(shortfalls)}" if shortfalls else "",
+        )
+        if not shortfalls or extensions == int(x["max_extensions"]):
+            break
+        because = f"{settings.draws} draws per chain: {'; '.join(shortfalls)}"
+        factor = int(x["extend_factor"])
+        settings = replace(settings, draws=settings.draws * factor, tune=settings.tune * factor)
+    result.wall_time_s = total_time
+    return ExtendedFit(result, settings, parameters, extensions, because)
+
+
 def fit_model(
-    spec: ModelSpec, data: GroupedCounts, settings: SamplerSettings, seed: int, threads: int | None = None
+    spec: ModelSpec,
+    data: GroupedCounts,
+    settings: SamplerSettings,
+    seed: int,
+    threads: int | None = None,
+    extension: Mapping | None = None,
+    thresholds: Mapping | None = None,
 ) -> FitOutputs:
-    """Fit ``spec`` to ``data`` (``threads`` chains at once); on failure return outputs that carry the error."""
+    """Fit ``spec`` to ``data`` (``threads`` chains at once), extended while it misses ``thresholds`` (config
+    ``fit``: ``fit_until_converged``); on failure return outputs that carry the error."""
     start = time.perf_counter()
     try:
         model = build_model(spec, data)
         sampler = CompiledSampler(model, settings, threads)
         log.info("compiled %s (%s) in %.1f s", spec.model_id, settings.backend, time.perf_counter() - start)
-        result = sampler.fit(data, seeds.int_seed(seed, "fit", spec.model_id))
-        log.info(
-            "sampled %s: %d chains x %d draws in %.2f s",
-            spec.model_id,
-            settings.chains,
-            settings.draws,
-            result.wall_time_s,
-        )
-        idata = complete_inference_data(result.idata, model, data, seeds.int_seed(seed, "ppc", spec.model_id))
+        fit = fit_until_converged(sampler, spec, data, seed, extension, thresholds)
+        used = fit.settings
+        idata = complete_inference_data(fit.result.idata, model, data, seeds.int_seed(seed, "ppc", spec.model_id))
         idata = add_task_log_likelihoods(idata, spec, data, seeds.rng(seed, "fit", spec.model_id, 1))
-        parameters = parameter_diagnostics(idata, spec.model_id, free_variable_names(model))
+        parameters = fit.parameters
         chains = sampler_diagnostics(
-            idata, spec.model_id, settings.tune, settings.max_treedepth, result.wall_time_s, settings.backend
+            idata,
+            spec.model_id,
+            used.tune,
+            used.max_treedepth,
+            fit.result.wall_time_s,
+            used.backend,
+            fit.extensions,
+            fit.extended_because,
         )
     except Exception as err:  # noqa: BLE001 - any failure of a fit is recorded, not raised
         message = f"{type(err).__name__}: {err}".splitlines()[0]

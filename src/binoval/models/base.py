@@ -156,8 +156,6 @@ class Family:
     option_schemas: ClassVar[dict[str, dict]] = {}
     #: options the config spec must give
     required_options: ClassVar[tuple[str, ...]] = ()
-    #: the ``replication`` label of the PPC when ``conditional_replication`` replaces the fit's own draws
-    replication: ClassVar[str] = "fit"
 
     @property
     def options(self) -> tuple[str, ...]:
@@ -272,7 +270,11 @@ class Family:
 
     # -- posterior predictive of the same groups -------------------------------------------
 
-    def conditional_replication(self, idata, data: GroupedCounts, rng: np.random.Generator) -> np.ndarray | None:
-        """Replicated counts of the same groups (S, groups) when the fit's own posterior predictive does not
-        condition on each group (see ``replication``); None: the fit's posterior predictive draws are right."""
-        return None
+    def replicate_groups(self, idata, data: GroupedCounts, rng: np.random.Generator, copies: int = 1) -> np.ndarray:
+        """Replicated counts of the same groups, array (copies x S, groups): for each posterior draw, ``copies``
+        datasets in which each group's count is Binomial(n_i, p_i) with p_i that group's rate in the draw
+        (``group_rate_draws``: the posterior ``p``, or for mixtures a rate drawn given the group's cluster and
+        count). Several copies per draw resolve small posterior predictive p-values at no cost in fitting."""
+        rates = self.group_rate_draws(None, idata, data, rng)
+        counts = rng.binomial(data.n[None, None, :], np.broadcast_to(rates[None], (int(copies), *rates.shape)))
+        return counts.reshape(-1, rates.shape[-1]).astype("int64")

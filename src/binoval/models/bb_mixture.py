@@ -46,7 +46,6 @@ class BetaBinomialMixture(Family):
     supports = {"w": SIMPLEX, "kappa": POSITIVE}
     option_schemas = {"K": K_SCHEMA}
     required_options = ("K",)
-    replication = "mixture_conditional"
 
     def expand(self, model_id, priors, options):
         """One model ``<model_id>_k<K>`` per K."""
@@ -156,17 +155,20 @@ class BetaBinomialMixture(Family):
         failure = self.sequence_logprob(idata, failures_n, r) - self.sequence_logprob(idata, failures_n - 1, r)
         return np.stack([success, failure], axis=-1)
 
-    def conditional_replication(self, idata, data, rng):
-        """Replicated counts of the same groups, (S, groups), conditioned on each group's cluster.
+    def replicate_groups(self, idata, data, rng, copies=1):
+        """Replicated counts of the same groups, (copies x S, groups), conditioned on each group's cluster.
 
         The mixture's likelihood is marginalised over cluster assignments, so the
         fit's own posterior predictive draws every group's cluster afresh from
         ``w``: it replicates new groups, not these groups. Here, per posterior draw,
         each group's cluster is drawn from its membership probabilities given its
-        observed count (``membership_draws``), then its rate from that cluster's
-        Beta and its count from the Binomial. This is the replication that
-        conditions on the group, like the per-group rates of the other families.
+        observed count (``membership_draws``), then, for each copy, its rate from that
+        cluster's Beta and its count from the Binomial: the group's cluster is its
+        own, its rate within the cluster is replicated (a mixed predictive check of
+        the cluster's spread; conditioning the rate on the count as well uses each
+        count twice and crowds the PIT values in the middle).
         """
         mu, kappa = self._draw_clusters(idata, data, rng)
-        rates = rng.beta(mu * kappa, (1.0 - mu) * kappa)
-        return rng.binomial(data.n[None, :], rates).astype("int64")
+        shape = (int(copies), *mu.shape)
+        rates = rng.beta(np.broadcast_to(mu * kappa, shape), np.broadcast_to((1.0 - mu) * kappa, shape))
+        return rng.binomial(data.n, rates).reshape(-1, mu.shape[-1]).astype("int64")

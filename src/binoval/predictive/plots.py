@@ -79,7 +79,7 @@ def plot_statistics(
             ax.axvline(row["observed"], color="tab:red", lw=2)
             ax.set_title(f"{name}\n{value_column} = {row[value_column]:.3f}", fontsize=8)
         ax.tick_params(labelsize=7)
-        ax.set_xlabel(STATISTICS[name][1], fontsize=6)
+        ax.set_xlabel(STATISTICS[name].meaning, fontsize=6)
     for ax in list(axes.flat)[len(names) :]:
         ax.axis("off")
     fig.suptitle(title, fontsize=10)

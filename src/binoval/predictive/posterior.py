@@ -1,9 +1,10 @@
 """Posterior predictive check: replicated data of the same groups against the observed.
 
-From the fit's ``posterior_predictive`` draws of ``r`` (or, where the family replicates the same
-groups itself, its ``Family.conditional_replication``: for mixtures, draws that condition each
-group on its cluster membership): each statistic's predictive mean, 95%
-interval and two-sided Bayesian p-value; per group, whether the observed count lies inside
+From replicated datasets of the same groups (``Family.replicate_groups``: each group's count
+from its own rate in a posterior draw; for mixtures a rate drawn given the group's cluster and
+count), ``REPLICATED_DATASETS`` of them at least (several per posterior draw when the fit has
+fewer draws, so that small p-values are resolved): each statistic's predictive mean, 95%
+interval and p-value in the tail its purpose names (``binoval.predictive.statistics``); per group, whether the observed count lies inside
 the central 50/90/95% predictive intervals; randomised PIT values (the counts are discrete,
 so the plain PIT is not uniform even under a perfect model) and a Kolmogorov-Smirnov test
 of their uniformity. Definitions in ``binoval.predictive.primitives``.
@@ -21,17 +22,22 @@ from binoval.models import N_DATA, R_VAR, GroupedCounts, fitted_family
 from binoval.predictive.primitives import (
     central_interval,
     group_table,
+    predictive_p_values,
     randomised_pit,
-    two_sided_p_value,
     uniformity_test,
 )
-from binoval.predictive.statistics import STATISTIC_NAMES, compute_statistics
+from binoval.predictive.statistics import compute_statistics
 
 PPC_INTERVAL = 0.95
 GROUP_LEVELS = (0.5, 0.9, 0.95)
 # Stream indices under seeds.rng(seed, "ppc", model_id, index). Index 0 is the
 # fit stage's posterior predictive draw (binoval.fit.stage), so these stay apart from it.
-PIT_STREAM, CONDITIONAL_STREAM = 1, 2
+PIT_STREAM, REPLICATION_STREAM = 1, 2
+
+#: At least this many replicated datasets per check: the smallest two-sided p-value is then
+#: 2 / 10001, an eighth or less of the level a judged statistic must reach to FAIL (Holm over
+#: nine statistics at 0.025: 0.0028), whatever the number of posterior draws.
+REPLICATED_DATASETS = 10_000
 
 
 @dataclass
@@ -43,10 +49,10 @@ class PosteriorPredictiveTables:
 
 
 def fit_error(idata) -> str:
-    """The fit's recorded error, or "" if it has posterior predictive draws."""
-    if "posterior_predictive" in idata.children and R_VAR in idata.posterior_predictive:
+    """The fit's recorded error, or "" if it has posterior draws."""
+    if "posterior" in idata.children:
         return ""
-    return str(idata.observed_data.attrs.get("fit_error", "the fit has no posterior predictive draws"))
+    return str(idata.observed_data.attrs.get("fit_error", "the fit has no posterior draws"))
 
 
 def observed_counts(idata) -> GroupedCounts:
@@ -60,25 +66,16 @@ def observed_counts(idata) -> GroupedCounts:
     return GroupedCounts(groups, np.asarray(n, dtype="int64"), np.asarray(r.values, dtype="int64"))
 
 
-def posterior_predictive_draws(idata) -> np.ndarray:
-    """Posterior predictive draws of ``r`` as (chains x draws, G)."""
-    values = idata.posterior_predictive[R_VAR].values
-    return values.reshape(-1, values.shape[-1]).astype("int64")
+def replicated_counts(idata, data: GroupedCounts, model_id: str, seed: int) -> tuple[np.ndarray, int]:
+    """The replicated datasets a PPC compares with the data, (copies x S, groups), and ``copies``.
 
-
-def replicated_counts(idata, data: GroupedCounts, model_id: str, seed: int) -> tuple[np.ndarray, str]:
-    """The replicated datasets a PPC compares with the data, and where they come from.
-
-    The fit's posterior_predictive draws (``"fit"``), unless its family replicates the
-    same groups itself (``Family.conditional_replication``, labelled ``Family.replication``:
-    ``"mixture_conditional"`` for mixtures, conditioned on each group's cluster membership).
+    ``copies`` datasets per posterior draw, enough for ``REPLICATED_DATASETS`` in all.
     """
     family = fitted_family(idata)
-    rng = seeds.rng(seed, "ppc", model_id, CONDITIONAL_STREAM)
-    replicated = family.conditional_replication(idata, data, rng) if family is not None else None
-    if replicated is not None:
-        return replicated, family.replication
-    return posterior_predictive_draws(idata), "fit"
+    draws = idata.posterior.sizes["chain"] * idata.posterior.sizes["draw"]
+    copies = max(1, -(-REPLICATED_DATASETS // draws))
+    rng = seeds.rng(seed, "ppc", model_id, REPLICATION_STREAM)
+    return family.replicate_groups(idata, data, rng, copies), copies
 
 
 def posterior_predictive_check(model_id: str, idata, seed: int) -> PosteriorPredictiveTables:
@@ -87,27 +84,24 @@ def posterior_predictive_check(model_id: str, idata, seed: int) -> PosteriorPred
     if error:
         return _failed_ppc(model_id, idata, error)
     data = observed_counts(idata)
-    r_rep, source = replicated_counts(idata, data, model_id, seed)
+    r_rep, copies = replicated_counts(idata, data, model_id, seed)
     n_draws, n_groups = r_rep.shape
     replicated = compute_statistics(r_rep, data.n)
     observed = compute_statistics(data.r, data.n)
     rows = []
-    for name in STATISTIC_NAMES:
+    for tails in predictive_p_values(replicated, observed):
+        name = tails["statistic"]
         values = replicated[name]
-        obs = float(observed[name])
         low, high = central_interval(values, PPC_INTERVAL)
-        greater, less, p_value = two_sided_p_value(values, obs)
         rows.append(
             {
                 "model_id": model_id,
                 "statistic": name,
-                "observed": obs,
+                "observed": float(observed[name]),
                 "mean": float(values.mean()),
                 "lower_95": float(low),
                 "upper_95": float(high),
-                "p_greater_eq": greater,
-                "p_less_eq": less,
-                "p_value": p_value,
+                **{k: v for k, v in tails.items() if k != "statistic"},
                 "draws": int(n_draws),
             }
         )
@@ -138,7 +132,7 @@ def posterior_predictive_check(model_id: str, idata, seed: int) -> PosteriorPred
                 },
                 "pit_ks_statistic": ks_statistic,
                 "pit_ks_pvalue": ks_pvalue,
-                "replication": source,
+                "copies": int(copies),
                 "fit_error": "",
             }
         ]
@@ -152,10 +146,9 @@ def _failed_ppc(model_id: str, idata, error: str) -> PosteriorPredictiveTables:
         {
             "model_id": pd.Series(dtype=str),
             "statistic": pd.Series(dtype=str),
-            **{
-                c: pd.Series(dtype=float)
-                for c in ("observed", "mean", "lower_95", "upper_95", "p_greater_eq", "p_less_eq", "p_value")
-            },
+            **{c: pd.Series(dtype=float) for c in ("observed", "mean", "lower_95", "upper_95")},
+            "alternative": pd.Series(dtype=str),
+            **{c: pd.Series(dtype=float) for c in ("p_greater_eq", "p_less_eq", "p_value")},
             "draws": pd.Series(dtype="int64"),
         }
     )
@@ -184,7 +177,7 @@ def _failed_ppc(model_id: str, idata, error: str) -> PosteriorPredictiveTables:
                 **{f"coverage_{round(level * 100)}": np.nan for level in GROUP_LEVELS},
                 "pit_ks_statistic": np.nan,
                 "pit_ks_pvalue": np.nan,
-                "replication": "none",
+                "copies": 0,
                 "fit_error": error,
             }
         ]

@@ -18,8 +18,10 @@ Definitions used throughout (``T`` a statistic, ``S`` predictive draws):
 * mid-rank quantile of the observed value: ``(#{T_rep < T_obs} + #{T_rep = T_obs} / 2) / S``;
   with discrete statistics many draws tie with the observed value, and
   the mid-rank puts it in the middle of the tie block instead of at one end.
-* two-sided p-value: ``min(1, 2 min(P(T_rep >= T_obs), P(T_rep <= T_obs)))``;
-  both tails include ties, so a tie never makes the value look extreme.
+* tail probabilities ``P(T_rep >= T_obs)`` and ``P(T_rep <= T_obs)`` as ``(1 + count) / (1 + S)``
+  (``tail_probabilities``); both tails include ties, so a tie never makes the value look extreme.
+* p-value by the statistic's alternative (``binoval.predictive.statistics.Statistic``): the upper
+  tail for ``greater``, ``min(1, 2 min(both tails))`` for ``two-sided``.
 * central interval at level c: the ``(1 - c)/2`` and ``(1 + c)/2`` quantiles of the
   draws (``inverted_cdf``, so the ends are attainable values); inside means
   ``low <= observed <= high``.
@@ -32,6 +34,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats as scipy_stats
 
+from binoval.predictive.statistics import GREATER, STATISTICS, TWO_SIDED
+
 
 def midrank_quantile(draws: np.ndarray, observed: float) -> float:
     """Share of ``draws`` below ``observed``, counting ties as half."""
@@ -41,12 +45,50 @@ def midrank_quantile(draws: np.ndarray, observed: float) -> float:
     return float((below + 0.5 * ties) / draws.size)
 
 
-def two_sided_p_value(draws: np.ndarray, observed: float) -> tuple[float, float, float]:
-    """``(P(T_rep >= T_obs), P(T_rep <= T_obs), min(1, 2 min of the two))``."""
+def tail_probabilities(draws: np.ndarray, observed: float) -> tuple[float, float]:
+    """``(P(T_rep >= T_obs), P(T_rep <= T_obs))`` estimated as ``(1 + count) / (1 + S)`` from ``S`` draws.
+
+    The ``+ 1`` counts the observed value as one of the draws. When the data come from the
+    same distribution as the draws (a prior predictive check of a correct prior) this makes
+    ``P(p <= a) <= a`` exact for every ``a``, and it keeps an estimate from ever being 0:
+    the smallest attainable value, ``1 / (1 + S)``, is the resolution of the check.
+    """
     draws = np.asarray(draws, dtype=float)
-    greater = float(np.mean(draws >= observed))
-    less = float(np.mean(draws <= observed))
-    return greater, less, float(min(1.0, 2.0 * min(greater, less)))
+    scale = 1.0 / (1.0 + draws.size)
+    return (1.0 + np.count_nonzero(draws >= observed)) * scale, (1.0 + np.count_nonzero(draws <= observed)) * scale
+
+
+def p_value(greater: float, less: float, alternative: str) -> float:
+    """The p-value of a statistic judged in ``alternative`` (``binoval.predictive.statistics``): the upper tail
+    for ``greater``, twice the smaller tail (at most 1) for ``two-sided``."""
+    if alternative == GREATER:
+        return float(greater)
+    if alternative == TWO_SIDED:
+        return float(min(1.0, 2.0 * min(greater, less)))
+    raise ValueError(f"unknown alternative {alternative!r}; expected {TWO_SIDED!r} or {GREATER!r}")
+
+
+def smallest_p_value(draws: int, alternative: str) -> float:
+    """The smallest p-value ``draws`` replicated datasets can give (an observed value beyond all of them)."""
+    one_tail = 1.0 / (1.0 + draws)
+    return one_tail if alternative == GREATER else min(1.0, 2.0 * one_tail)
+
+
+def predictive_p_values(replicated: dict[str, np.ndarray], observed: dict[str, np.ndarray]) -> list[dict]:
+    """Per statistic of ``STATISTICS``: its alternative, both tail probabilities and its p-value."""
+    rows = []
+    for name, statistic in STATISTICS.items():
+        greater, less = tail_probabilities(replicated[name], float(observed[name]))
+        rows.append(
+            {
+                "statistic": name,
+                "alternative": statistic.alternative,
+                "p_greater_eq": greater,
+                "p_less_eq": less,
+                "p_value": p_value(greater, less, statistic.alternative),
+            }
+        )
+    return rows
 
 
 def central_interval(draws: np.ndarray, level: float, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:

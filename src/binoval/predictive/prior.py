@@ -15,8 +15,8 @@ import pandas as pd
 
 from binoval import seeds
 from binoval.models import R_VAR, GroupedCounts, ModelSpec, build_model
-from binoval.predictive.primitives import central_interval, group_table, midrank_quantile
-from binoval.predictive.statistics import STATISTIC_NAMES, compute_statistics, is_degenerate, proportions
+from binoval.predictive.primitives import central_interval, group_table, midrank_quantile, predictive_p_values
+from binoval.predictive.statistics import compute_statistics, is_degenerate, proportions
 
 PRIOR_INTERVAL = 0.99
 
@@ -49,7 +49,8 @@ def summarise_prior_predictive(model_id: str, data: GroupedCounts, r_draws: np.n
     observed = compute_statistics(data.r, data.n)
     degenerate = is_degenerate(r_draws, data.n)
     rows = []
-    for name in STATISTIC_NAMES:
+    for tails in predictive_p_values(replicated, observed):
+        name = tails["statistic"]
         values = replicated[name]
         obs = float(observed[name])
         low, high = central_interval(values, PRIOR_INTERVAL)
@@ -64,6 +65,7 @@ def summarise_prior_predictive(model_id: str, data: GroupedCounts, r_draws: np.n
                 "upper_99": float(high),
                 "quantile": quantile,
                 "inside_99": bool(tail <= quantile <= 1.0 - tail),
+                **{k: v for k, v in tails.items() if k != "statistic"},
                 "draws": int(n_draws),
                 "degenerate_share": float(degenerate.mean()),
             }

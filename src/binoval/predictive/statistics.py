@@ -14,13 +14,15 @@ groups at 0 or at n): where a ratio would be 0/0 it is set to 0, its value in
 the limit of no spread. This keeps prior predictive draws comparable without
 NaNs.
 
-``STATISTICS`` lists them by name, in display order; ``compute_statistics``
-evaluates all of them at once.
+``STATISTICS`` lists them by name, in display order, each with the tail that
+signals misfit and whether the checks judge it by default (``Statistic``);
+``compute_statistics`` evaluates all of them at once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -143,22 +145,53 @@ def max_gap(r, n) -> np.ndarray:
     return np.where(spread, gap / np.where(spread, sd, 1.0), 0.0)
 
 
-#: name -> (function, one-line meaning), in display order.
-STATISTICS: dict[str, tuple[Callable[..., np.ndarray], str]] = {
-    "total_successes": (total_successes, "total successes over all groups"),
-    "pooled_proportion": (pooled_proportion, "total successes / total trials"),
-    "sd_proportion": (sd_proportion, "SD of group proportions (ddof 0)"),
-    "var_proportion": (var_proportion, "variance of group proportions (ddof 0)"),
-    "chi2_overdispersion": (chi2_overdispersion, "Pearson chi-square against the pooled rate (overdispersion)"),
-    "min_proportion": (min_proportion, "smallest group proportion"),
-    "max_proportion": (max_proportion, "largest group proportion"),
-    "n_zero": (n_zero, "number of groups with r = 0"),
-    "n_full": (n_full, "number of groups with r = n"),
-    "cv_proportion": (cv_proportion, "coefficient of variation of group proportions"),
-    "max_gap": (max_gap, "largest gap between sorted proportions / their SD (multimodality)"),
+#: A statistic's tail that signals misfit (``Statistic.alternative``).
+TWO_SIDED, GREATER = "two-sided", "greater"
+
+
+@dataclass(frozen=True)
+class Statistic:
+    """One test statistic: how to compute it, what it means, and how it is judged.
+
+    ``alternative`` is the tail that signals misfit, from the statistic's purpose:
+    ``two-sided`` for location and spread (too low and too high both mean the model
+    is wrong), ``greater`` for statistics built to detect one kind of misfit
+    (overdispersion, excess of groups at 0 or at n, separated clusters or an outlying
+    group); an unusually small value of those says nothing against the model (evenly
+    spread proportions give a small ``max_gap``). ``judged`` is False for an exact
+    monotone transform of a judged statistic (``pooled_proportion`` of
+    ``total_successes`` when the trials are fixed, ``var_proportion`` of
+    ``sd_proportion``): judging both would test the same thing twice and only cost
+    power under the multiplicity correction. They stay in the tables.
+    """
+
+    function: Callable[..., np.ndarray]
+    meaning: str
+    alternative: str = TWO_SIDED
+    judged: bool = True
+
+
+#: name -> Statistic, in display order.
+STATISTICS: dict[str, Statistic] = {
+    "total_successes": Statistic(total_successes, "total successes over all groups"),
+    "pooled_proportion": Statistic(pooled_proportion, "total successes / total trials", judged=False),
+    "sd_proportion": Statistic(sd_proportion, "SD of group proportions (ddof 0)"),
+    "var_proportion": Statistic(var_proportion, "variance of group proportions (ddof 0)", judged=False),
+    "chi2_overdispersion": Statistic(
+        chi2_overdispersion, "Pearson chi-square against the pooled rate (overdispersion)", GREATER
+    ),
+    "min_proportion": Statistic(min_proportion, "smallest group proportion"),
+    "max_proportion": Statistic(max_proportion, "largest group proportion"),
+    "n_zero": Statistic(n_zero, "number of groups with r = 0 (excess zeros)", GREATER),
+    "n_full": Statistic(n_full, "number of groups with r = n (excess full groups)", GREATER),
+    "cv_proportion": Statistic(cv_proportion, "coefficient of variation of group proportions"),
+    "max_gap": Statistic(max_gap, "largest gap between sorted proportions / their SD (clusters, outliers)", GREATER),
 }
 
 STATISTIC_NAMES: tuple[str, ...] = tuple(STATISTICS)
+
+#: The statistics the predictive checks judge unless ``thresholds.<stage>.statistics`` says otherwise.
+JUDGED_STATISTICS: tuple[str, ...] = tuple(name for name, statistic in STATISTICS.items() if statistic.judged)
 
 
 def compute_statistics(r, n, names=STATISTIC_NAMES) -> dict[str, np.ndarray]:
@@ -166,7 +199,7 @@ def compute_statistics(r, n, names=STATISTIC_NAMES) -> dict[str, np.ndarray]:
     unknown = [name for name in names if name not in STATISTICS]
     if unknown:
         raise KeyError(f"unknown statistics {unknown}; known: {', '.join(STATISTICS)}")
-    return {name: STATISTICS[name][0](r, n) for name in names}
+    return {name: STATISTICS[name].function(r, n) for name in names}
 
 
 def is_degenerate(r, n) -> np.ndarray:

@@ -14,7 +14,7 @@ if _target:
     _RealSampler = _fitting.CompiledSampler
 
     class _FailingSampler(_RealSampler):
-        def fit(self, data, seed):
+        def fit(self, data, seed, settings=None):
             raise RuntimeError("injected initialisation failure (test)")
 
     def _fit_model(spec, *args, **kwargs):
