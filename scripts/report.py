@@ -9,7 +9,9 @@ from binoval import seeds
 from binoval.io import write_text
 from binoval.logs import log_to
 from binoval.models import ModelSpec
-from binoval.schemas import BinomialData, Comparison, LooTable, read_table
+from binoval.predictive.levels import with_fail_levels
+from binoval.schemas import BinomialData, Comparison, LooTable, PriorPredictiveDraws, read_table
+from binoval.verdict.calibration import prior_self_rejection
 from binoval.verdict.readout import model_readout
 from binoval.verdict.report import build_report, stage_plot_paths
 
@@ -27,6 +29,11 @@ for model_id, path in zip(p.model_ids, snakemake.input.fits):
         log.warning("%s: no posterior draws (failed fit); no read-out", model_id)
         continue
     readouts[model_id] = model_readout(spec, idata, frame, p.readout, seeds.rng(p.seed, "report", model_id))
+prior_thresholds = with_fail_levels(p.thresholds, p.false_reject_rate)["prior_predictive"]
+calibration = {
+    model_id: prior_self_rejection(read_table(path, PriorPredictiveDraws), prior_thresholds)
+    for model_id, path in zip(p.model_ids, snakemake.input.prior_draws)
+}
 plot_dir = Path(snakemake.output.plots)
 plot_dir.mkdir(parents=True, exist_ok=True)
 markdown = build_report(
@@ -40,5 +47,7 @@ markdown = build_report(
     stage_plot_paths(dict(snakemake.input.items())),
     p.readout.get("new_group_n"),
     tolerance=p.tolerance,
+    calibration=calibration,
+    false_reject_rate=p.false_reject_rate,
 )
 write_text(markdown, snakemake.output.md)

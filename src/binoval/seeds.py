@@ -11,7 +11,17 @@ import zlib
 
 import numpy as np
 
-STAGES = {"fit": 1, "prior_predictive": 2, "sbc": 3, "ppc": 4, "loo": 5, "report": 6, "data": 7, "evidence": 8}
+STAGES = {
+    "fit": 1,
+    "prior_predictive": 2,
+    "sbc": 3,
+    "ppc": 4,
+    "loo": 5,
+    "report": 6,
+    "data": 7,
+    "evidence": 8,
+    "calibration": 9,
+}
 
 
 def _text_key(text: str) -> int:

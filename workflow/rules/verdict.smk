@@ -47,6 +47,7 @@ rule report:
         data=rules.validate_data.output.data,
         loo=expand(results("loo/{model_id}.parquet"), model_id=list(MODEL_SPECS)),
         fits=expand(results("fits/{model_id}.nc"), model_id=list(MODEL_SPECS)),
+        prior_draws=expand(results("prior_predictive/{model_id}_draws.parquet"), model_id=list(MODEL_SPECS)),
     output:
         md=report(results("report.md"), category="Report", caption="../report/report_md.rst"),
         plots=report(
@@ -71,6 +72,8 @@ rule report:
         models=model_families(),
         readout=config["readout"],
         tolerance=config["compare"],
+        thresholds=config.get("thresholds", {}),
+        false_reject_rate=config["verdict"]["false_reject_rate"],
         seed=config["seed"],
     script:
         "../../scripts/report.py"

@@ -20,7 +20,12 @@ import xarray as xr
 from binoval import seeds
 from binoval.defaults import FIT, with_defaults
 from binoval.fit.check import convergence_shortfalls
-from binoval.fit.diagnostics import failed_fit_diagnostics, parameter_diagnostics, sampler_diagnostics
+from binoval.fit.diagnostics import (
+    convergence_table,
+    failed_fit_diagnostics,
+    parameter_diagnostics,
+    sampler_diagnostics,
+)
 from binoval.fit.sampler import CompiledSampler, FitResult, SamplerSettings, complete_inference_data, observed_tree
 from binoval.loo.tasks import add_task_log_likelihoods
 from binoval.models import GroupedCounts, ModelSpec, build_model
@@ -46,11 +51,12 @@ def free_variable_names(model) -> set[str]:
 
 @dataclass
 class ExtendedFit:
-    """The fit that gets judged: its draws, settings and diagnostics, how often it was extended and why."""
+    """The fit that gets judged: its draws, settings and convergence table (``convergence_table``), how often it
+    was extended and why."""
 
     result: FitResult
     settings: SamplerSettings
-    parameters: pd.DataFrame
+    convergence: pd.DataFrame
     extensions: int
     extended_because: str
 
@@ -72,13 +78,13 @@ def fit_until_converged(
     reasons to extend: they do not go away with more draws.
     """
     x = with_defaults(FIT, extension)
-    settings, total_time, because, free = sampler.settings, 0.0, "", free_variable_names(sampler.model)
+    settings, total_time, because = sampler.settings, 0.0, ""
     for extensions in range(int(x["max_extensions"]) + 1):
         stream = EXTENSION_STREAM + extensions if extensions else 0
         result = sampler.fit(data, seeds.int_seed(seed, "fit", spec.model_id, stream), settings)
         total_time += result.wall_time_s
-        parameters = parameter_diagnostics(result.idata, spec.model_id, free)
-        shortfalls = convergence_shortfalls(parameters, settings.chains, thresholds)
+        convergence = convergence_table(result.idata)
+        shortfalls = convergence_shortfalls(convergence, settings.chains, thresholds)
         log.info(
             "sampled %s: %d chains x %d draws in %.2f s%s",
             spec.model_id,
@@ -93,7 +99,7 @@ def fit_until_converged(
         factor = int(x["extend_factor"])
         settings = replace(settings, draws=settings.draws * factor, tune=settings.tune * factor)
     result.wall_time_s = total_time
-    return ExtendedFit(result, settings, parameters, extensions, because)
+    return ExtendedFit(result, settings, convergence, extensions, because)
 
 
 def fit_model(
@@ -116,7 +122,7 @@ def fit_model(
         used = fit.settings
         idata = complete_inference_data(fit.result.idata, model, data, seeds.int_seed(seed, "ppc", spec.model_id))
         idata = add_task_log_likelihoods(idata, spec, data, seeds.rng(seed, "fit", spec.model_id, 1))
-        parameters = fit.parameters
+        parameters = parameter_diagnostics(idata, spec.model_id, free_variable_names(model))
         chains = sampler_diagnostics(
             idata,
             spec.model_id,

@@ -359,6 +359,40 @@ def markdown_verdict(verdict: Mapping, recommendation_reason: str) -> list[str]:
     return out + [""]
 
 
+def markdown_calibration(calibration: Mapping[str, Mapping], false_reject_rate: float) -> list[str]:
+    """The verdict calibration section: per model, how often its prior predictive check FAILs data drawn from its
+    own prior (``binoval.verdict.calibration.prior_self_rejection``), measured on this run's draws."""
+    rows = pd.DataFrame(
+        [
+            {
+                "model": model_id,
+                "own prior datasets": c["datasets"],
+                "FAILed": c["rejected"],
+                "rate": f"{c['rate']:.2%}",
+                "95% interval": f"[{c['low']:.2%}, {c['high']:.2%}]",
+                "FAIL level": f"{c['level']:.3g}",
+            }
+            for model_id, c in calibration.items()
+        ]
+    )
+    return [
+        "## Verdict calibration",
+        "",
+        (
+            "How often the verdict rejects a model that is right. The predictive checks are built so that together "
+            f"they reject a correctly specified model at most {false_reject_rate:.0%} of the time "
+            "(`verdict.false_reject_rate`; each spends half as the Holm family-wise level of its statistics). The "
+            "prior predictive half is measured here, exactly, on this run's draws: each prior predictive dataset "
+            "judged against the others by the stage's own rule. The posterior predictive check and the whole "
+            "verdict, measured on fits of datasets each model generated, are in README.md (How often the verdict "
+            "is wrong: `benchmarks/verdict_calibration.py`)."
+        ),
+        "",
+        _md_table(rows),
+        "",
+    ]
+
+
 def markdown_stage(stage: str, verdict: Mapping, plots: Mapping[str, Sequence[str]], md_dir: Path) -> list[str]:
     """One stage's section of report.md: per model, its status, every finding and the plots the stage drew."""
     out = [f"### {stage_title(stage)}", ""]
@@ -402,6 +436,8 @@ def build_report(
     stage_plots: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
     new_group_n: int | None = None,
     tolerance: Mapping[str, float] | None = None,
+    calibration: Mapping[str, Mapping] | None = None,
+    false_reject_rate: float | None = None,
 ) -> str:
     """The report's markdown; writes its plots into ``plot_dir``.
 
@@ -413,6 +449,10 @@ def build_report(
     plot_dir = Path(plot_dir)
     out = [f"# binoval report: run `{verdict['run']}` (dataset `{verdict['dataset']}`)", ""]
     out += markdown_verdict(verdict, recommendation_reason)
+    if calibration:
+        from binoval.defaults import VERDICT
+
+        out += markdown_calibration(calibration, false_reject_rate or VERDICT["false_reject_rate"])
 
     from binoval.defaults import COMPARE, with_defaults
 
