@@ -10,8 +10,8 @@ from binoval.io import write_text
 from binoval.logs import log_to
 from binoval.models import ModelSpec
 from binoval.predictive.levels import with_fail_levels
-from binoval.schemas import BinomialData, Comparison, LooTable, PriorPredictiveDraws, read_table
-from binoval.verdict.calibration import prior_self_rejection
+from binoval.schemas import BinomialData, Comparison, LooTable, PriorPredictiveDraws, SbcPredictive, read_table
+from binoval.verdict.calibration import prior_self_rejection, sbc_predictive_rejection
 from binoval.verdict.readout import model_readout
 from binoval.verdict.report import build_report, stage_plot_paths
 
@@ -29,11 +29,15 @@ for model_id, path in zip(p.model_ids, snakemake.input.fits):
         log.warning("%s: no posterior draws (failed fit); no read-out", model_id)
         continue
     readouts[model_id] = model_readout(spec, idata, frame, p.readout, seeds.rng(p.seed, "report", model_id))
-prior_thresholds = with_fail_levels(p.thresholds, p.false_reject_rate)["prior_predictive"]
-calibration = {
-    model_id: prior_self_rejection(read_table(path, PriorPredictiveDraws), prior_thresholds)
-    for model_id, path in zip(p.model_ids, snakemake.input.prior_draws)
-}
+thresholds = with_fail_levels(p.thresholds, p.false_reject_rate)
+calibration = {}
+for model_id, draws_path, sbc_path in zip(p.model_ids, snakemake.input.prior_draws, snakemake.input.sbc_predictive):
+    prior_draws = read_table(draws_path, PriorPredictiveDraws)
+    sbc = read_table(sbc_path, SbcPredictive)
+    calibration[model_id] = {
+        "prior": prior_self_rejection(prior_draws, thresholds["prior_predictive"]),
+        "sbc": sbc_predictive_rejection(sbc, prior_draws, thresholds) if len(sbc) else None,
+    }
 plot_dir = Path(snakemake.output.plots)
 plot_dir.mkdir(parents=True, exist_ok=True)
 markdown = build_report(

@@ -5,7 +5,7 @@ import pandas as pd
 from binoval.logs import log_to
 from binoval.sbc.plots import plot_ecdf_difference, plot_rank_histograms
 from binoval.sbc.summary import select_simulations, summarise
-from binoval.schemas import SbcSimulations, SbcSummary, read_table, write_table
+from binoval.schemas import SbcPredictive, SbcSimulations, SbcSummary, read_table, write_table
 
 log = log_to(snakemake.log[0])
 model_id = snakemake.wildcards.model_id
@@ -13,6 +13,9 @@ shards = pd.concat([read_table(path, SbcSimulations) for path in snakemake.input
 table = write_table(
     select_simulations(shards, snakemake.params.simulations), snakemake.output.simulations, SbcSimulations
 )
+predictive = pd.concat([read_table(path, SbcPredictive) for path in snakemake.input.predictive], ignore_index=True)
+predictive = predictive[predictive["simulation"] < snakemake.params.simulations]
+write_table(predictive.sort_values(["simulation"], kind="stable"), snakemake.output.predictive, SbcPredictive)
 summary = write_table(summarise(table), snakemake.output.summary, SbcSummary)
 plot_ecdf_difference(table, snakemake.output.ecdf, title=model_id)
 plot_rank_histograms(table, snakemake.output.ranks, title=model_id)

@@ -410,6 +410,29 @@ class KEvidence(pa.DataFrameModel):
 # ---------------------------------------------------------------------------
 
 
+class SbcPredictive(pa.DataFrameModel):
+    """``sbc/predictive/<model_id>.parquet`` (shards: ``sbc/shards/<model_id>/<shard>_predictive.parquet``):
+    the posterior predictive check of every successful SBC fit, one row per simulation and statistic.
+
+    ``observed`` is the statistic of the simulated dataset (a draw from the model's own prior), ``p_value`` its
+    posterior predictive p-value in the statistic's alternative; ``coverage_95`` and ``pit_ks_pvalue`` (same on
+    every row of a simulation) are the fit's 95% coverage and PIT KS p-value. The report judges each simulation by
+    the prior and posterior predictive checks' rules: the share FAILed is their false-reject rate for this model.
+    """
+
+    model_id: Series[str]
+    simulation: Series[int] = pa.Field(ge=0)
+    statistic: Series[str] = pa.Field(isin=list(_STATISTIC_NAMES))
+    observed: Series[float]
+    p_value: Series[float] = pa.Field(ge=0, le=1)
+    coverage_95: Series[float] = pa.Field(ge=0, le=1)
+    pit_ks_pvalue: Series[float] = pa.Field(ge=0, le=1, nullable=True)
+
+    class Config:
+        strict = True
+        unique = ["simulation", "statistic"]
+
+
 class SbcSimulations(pa.DataFrameModel):
     """One row per SBC simulation and test quantity (shards and the per-model table).
 

@@ -72,23 +72,87 @@ def test_wilson_interval_and_rates_table():
 
 
 def test_report_section_names_the_target_and_the_measurement():
-    text = "\n".join(
-        markdown_calibration(
-            {
-                "hier_logit": {
-                    "datasets": 4000,
-                    "rejected": 50,
-                    "rate": 0.0125,
-                    "low": 0.01,
-                    "high": 0.016,
-                    "level": 0.025,
-                }
-            },
-            0.05,
-        )
-    )
+    prior = {"datasets": 4000, "rejected": 50, "rate": 0.0125, "low": 0.01, "high": 0.016, "level": 0.025}
+    sbc = {"simulations": 200, "prior_predictive": 2, "ppc": 1, "either": 3, "rate": 0.015, "low": 0.005, "high": 0.043}
+    text = "\n".join(markdown_calibration({"hier_logit": {"prior": prior, "sbc": sbc}, "glmm": {"prior": prior}}, 0.05))
     assert "## Verdict calibration" in text and "at most 5%" in text and "benchmarks/verdict_calibration.py" in text
-    assert "| hier_logit | 4000 | 50 | 1.25% | [1.00%, 1.60%] | 0.025 |" in text
+    assert "| hier_logit | 50/4000 (1.2%) | 2/200 (1.0%) | 1/200 (0.5%) | 3/200 (1.5%) | [0.5%, 4.3%] |" in text
+    assert "| glmm | 50/4000 (1.2%) | n/a | n/a | n/a | n/a |" in text
+
+
+def test_sbc_rejection_applies_the_stage_rules_to_every_simulation():
+    """The vectorised rules agree with the stages' own status functions, simulation by simulation."""
+    from binoval.predictive.check import ppc_status, prior_predictive_status
+    from binoval.predictive.levels import with_fail_levels
+    from binoval.predictive.statistics import STATISTICS, compute_statistics
+    from binoval.verdict.calibration import sbc_predictive_rejection
+
+    gen = np.random.default_rng(12)
+    prior_r = gen.binomial(DATA.n, gen.beta(2, 8, size=(3000, 1)) * np.ones(8))
+    prior_draws = _draws(prior_r)
+    simulated = np.vstack(
+        [
+            gen.binomial(DATA.n, gen.beta(2, 8, size=(40, 1)) * np.ones(8)),
+            gen.binomial(DATA.n, [0.05, 0.6] * 4, size=(10, 8)),
+        ]
+    )
+    rows, expected_prior, expected_ppc = [], [], []
+    thresholds = with_fail_levels({}, 0.05)
+    for i, r in enumerate(simulated):
+        observed = compute_statistics(r, DATA.n)
+        ppc_p = dict.fromkeys(STATISTICS, 0.5)
+        ppc_p[str(gen.choice(list(STATISTICS)))] = float(gen.choice([0.5, 0.01, 0.001]))  # 9 x 0.001 < 0.025
+        coverage = float(gen.choice([1.0, 0.75]))
+        for name in STATISTICS:
+            rows.append(
+                {
+                    "model_id": "m",
+                    "simulation": i,
+                    "statistic": name,
+                    "observed": float(observed[name]),
+                    "p_value": ppc_p[name],
+                    "coverage_95": coverage,
+                    "pit_ks_pvalue": 0.5,
+                }
+            )
+        summary = summarise_prior_predictive("m", DATA.with_successes(r), prior_r).summary
+        expected_prior.append(
+            prior_predictive_status({"prior_predictive": summary}, thresholds["prior_predictive"]).status == "FAIL"
+        )
+        statistics = pd.DataFrame(
+            [
+                {
+                    "statistic": n,
+                    "observed": 0.0,
+                    "mean": 0.0,
+                    "lower_95": 0.0,
+                    "upper_95": 0.0,
+                    "alternative": STATISTICS[n].alternative,
+                    "p_value": ppc_p[n],
+                }
+                for n in STATISTICS
+            ]
+        )
+        groups = pd.DataFrame({"group": list(DATA.groups), "inside_95": True, "pit": np.linspace(0.1, 0.9, 8)})
+        calibration = pd.DataFrame(
+            [
+                {
+                    "draws": 4000,
+                    "groups": 8,
+                    "coverage_95": coverage,
+                    "pit_ks_statistic": 0.1,
+                    "pit_ks_pvalue": 0.5,
+                    "fit_error": "",
+                }
+            ]
+        )
+        keyed = {"ppc": statistics, "ppc_groups": groups, "ppc_calibration": calibration}
+        expected_ppc.append(ppc_status(keyed, thresholds["ppc"]).status == "FAIL")
+    result = sbc_predictive_rejection(pd.DataFrame(rows), prior_draws, thresholds)
+    assert result["simulations"] == 50
+    assert result["prior_predictive"] == sum(expected_prior) and 8 <= sum(expected_prior) <= 12
+    assert result["ppc"] == sum(expected_ppc) and 0 < sum(expected_ppc) < 50
+    assert result["either"] == sum(a or b for a, b in zip(expected_prior, expected_ppc))
 
 
 def _equal_n_hier_logit_data(seed: int, groups: int = 18, trials: int = 45) -> GroupedCounts:

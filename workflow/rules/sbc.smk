@@ -9,6 +9,7 @@ rule sbc_shard:
         data=rules.validate_data.output.data,
     output:
         table=results("sbc/shards/{model_id}/{shard}.parquet"),
+        predictive=results("sbc/shards/{model_id}/{shard}_predictive.parquet"),
     log:
         logs("sbc_shard/{model_id}/{shard}.log"),
     benchmark:
@@ -35,9 +36,15 @@ rule sbc_summary:
         shards=lambda wc: expand(
             results("sbc/shards/{model_id}/{shard}.parquet"), model_id=wc.model_id, shard=range(sbc_shard_count())
         ),
+        predictive=lambda wc: expand(
+            results("sbc/shards/{model_id}/{shard}_predictive.parquet"),
+            model_id=wc.model_id,
+            shard=range(sbc_shard_count()),
+        ),
     output:
         summary=results("sbc/{model_id}.parquet"),
         simulations=results("sbc/simulations/{model_id}.parquet"),
+        predictive=results("sbc/predictive/{model_id}.parquet"),
         ecdf=report(results("sbc/plots/{model_id}_ecdf.png"), **stage_plot_report("sbc", "ECDF difference")),
         ranks=report(results("sbc/plots/{model_id}_ranks.png"), **stage_plot_report("sbc", "rank histograms")),
     log:

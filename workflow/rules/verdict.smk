@@ -48,6 +48,7 @@ rule report:
         loo=expand(results("loo/{model_id}.parquet"), model_id=list(MODEL_SPECS)),
         fits=expand(results("fits/{model_id}.nc"), model_id=list(MODEL_SPECS)),
         prior_draws=expand(results("prior_predictive/{model_id}_draws.parquet"), model_id=list(MODEL_SPECS)),
+        sbc_predictive=expand(results("sbc/predictive/{model_id}.parquet"), model_id=list(MODEL_SPECS)),
     output:
         md=report(results("report.md"), category="Report", caption="../report/report_md.rst"),
         plots=report(

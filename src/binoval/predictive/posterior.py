@@ -34,10 +34,11 @@ GROUP_LEVELS = (0.5, 0.9, 0.95)
 # fit stage's posterior predictive draw (binoval.fit.stage), so these stay apart from it.
 PIT_STREAM, REPLICATION_STREAM = 1, 2
 
-#: At least this many replicated datasets per check: the smallest two-sided p-value is then
-#: 2 / 10001, an eighth or less of the level a judged statistic must reach to FAIL (Holm over
-#: nine statistics at 0.025: 0.0028), whatever the number of posterior draws.
-REPLICATED_DATASETS = 10_000
+#: At least this many replicated datasets per check, as many as the prior predictive check draws by
+#: default: the smallest two-sided p-value is then 2 / 4001, a fifth of the level a judged statistic
+#: must reach to FAIL (Holm over nine statistics at 0.025: 0.0028), whatever the number of posterior
+#: draws (an SBC fit's 1000 draws are replicated 4 times).
+REPLICATED_DATASETS = 4000
 
 
 @dataclass
@@ -64,6 +65,18 @@ def observed_counts(idata) -> GroupedCounts:
     else:
         raise ValueError("the fit has no constant_data.n (numbers of trials)")
     return GroupedCounts(groups, np.asarray(n, dtype="int64"), np.asarray(r.values, dtype="int64"))
+
+
+def posterior_tree(posterior, spec, data: GroupedCounts):
+    """A fit's posterior (an xarray Dataset) with the data it saw and its family, as this check reads a fit."""
+    import xarray as xr
+
+    from binoval.fit.sampler import observed_tree
+
+    tree = observed_tree(data)
+    posterior = posterior.copy()
+    posterior.attrs.update({"model_id": spec.model_id, "family": spec.family})
+    return xr.DataTree.from_dict({"posterior": posterior, **{name: tree[name].to_dataset() for name in tree.children}})
 
 
 def replicated_counts(idata, data: GroupedCounts, model_id: str, seed: int) -> tuple[np.ndarray, int]:

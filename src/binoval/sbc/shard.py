@@ -135,6 +135,7 @@ class ShardRunner:
     extend_factor: int = SBC["extend_factor"]
     threads: int | None = None
     quantities: list[Quantity] = field(init=False)
+    predictive: list[pd.DataFrame] = field(init=False, default_factory=list)
 
     def __post_init__(self):
         start = time.perf_counter()
@@ -162,8 +163,12 @@ class ShardRunner:
         return other
 
     def run(self, shard: int, progress_every: int | None = None) -> pd.DataFrame:
-        """All simulations of shard ``shard``: one row per simulation and test quantity."""
+        """All simulations of shard ``shard``: one row per simulation and test quantity.
+
+        The posterior predictive check of each successful fit is kept in ``self.predictive`` (``predictive_rows``).
+        """
         S = int(self.sims_per_shard)
+        self.predictive = []
         root = seeds.seed_sequence(self.seed, "sbc", self.spec.model_id, shard)
         sim_seq, *fit_seqs = root.spawn(S + 1)
         truths = simulate(self.sim_model, self.free + self.variables, S, np.random.default_rng(sim_seq))
@@ -196,7 +201,7 @@ class ShardRunner:
         self, i: int, simulation: int, truths: Mapping[str, np.ndarray], seq: np.random.SeedSequence
     ) -> pd.DataFrame:
         """Fit simulated dataset ``i`` of this shard and rank its true values; never raises."""
-        sampler_seq, rank_seq = seq.spawn(2)
+        sampler_seq, rank_seq, check_seq = seq.spawn(3)
         data = self.data.with_successes(truths["r"][i])
         truth = {name: truths[name][i] for name in truths}
         true_values = np.full(len(self.quantities), np.nan)
@@ -207,6 +212,8 @@ class ShardRunner:
             fit, extended = self._extend_if_short(fit, data, sampler_seq)
             frame = self._analyse(fit, data, true_values, simulation, np.random.default_rng(rank_seq))
             frame["extended"] = extended
+            check_seed = int(check_seq.generate_state(1, dtype=np.uint32)[0])
+            self.predictive.append(predictive_rows(self.spec, fit.posterior, data, simulation, check_seed))
             return frame
         except Exception as err:  # noqa: BLE001 - a failed fit is a result, recorded and counted
             message = f"{type(err).__name__}: {err}".splitlines()[0] if str(err) else type(err).__name__
@@ -341,6 +348,34 @@ class ShardRunner:
         for column in interval_columns():
             frame[column] = nan
         return frame
+
+
+def predictive_rows(
+    spec: ModelSpec, posterior: Mapping[str, np.ndarray], data: GroupedCounts, simulation: int, seed: int
+) -> pd.DataFrame:
+    """The posterior predictive check of one SBC fit, as the ppc stage would judge it: per statistic the simulated
+    dataset's value and p-value, with the fit's 95% coverage and PIT KS p-value (``SbcPredictive``).
+
+    Each SBC dataset comes from the model's own prior, so the share of them the check FAILs is its false-reject
+    rate for this model on data like the run's (the report's verdict calibration table).
+    """
+    import xarray as xr
+
+    from binoval.predictive.posterior import posterior_predictive_check, posterior_tree
+
+    dataset = xr.Dataset(
+        {
+            name: (("chain", "draw", *(f"{name}_dim_{i}" for i in range(np.ndim(v) - 2))), np.asarray(v))
+            for name, v in posterior.items()
+        }
+    )
+    tables = posterior_predictive_check(spec.model_id, posterior_tree(dataset, spec, data), seed)
+    calibration = tables.calibration.iloc[0]
+    rows = tables.statistics[["model_id", "statistic", "observed", "p_value"]].copy()
+    rows.insert(1, "simulation", int(simulation))
+    rows["coverage_95"] = float(calibration["coverage_95"])
+    rows["pit_ks_pvalue"] = float(calibration["pit_ks_pvalue"])
+    return rows
 
 
 def run_shard(

@@ -34,25 +34,16 @@ import pandas as pd
 
 from binoval import seeds
 from binoval.defaults import PRIOR_PREDICTIVE, THRESHOLDS, VERDICT
-from binoval.fit.sampler import CompiledSampler, SamplerSettings, observed_tree
+from binoval.fit.sampler import CompiledSampler, SamplerSettings
 from binoval.models import GroupedCounts, ModelSpec, build_model, family_of
 from binoval.predictive.levels import with_fail_levels
+from binoval.predictive.posterior import posterior_tree
 from binoval.verdict.status import FAIL
 
 #: The stages a calibration run judges, in the order of the verdict.
 CALIBRATED_STAGES = ("prior_predictive", "fit", "ppc")
 #: Of those, the ones ``verdict.false_reject_rate`` bounds.
 PREDICTIVE = ("prior_predictive", "ppc")
-
-
-def fitted_tree(posterior, spec: ModelSpec, data: GroupedCounts):
-    """A fit's posterior with the data it saw and its family, as the posterior predictive check reads a fit."""
-    import xarray as xr
-
-    tree = observed_tree(data)
-    posterior = posterior.copy()
-    posterior.attrs.update({"model_id": spec.model_id, "family": spec.family})
-    return xr.DataTree.from_dict({"posterior": posterior, **{name: tree[name].to_dataset() for name in tree.children}})
 
 
 @dataclass
@@ -105,7 +96,7 @@ class CheckRunner:
             fit.extended_because,
         )
         statuses["fit"] = fit_status({"parameters": fit.convergence, "sampler": sampler}, self.resolved.get("fit"))
-        idata = fitted_tree(fit.result.idata["posterior"].to_dataset(), self.spec, data)
+        idata = posterior_tree(fit.result.idata["posterior"].to_dataset(), self.spec, data)
         ppc = posterior_predictive_check(self.spec.model_id, idata, fit_seed)
         keyed = {"ppc": ppc.statistics, "ppc_groups": ppc.groups, "ppc_calibration": ppc.calibration}
         statuses["ppc"] = ppc_status(keyed, self.resolved["ppc"])
@@ -139,7 +130,7 @@ def posterior_datasets(
     posterior draw, the groups' counts from their own rates in it (``Family.replicate_groups``)."""
     sampler = CompiledSampler(build_model(spec, data), settings or SamplerSettings(), threads=1)
     fit = sampler.fit(data, seeds.int_seed(seed, "calibration", spec.model_id, 2))
-    idata = fitted_tree(fit.idata["posterior"].to_dataset(), spec, data)
+    idata = posterior_tree(fit.idata["posterior"].to_dataset(), spec, data)
     rng = seeds.rng(seed, "calibration", spec.model_id, 3)
     replicated = family_of(spec).replicate_groups(idata, data, rng)
     return replicated[rng.choice(len(replicated), size=count, replace=False)]
@@ -220,4 +211,61 @@ def prior_self_rejection(draws: pd.DataFrame, thresholds: Mapping | None = None)
         "low": low,
         "high": high,
         "level": t["p_value_fail"],
+    }
+
+
+def _tail_p_values(reference: np.ndarray, observed: np.ndarray, alternative: str) -> np.ndarray:
+    """p-values of each ``observed`` value against the ``reference`` draws, ``(1 + count) / (1 + S)``."""
+    from binoval.predictive.statistics import GREATER
+
+    ordered = np.sort(np.asarray(reference, dtype=float))
+    size = ordered.size
+    observed = np.asarray(observed, dtype=float)
+    greater = (1.0 + size - np.searchsorted(ordered, observed, side="left")) / (1.0 + size)
+    less = (1.0 + np.searchsorted(ordered, observed, side="right")) / (1.0 + size)
+    return greater if alternative == GREATER else np.minimum(1.0, 2.0 * np.minimum(greater, less))
+
+
+def sbc_predictive_rejection(predictive: pd.DataFrame, prior_draws: pd.DataFrame, thresholds: Mapping) -> dict:
+    """How often the prior and posterior predictive checks FAIL datasets from the model's own prior, judged on
+    the SBC fits (``SbcPredictive``): each simulated dataset against the prior predictive stage's draws and against
+    its own fit's replications, by the stages' rules (Holm over the judged statistics at ``p_value_fail``; the
+    PPC's coverage and PIT rules; every dataset when the prior's degenerate share is above ``degenerate_fail``).
+
+    ``thresholds``: all stages, with the FAIL levels filled (``with_fail_levels``). Returns ``simulations`` and,
+    for ``prior_predictive``, ``ppc`` and ``either``, the number of datasets FAILed; ``rate`` with its 95% Wilson
+    interval ``low``, ``high`` is that of ``either``.
+    """
+    from binoval.predictive.levels import DEFAULT_PPC_THRESHOLDS, merged, merged_prior_predictive
+    from binoval.predictive.statistics import STATISTICS
+
+    prior_t = merged_prior_predictive(thresholds.get("prior_predictive"))
+    ppc_t = merged(DEFAULT_PPC_THRESHOLDS, thresholds.get("ppc"))
+    wide = predictive.pivot(index="simulation", columns="statistic", values=["observed", "p_value"])
+    per_simulation = predictive.groupby("simulation")[["coverage_95", "pit_ks_pvalue"]].first().loc[wide.index]
+    size = len(wide)
+    if float(prior_draws["degenerate"].mean()) > prior_t["degenerate_fail"]:
+        prior_fail = np.ones(size, dtype=bool)
+    else:
+        names = prior_t["statistics"]
+        p = np.column_stack(
+            [_tail_p_values(prior_draws[n], wide[("observed", n)], STATISTICS[n].alternative) for n in names]
+        )
+        prior_fail = len(names) * p.min(axis=1) < prior_t["p_value_fail"] if names else np.zeros(size, dtype=bool)
+    names = ppc_t["statistics"]
+    ppc_p = wide["p_value"][names].to_numpy(dtype=float)
+    ppc_fail = (len(names) * ppc_p.min(axis=1) < ppc_t["p_value_fail"]) if names else np.zeros(size, dtype=bool)
+    ppc_fail |= per_simulation["coverage_95"].to_numpy(dtype=float) < ppc_t["coverage_95_fail"]
+    ppc_fail |= np.nan_to_num(per_simulation["pit_ks_pvalue"].to_numpy(dtype=float), nan=1.0) < ppc_t["pit_pvalue_fail"]
+    either = prior_fail | ppc_fail
+    rejected = int(either.sum())
+    low, high = wilson_interval(rejected, size)
+    return {
+        "simulations": size,
+        "prior_predictive": int(prior_fail.sum()),
+        "ppc": int(ppc_fail.sum()),
+        "either": rejected,
+        "rate": rejected / size if size else float("nan"),
+        "low": low,
+        "high": high,
     }
