@@ -30,16 +30,19 @@ def tiny_config(simulations: int) -> dict:
 @pytest.mark.workflow
 def test_sbc_rules_and_incremental_simulations(tmp_path):
     from binoval.sbc.check import sbc_status
-    from binoval.schemas import SbcSimulations, SbcSummary, read_table
+    from binoval.schemas import SbcPredictive, SbcSimulations, SbcSummary, read_table
 
     target = "results/hospital12/sbc/pooled.parquet"
     snakemake(tmp_path, tiny_config(4), target)
     base = tmp_path / "results" / "hospital12" / "sbc"
-    assert sorted(p.name for p in (base / "shards" / "pooled").iterdir()) == ["0.parquet", "1.parquet"]
+    shard_files = ["0.parquet", "0_predictive.parquet", "1.parquet", "1_predictive.parquet"]
+    assert sorted(p.name for p in (base / "shards" / "pooled").iterdir()) == shard_files
     summary = read_table(base / "pooled.parquet", SbcSummary)
     simulations = read_table(base / "simulations" / "pooled.parquet", SbcSimulations)
     assert list(summary["quantity"]) == ["p", "log_likelihood"]
     assert sorted(simulations["simulation"].unique()) == [0, 1, 2, 3]
+    predictive = read_table(base / "predictive" / "pooled.parquet", SbcPredictive)
+    assert len(predictive) == 4 * 11 and sorted(predictive["simulation"].unique()) == [0, 1, 2, 3]
     assert (base / "plots" / "pooled_ecdf.png").stat().st_size > 1000
     assert (base / "plots" / "pooled_ranks.png").stat().st_size > 1000
     log = (tmp_path / "logs" / "hospital12" / "sbc_shard" / "pooled" / "1.log").read_text()
@@ -56,7 +59,9 @@ def test_sbc_rules_and_incremental_simulations(tmp_path):
     before = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in shards.iterdir()}
     snakemake(tmp_path, tiny_config(6), target)
     after = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in shards.iterdir()}
-    assert sorted(after) == ["0.parquet", "1.parquet", "2.parquet"]
+    assert sorted(after) == [*shard_files, "2.parquet", "2_predictive.parquet"]
     assert all(after[name] == before[name] for name in before)  # old shards untouched
     simulations = read_table(base / "simulations" / "pooled.parquet", SbcSimulations)
     assert sorted(simulations["simulation"].unique()) == [0, 1, 2, 3, 4, 5]
+    predictive = read_table(base / "predictive" / "pooled.parquet", SbcPredictive)
+    assert sorted(predictive["simulation"].unique()) == [0, 1, 2, 3, 4, 5]
