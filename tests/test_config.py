@@ -104,13 +104,15 @@ def test_enabled_false_drops_a_model():
 def test_prior_predictive_draws_must_resolve_the_fail_level():
     """No p-value from S draws is below 1 / (1 + S): too few draws could never FAIL a prior, so the config says so."""
     with pytest.raises(ConfigError) as err:
-        check_config(overlay(DEFAULT, {"prior_predictive": {"draws": 1000}}), SCHEMA)
+        check_config(overlay(DEFAULT, {"prior_predictive": {"draws": 100}}), SCHEMA)
     message = str(err.value)
-    assert message.startswith("config key prior_predictive.draws: 1000 draws cannot resolve")
-    assert "over 9 statistics" in message and "use at least 2879" in message and "\n" not in message
-    check_config(overlay(DEFAULT, {"prior_predictive": {"draws": 2879}}), SCHEMA)
-    # a stricter false-reject rate or more judged statistics need more draws; an explicit level is used as given
-    with pytest.raises(ConfigError, match="use at least 5759"):
-        check_config(overlay(DEFAULT, {"verdict": {"false_reject_rate": 0.025}}), SCHEMA)
-    relaxed = {"thresholds": {"prior_predictive": {"p_value_fail": 0.05, "statistics": ["total_successes"]}}}
-    check_config(overlay(DEFAULT, {**relaxed, "prior_predictive": {"draws": 200}}), SCHEMA)
+    assert message.startswith("config key prior_predictive.draws: 100 draws cannot resolve")
+    assert "level 0.025" in message and "use at least 159" in message and "\n" not in message
+    check_config(overlay(DEFAULT, {"prior_predictive": {"draws": 159}}), SCHEMA)
+    # a stricter false-reject rate needs more draws; an explicit level is used as given
+    with pytest.raises(ConfigError, match="use at least 399"):
+        check_config(
+            overlay(DEFAULT, {"verdict": {"false_reject_rate": 0.02}, "prior_predictive": {"draws": 200}}), SCHEMA
+        )
+    relaxed = {"thresholds": {"prior_predictive": {"p_value_fail": 0.05}}}
+    check_config(overlay(DEFAULT, {**relaxed, "prior_predictive": {"draws": 100}}), SCHEMA)

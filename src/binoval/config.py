@@ -93,8 +93,7 @@ def check_prior_draws(config: Mapping[str, Any]) -> None:
     if draws < needed:
         raise ConfigError(
             f"config key prior_predictive.draws: {draws} draws cannot resolve the prior predictive FAIL level "
-            f"{thresholds['p_value_fail']:.3g} over {len(thresholds['statistics'])} statistics (no p-value is below "
-            f"1 / (1 + draws)); use at least {needed}"
+            f"{thresholds['p_value_fail']:.3g} (no p-value is below 1 / (1 + draws)); use at least {needed}"
         )
 
 

@@ -7,10 +7,10 @@ import pytest
 
 from binoval.data.grouped import load_dataset
 from binoval.models import GroupedCounts, expand_models
+from binoval.predictive.primitives import leave_one_out_p_values as draw_p_values
 from binoval.predictive.prior import summarise_prior_predictive
 from binoval.verdict.calibration import (
     CheckRunner,
-    draw_p_values,
     prior_self_rejection,
     rejection_rates,
     wilson_interval,
@@ -34,16 +34,36 @@ def test_leave_one_out_p_values_match_the_stage_formula():
 
 
 def test_prior_check_rejects_its_own_prior_at_most_at_its_level():
-    """Data from the prior are exchangeable with its draws, so Holm at 0.025 FAILs at most 2.5% of them; on hier_logit-
-    like draws of 8 groups the rate is well inside that, and it is not 0 (the check can FAIL)."""
+    """Data from the prior are exchangeable with its draws and min-p is calibrated on them, so at 0.025 the check
+    FAILs at most 2.5% of them, and not much less (the level is used, not wasted as Holm's bound wastes it)."""
     gen = np.random.default_rng(31)
     rates = 1 / (1 + np.exp(-gen.normal(-1.5, gen.gamma(2, 0.3, size=(4000, 1)), size=(4000, 8))))
     result = prior_self_rejection(_draws(gen.binomial(DATA.n, rates)), {"p_value_fail": 0.025})
     assert result["datasets"] == 4000 and result["level"] == 0.025
-    assert 0 < result["rate"] <= 0.025 and result["low"] <= result["rate"] <= result["high"]
+    assert 0.015 < result["rate"] <= 0.025 and result["low"] <= result["rate"] <= result["high"]
     # judging fewer statistics at a stricter level rejects less
     strict = prior_self_rejection(_draws(gen.binomial(DATA.n, rates)), {"p_value_fail": 0.005})
     assert strict["rate"] < result["rate"]
+
+
+def test_min_p_on_the_prior_draws_is_never_weaker_than_holm():
+    """Correlated statistics (spread, CV, chi-square, extremes move together): min-p calibrated on the prior's draws
+    FAILs data that Holm's bound lets through, and both agree on data that are typical."""
+    from binoval.predictive.check import prior_predictive_status
+
+    gen = np.random.default_rng(5)
+    prior_r = gen.binomial(DATA.n, gen.beta(2, 8, size=(4000, 1)) * np.ones(8))  # one shared rate per draw
+    draws = _draws(prior_r)
+    fails = {"min-p": 0, "Holm": 0}
+    for _ in range(80):  # moderate overdispersion: near the edge of what the checks can see
+        rates = np.clip(0.2 + gen.normal(0, 0.06, size=8), 0.01, 0.99)
+        summary = summarise_prior_predictive("m", DATA.with_successes(gen.binomial(DATA.n, rates)), prior_r).summary
+        with_draws = prior_predictive_status({"prior_predictive": summary, "draws": draws}).status == "FAIL"
+        holm_only = prior_predictive_status({"prior_predictive": summary}).status == "FAIL"
+        assert with_draws or not holm_only
+        fails["min-p"] += with_draws
+        fails["Holm"] += holm_only
+    assert fails["min-p"] > fails["Holm"] > 0, fails
 
 
 def test_a_degenerate_prior_fails_every_dataset():
@@ -117,7 +137,10 @@ def test_sbc_rejection_applies_the_stage_rules_to_every_simulation():
             )
         summary = summarise_prior_predictive("m", DATA.with_successes(r), prior_r).summary
         expected_prior.append(
-            prior_predictive_status({"prior_predictive": summary}, thresholds["prior_predictive"]).status == "FAIL"
+            prior_predictive_status(
+                {"prior_predictive": summary, "draws": prior_draws}, thresholds["prior_predictive"]
+            ).status
+            == "FAIL"
         )
         statistics = pd.DataFrame(
             [

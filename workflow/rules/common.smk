@@ -132,7 +132,10 @@ def fit_tables(model_id):
 
 def prior_predictive_tables(model_id):
     """Tables the prior predictive status needs (keys of checks.predictive.prior_predictive_status)."""
-    return {"prior_predictive": results(f"prior_predictive/{model_id}.parquet")}
+    return {
+        "prior_predictive": results(f"prior_predictive/{model_id}.parquet"),
+        "draws": results(f"prior_predictive/{model_id}_draws.parquet"),
+    }
 
 
 def prior_predictive_plots(model_id):

@@ -9,9 +9,13 @@ correctly specified model is known by design and bounded by ``verdict.false_reje
   tail for statistics built to detect one kind of misfit (overdispersion, excess of
   groups at 0 or at n, clusters or an outlying group: evenly spread proportions are no
   evidence against a model). Tail probabilities are ``(1 + count) / (1 + draws)``.
-* The p-values of the judged statistics are Holm-adjusted (family-wise error over the
-  statistics, valid whatever their dependence). FAIL when a statistic's adjusted p-value
-  is below ``p_value_fail``, WARN below ``p_value_warn``. ``p_value_fail`` defaults to
+* Multiplicity: the p-values of the judged statistics are adjusted for the family-wise
+  error over the statistics. The prior predictive check adjusts by Westfall-Young min-p on
+  the prior's own draws (each draw judged against the others gives the distribution of
+  the smallest p-value under the prior: exact whatever the dependence between the
+  statistics, which are strongly correlated); the posterior predictive check by Holm
+  (valid whatever their dependence). FAIL when a statistic's adjusted p-value is below
+  ``p_value_fail``, WARN below ``p_value_warn``. ``p_value_fail`` defaults to
   half of ``verdict.false_reject_rate`` (``fail_level``): the two predictive checks
   together reject a correct model on these statistics at most that often. For the prior
   predictive check the bound is exact (data drawn from the prior are exchangeable with the
@@ -21,7 +25,7 @@ correctly specified model is known by design and bounded by ``verdict.false_reje
 * Resolution: with ``S`` draws no p-value is below ``1 / (1 + S)``. The prior predictive
   stage needs ``prior_predictive.draws`` of at least ``minimum_prior_draws`` (checked with
   the config); the PPC replicates each posterior draw as often as needed for
-  ``binoval.predictive.posterior.REPLICATED_DATASETS`` datasets.
+  ``binoval.predictive.posterior.REPLICATED_DATASETS`` datasets, enough for Holm.
 
 Prior predictive, besides: WARN / FAIL when the share of degenerate datasets (all groups
 at 0 or all at n) exceeds ``degenerate_warn`` / ``degenerate_fail``: such a prior puts its
@@ -52,14 +56,15 @@ from binoval.predictive.levels import (  # noqa: F401 - the defaults are part of
     DEFAULT_PRIOR_PREDICTIVE_THRESHOLDS,
     merged,
 )
-from binoval.predictive.primitives import smallest_p_value
+from binoval.predictive.primitives import min_p_null, smallest_p_value
 from binoval.predictive.statistics import STATISTICS
-from binoval.schemas import PPCCalibration, PPCGroups, PPCStatistics, PriorPredictiveSummary
+from binoval.schemas import PPCCalibration, PPCGroups, PPCStatistics, PriorPredictiveDraws, PriorPredictiveSummary
 from binoval.verdict.status import StageResult
 
 #: Schema of each table key the status functions read (use with ``schemas.read_table``).
 TABLE_SCHEMAS = {
     "prior_predictive": PriorPredictiveSummary,
+    "draws": PriorPredictiveDraws,
     "ppc": PPCStatistics,
     "ppc_groups": PPCGroups,
     "ppc_calibration": PPCCalibration,
@@ -70,17 +75,23 @@ def _fmt(value: float) -> str:
     return f"{value:.4g}"
 
 
-def judge_statistics(result: StageResult, judged: pd.DataFrame, t: Mapping, describe) -> None:
-    """Holm over the judged statistics' p-values: FAIL / WARN for each whose adjusted p-value is below
-    ``p_value_fail`` / ``p_value_warn``; ``describe(row)`` says where the observed value lies."""
+def judge_statistics(result: StageResult, judged: pd.DataFrame, t: Mapping, describe, null_min_p=None) -> None:
+    """FAIL / WARN for each judged statistic whose multiplicity-adjusted p-value is below ``p_value_fail`` /
+    ``p_value_warn``; ``describe(row)`` says where the observed value lies. Adjusted by min-p against
+    ``null_min_p`` (the smallest p-value of each reference draw, ``min_p_null``) when given, else by Holm."""
+    from binoval.predictive.primitives import min_p_adjusted
     from binoval.sbc.uniformity import holm
 
-    adjusted = holm(judged["p_value"].to_numpy(dtype=float))
+    p = judged["p_value"].to_numpy(dtype=float)
     m = len(judged)
-    for row, p_holm in zip(judged.itertuples(), adjusted):
+    if null_min_p is not None:
+        adjusted, how = min_p_adjusted(p, null_min_p), f"min-p adjusted over {m} statistics (on the prior's own draws)"
+    else:
+        adjusted, how = holm(p), f"Holm-adjusted over {m} statistics"
+    for row, p_adjusted in zip(judged.itertuples(), adjusted):
         tail = "upper-tail" if row.alternative != "two-sided" else "two-sided"
-        where = f"{describe(row)}: {tail} p = {row.p_value:.4f}, Holm-adjusted over {m} statistics {p_holm:.4f}"
-        result.grade(p_holm, where, t["p_value_fail"], t["p_value_warn"], fmt=".3g")
+        where = f"{describe(row)}: {tail} p = {row.p_value:.4f}, {how} {p_adjusted:.4f}"
+        result.grade(p_adjusted, where, t["p_value_fail"], t["p_value_warn"], fmt=".3g")
 
 
 def _smallest_adjusted(judged: pd.DataFrame, draws: int) -> float:
@@ -94,7 +105,8 @@ def prior_predictive_status(tables: Mapping[str, pd.DataFrame], thresholds: Mapp
     """Status of the prior predictive stage.
 
     Table keys: ``prior_predictive`` (the ``PriorPredictiveSummary`` table,
-    one row per statistic).
+    one row per statistic) and, optionally, ``draws`` (``PriorPredictiveDraws``: every statistic of every
+    draw); with the draws the statistics are adjusted by min-p on them, without by Holm.
     """
     t = merged(DEFAULT_PRIOR_PREDICTIVE_THRESHOLDS, thresholds)
     summary = tables["prior_predictive"]
@@ -104,6 +116,8 @@ def prior_predictive_status(tables: Mapping[str, pd.DataFrame], thresholds: Mapp
         return result
     draws = int(summary["draws"].iloc[0])
     judged = summary[summary["statistic"].isin(t["statistics"])]
+    prior_draws = tables.get("draws")
+    null = min_p_null(prior_draws, list(judged["statistic"])) if prior_draws is not None and len(judged) else None
     judge_statistics(
         result,
         judged,
@@ -112,8 +126,9 @@ def prior_predictive_status(tables: Mapping[str, pd.DataFrame], thresholds: Mapp
             f"observed {row.statistic} = {_fmt(row.observed)} is at prior predictive quantile {row.quantile:.4f} "
             f"(central 99% interval [{_fmt(row.lower_99)}, {_fmt(row.upper_99)}], {draws} draws)"
         ),
+        null,
     )
-    floor = _smallest_adjusted(judged, draws)
+    floor = 1.0 / (1.0 + draws) if null is not None else _smallest_adjusted(judged, draws)
     if floor >= t["p_value_fail"]:
         result.warn(
             f"{draws} prior predictive draws cannot resolve the FAIL level {t['p_value_fail']:.3g}: the smallest "
@@ -127,7 +142,7 @@ def prior_predictive_status(tables: Mapping[str, pd.DataFrame], thresholds: Mapp
         lowest = f"smallest p = {smallest['p_value']:.3f} ({smallest['statistic']})" if smallest is not None else ""
         result.note(
             f"{len(judged)} statistics judged over {draws} prior predictive draws, {lowest}, none below the "
-            f"Holm-adjusted WARN level {t['p_value_warn']:.3g}; {share:.1%} degenerate datasets"
+            f"adjusted WARN level {t['p_value_warn']:.3g}; {share:.1%} degenerate datasets"
         )
     return result
 

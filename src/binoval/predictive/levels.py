@@ -16,9 +16,8 @@ from binoval.predictive.statistics import JUDGED_STATISTICS, STATISTIC_NAMES
 #: The stages that share ``verdict.false_reject_rate`` (Bonferroni over the two: each spends half).
 PREDICTIVE_STAGES = ("prior_predictive", "ppc")
 
-#: The prior predictive draws must resolve p-values this many times smaller than the first Holm level
-#: (``p_value_fail`` over the number of judged statistics), so that a statistic beyond all but a few draws
-#: can still FAIL.
+#: The prior predictive draws must resolve adjusted p-values this many times smaller than ``p_value_fail``, so
+#: that data beyond all but a few draws can still FAIL.
 RESOLUTION = 4
 
 
@@ -64,8 +63,7 @@ def merged_prior_predictive(thresholds: Mapping | None) -> dict:
 
 def minimum_prior_draws(thresholds: Mapping | None = None) -> int:
     """The fewest prior predictive draws that resolve the FAIL level of ``thresholds.prior_predictive`` (with
-    ``p_value_fail`` filled, ``with_fail_levels``): the smallest p-value of a two-sided statistic, ``2 / (1 + S)``,
-    at most the first Holm level ``p_value_fail / m`` (m judged statistics) divided by ``RESOLUTION``."""
+    ``p_value_fail`` filled, ``with_fail_levels``): the smallest min-p adjusted p-value, ``1 / (1 + S)``, at most
+    ``p_value_fail / RESOLUTION``."""
     t = merged_prior_predictive(thresholds)
-    m = max(1, len(t["statistics"]))
-    return math.ceil(2.0 * m * RESOLUTION / t["p_value_fail"]) - 1
+    return math.ceil(RESOLUTION / t["p_value_fail"]) - 1

@@ -390,8 +390,10 @@ def run_shard(
     min_ranks: int = SBC["min_ranks"],
     extend_factor: int = SBC["extend_factor"],
     threads: int | None = None,
+    predictive: list[pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
-    """Compile ``spec`` once and run shard ``shard`` (see ``ShardRunner``); ``threads`` caps the chains run at once."""
+    """Compile ``spec`` once and run shard ``shard`` (see ``ShardRunner``); ``threads`` caps the chains run at once.
+    The posterior predictive checks of the fits (``predictive_rows``) are appended to ``predictive`` when given."""
     runner = ShardRunner(
         spec, data, settings, seed, sims_per_shard, simulate_priors, thin, min_ranks, extend_factor, threads
     )
@@ -402,4 +404,7 @@ def run_shard(
         len(runner.quantities),
         settings,
     )
-    return runner.run(shard)
+    table = runner.run(shard)
+    if predictive is not None:
+        predictive.extend(runner.predictive)
+    return table

@@ -78,10 +78,9 @@ class CheckRunner:
         from binoval.predictive.prior import summarise_prior_predictive
 
         data = self.template.with_successes(np.asarray(r, dtype="int64"))
-        prior = summarise_prior_predictive(self.spec.model_id, data, self.prior_r).summary
-        statuses = {
-            "prior_predictive": prior_predictive_status({"prior_predictive": prior}, self.resolved["prior_predictive"])
-        }
+        prior = summarise_prior_predictive(self.spec.model_id, data, self.prior_r)
+        prior_tables = {"prior_predictive": prior.summary, "draws": prior.draws}
+        statuses = {"prior_predictive": prior_predictive_status(prior_tables, self.resolved["prior_predictive"])}
         fit_seed = seeds.int_seed(self.seed, "calibration", self.spec.model_id, index)
         fit = fit_until_converged(self.sampler, self.spec, data, fit_seed, self.extension, self.resolved.get("fit"))
         s = fit.settings
@@ -169,38 +168,27 @@ def wilson_interval(successes: int, trials: int, z: float = 1.96) -> tuple[float
     return float(max(0.0, centre - half)), float(min(1.0, centre + half))
 
 
-def draw_p_values(values: np.ndarray, alternative: str) -> np.ndarray:
-    """Each draw's p-value against the others (leave one out), as the prior predictive check computes it for data:
-    ``(1 + count of the other draws in the tail) / S`` with ``S - 1`` others."""
-    from binoval.predictive.statistics import GREATER
-
-    values = np.asarray(values, dtype=float)
-    ordered = np.sort(values)
-    size = values.size
-    greater = (size - np.searchsorted(ordered, values, side="left")) / size
-    less = np.searchsorted(ordered, values, side="right") / size
-    return greater if alternative == GREATER else np.minimum(1.0, 2.0 * np.minimum(greater, less))
-
-
 def prior_self_rejection(draws: pd.DataFrame, thresholds: Mapping | None = None) -> dict:
-    """How often the prior predictive check FAILs data drawn from the model's own prior, exactly: each of the
-    stage's ``S`` draws (``PriorPredictiveDraws``) judged against the other ``S - 1`` by the stage's rule (Holm over
-    the judged statistics at ``p_value_fail``; every draw FAILs when the share of degenerate draws is above
-    ``degenerate_fail``, a property of the prior). No fit is needed, so every run measures it.
+    """How often the prior predictive check FAILs data drawn from the model's own prior: each of the stage's ``S``
+    draws (``PriorPredictiveDraws``) judged against the others by the stage's rule (min-p over the judged
+    statistics at ``p_value_fail``; every draw FAILs when the share of degenerate draws is above
+    ``degenerate_fail``, a property of the prior). No fit is needed, so every run measures it. The min-p rule
+    is calibrated on these draws, so the rate sits at or below its level by construction; a rate above it would
+    mean a broken check.
 
     Returns ``datasets``, ``rejected``, ``rate`` and its 95% Wilson interval ``low``, ``high``, and ``level``.
     """
     from binoval.predictive.levels import merged_prior_predictive
-    from binoval.predictive.statistics import STATISTICS
+    from binoval.predictive.primitives import min_p_null
 
     t = merged_prior_predictive(thresholds)
-    names = t["statistics"]
     size = len(draws)
     if float(draws["degenerate"].mean()) > t["degenerate_fail"]:
         rejected = size
-    elif names:
-        p = np.column_stack([draw_p_values(draws[name].to_numpy(), STATISTICS[name].alternative) for name in names])
-        rejected = int(np.count_nonzero(len(names) * p.min(axis=1) < t["p_value_fail"]))
+    elif t["statistics"]:
+        null = min_p_null(draws, t["statistics"])
+        global_p = np.searchsorted(np.sort(null), null, side="right") / size
+        rejected = int(np.count_nonzero(global_p < t["p_value_fail"]))
     else:
         rejected = 0
     low, high = wilson_interval(rejected, size)
@@ -214,29 +202,19 @@ def prior_self_rejection(draws: pd.DataFrame, thresholds: Mapping | None = None)
     }
 
 
-def _tail_p_values(reference: np.ndarray, observed: np.ndarray, alternative: str) -> np.ndarray:
-    """p-values of each ``observed`` value against the ``reference`` draws, ``(1 + count) / (1 + S)``."""
-    from binoval.predictive.statistics import GREATER
-
-    ordered = np.sort(np.asarray(reference, dtype=float))
-    size = ordered.size
-    observed = np.asarray(observed, dtype=float)
-    greater = (1.0 + size - np.searchsorted(ordered, observed, side="left")) / (1.0 + size)
-    less = (1.0 + np.searchsorted(ordered, observed, side="right")) / (1.0 + size)
-    return greater if alternative == GREATER else np.minimum(1.0, 2.0 * np.minimum(greater, less))
-
-
 def sbc_predictive_rejection(predictive: pd.DataFrame, prior_draws: pd.DataFrame, thresholds: Mapping) -> dict:
     """How often the prior and posterior predictive checks FAIL datasets from the model's own prior, judged on
     the SBC fits (``SbcPredictive``): each simulated dataset against the prior predictive stage's draws and against
-    its own fit's replications, by the stages' rules (Holm over the judged statistics at ``p_value_fail``; the
-    PPC's coverage and PIT rules; every dataset when the prior's degenerate share is above ``degenerate_fail``).
+    its own fit's replications, by the stages' rules (min-p on the prior's draws, resp. Holm, over the judged
+    statistics at ``p_value_fail``; the PPC's coverage and PIT rules; every dataset when the prior's degenerate
+    share is above ``degenerate_fail``).
 
     ``thresholds``: all stages, with the FAIL levels filled (``with_fail_levels``). Returns ``simulations`` and,
     for ``prior_predictive``, ``ppc`` and ``either``, the number of datasets FAILed; ``rate`` with its 95% Wilson
     interval ``low``, ``high`` is that of ``either``.
     """
     from binoval.predictive.levels import DEFAULT_PPC_THRESHOLDS, merged, merged_prior_predictive
+    from binoval.predictive.primitives import min_p_adjusted, min_p_null, tail_p_values
     from binoval.predictive.statistics import STATISTICS
 
     prior_t = merged_prior_predictive(thresholds.get("prior_predictive"))
@@ -248,10 +226,14 @@ def sbc_predictive_rejection(predictive: pd.DataFrame, prior_draws: pd.DataFrame
         prior_fail = np.ones(size, dtype=bool)
     else:
         names = prior_t["statistics"]
-        p = np.column_stack(
-            [_tail_p_values(prior_draws[n], wide[("observed", n)], STATISTICS[n].alternative) for n in names]
-        )
-        prior_fail = len(names) * p.min(axis=1) < prior_t["p_value_fail"] if names else np.zeros(size, dtype=bool)
+        if names:
+            p = np.column_stack(
+                [tail_p_values(prior_draws[n], wide[("observed", n)], STATISTICS[n].alternative) for n in names]
+            )
+            adjusted = min_p_adjusted(p.min(axis=1), min_p_null(prior_draws, names))
+            prior_fail = adjusted < prior_t["p_value_fail"]
+        else:
+            prior_fail = np.zeros(size, dtype=bool)
     names = ppc_t["statistics"]
     ppc_p = wide["p_value"][names].to_numpy(dtype=float)
     ppc_fail = (len(names) * ppc_p.min(axis=1) < ppc_t["p_value_fail"]) if names else np.zeros(size, dtype=bool)
