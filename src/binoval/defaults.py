@@ -49,9 +49,9 @@ MODELS = {
     "bb_mixture": {"family": "bb_mixture", "K": [1, 2, 3, 4]},
 }
 
-#: Prior predictive: datasets drawn from each model's prior. 4000 draws resolve p-values of 0.0005, a fifth of the
-#: first Holm level of the default FAIL level (0.025 over 9 statistics: 0.0028); the config check requires at least
-#: ``binoval.predictive.check.minimum_prior_draws`` (2879 at the defaults).
+#: Prior predictive: datasets drawn from each model's prior. They are also the reference of the min-p adjustment
+#: (``binoval.predictive.check``): 4000 draws put 100 of them in the 2.5% tail that decides FAIL; the config check
+#: requires at least ``binoval.predictive.levels.minimum_prior_draws`` (159 at the defaults).
 PRIOR_PREDICTIVE = {"draws": 4000}
 
 #: The fit stage: a fit short of the R-hat or ESS targets of ``thresholds.fit`` is run again with ``extend_factor``

@@ -1,7 +1,7 @@
 """The FAIL levels of the predictive checks and the draws they need: light enough for the config check.
 
 ``verdict.false_reject_rate`` is shared by the two predictive stages (``PREDICTIVE_STAGES``,
-Bonferroni over the two: each spends half as the Holm family-wise level of its judged
+Bonferroni over the two: each spends half as the family-wise level of its judged
 statistics, ``fail_level``), unless ``thresholds.<stage>.p_value_fail`` is set.
 """
 

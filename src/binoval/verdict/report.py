@@ -388,7 +388,7 @@ def markdown_calibration(calibration: Mapping[str, Mapping], false_reject_rate: 
         (
             "How often the verdict rejects a model that is right. The predictive checks are built so that together "
             f"they reject a correctly specified model at most {false_reject_rate:.0%} of the time "
-            "(`verdict.false_reject_rate`; each spends half as the Holm family-wise level of its statistics). "
+            "(`verdict.false_reject_rate`; each spends half as the family-wise level of its statistics). "
             "Measured here on this run's own simulations: every prior predictive draw judged against the others "
             "(exact), and every SBC dataset (a draw from the model's prior, fitted by the SBC stage) judged by both "
             "checks' rules, the posterior predictive one on its SBC fit. Rates across all default models and "
