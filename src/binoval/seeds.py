@@ -21,6 +21,8 @@ STAGES = {
     "data": 7,
     "evidence": 8,
     "calibration": 9,
+    "posterior_sbc": 10,
+    "sensitivity": 11,
 }
 
 

@@ -1,4 +1,6 @@
-"""SBC stage: does the model recover the parameters it simulates?
+"""SBC stages: does the model recover the parameters it simulates (prior SBC), and given data like the run's
+(posterior SBC, ``binoval.sbc.posterior``)? Both are judged by the rules below, each with its own thresholds
+(``thresholds.sbc``, ``thresholds.posterior_sbc``) and tables.
 
 Needs two tables (see ``workflow/rules/sbc.smk``, ``sbc_tables``):
 ``summary`` (``SbcSummary``: one row per test quantity) and ``simulations``
@@ -35,7 +37,7 @@ from binoval.schemas import SbcSimulations, SbcSummary
 from binoval.verdict.status import StageResult
 
 #: schema of each table sbc_status reads (validated when the verdict reads them)
-TABLE_SCHEMAS = {"summary": SbcSummary, "simulations": SbcSimulations}
+TABLE_SCHEMAS = {"summary": SbcSummary, "simulations": SbcSimulations}  # both stages
 
 LEVELS = (50, 80, 95)
 
@@ -52,39 +54,51 @@ def nonconverged(fits: pd.DataFrame, t: Mapping[str, float]) -> pd.Series:
 
 def sbc_status(tables: Mapping[str, pd.DataFrame], thresholds: Mapping[str, float] | None = None) -> StageResult:
     """The SBC stage's status from tables ``summary`` and ``simulations`` (see module docstring)."""
-    t = with_defaults(THRESHOLDS["sbc"], thresholds)
+    return calibration_status(tables, with_defaults(THRESHOLDS["sbc"], thresholds), "SBC")
+
+
+def posterior_sbc_status(
+    tables: Mapping[str, pd.DataFrame], thresholds: Mapping[str, float] | None = None
+) -> StageResult:
+    """The posterior SBC stage's status (``binoval.sbc.posterior``): prior SBC's rules, on its own tables
+    ``summary`` and ``simulations`` and ``thresholds.posterior_sbc``."""
+    return calibration_status(tables, with_defaults(THRESHOLDS["posterior_sbc"], thresholds), "posterior SBC")
+
+
+def calibration_status(tables: Mapping[str, pd.DataFrame], t: Mapping[str, float], name: str) -> StageResult:
+    """The rules of the module docstring applied to one SBC run; ``name`` (SBC, posterior SBC) says which."""
     summary, simulations = tables["summary"], tables["simulations"]
     result = StageResult()
     fits = simulations.drop_duplicates("simulation")
     total = len(fits)
     if total == 0:
-        result.fail("no SBC simulations were run")
+        result.fail(f"no {name} simulations were run")
         return result
     ok = fits[fits["status"] == "ok"]
     failed = total - len(ok)
     if failed:
         first = fits.loc[fits["status"] == "failed", "error"].iloc[0]
-        message = f"{failed} of {total} SBC fits failed ({failed / total:.1%}); first error: {first}"
+        message = f"{failed} of {total} {name} fits failed ({failed / total:.1%}); first error: {first}"
         if failed / total > t["failure_rate_max"]:
             result.fail(f"{message} > {t['failure_rate_max']:.0%} allowed")
         else:
             result.warn(message)
     if len(ok) == 0:
-        result.fail("no SBC fit succeeded, so calibration cannot be judged")
+        result.fail(f"no {name} fit succeeded, so calibration cannot be judged")
         return result
 
     bad = nonconverged(ok, t)
     rate = float(bad.mean())
     if bad.any():
         detail = (
-            f"{int(bad.sum())} of {len(ok)} SBC fits did not converge ({rate:.1%}: R-hat > {t['r_hat_max']}, "
+            f"{int(bad.sum())} of {len(ok)} {name} fits did not converge ({rate:.1%}: R-hat > {t['r_hat_max']}, "
             f"ESS < {t['ess_min']}, divergences > {t['divergences_max']} or E-BFMI < {t['ebfmi_min']})"
         )
         result.grade(rate, detail, t["nonconverged_rate_max"], t["nonconverged_rate_warn"], worse="above", fmt=".0%")
 
     if len(ok) < t["min_simulations"]:
         result.warn(
-            f"only {len(ok)} successful SBC simulations (< {t['min_simulations']}); the tests see only gross miscalibration"
+            f"only {len(ok)} successful {name} simulations (< {t['min_simulations']}); the tests see only gross miscalibration"
         )
 
     worst_p = np.fmin(summary["ecdf_p_holm"].to_numpy(dtype=float), summary["chi2_p_holm"].to_numpy(dtype=float))
@@ -117,7 +131,7 @@ def sbc_status(tables: Mapping[str, pd.DataFrame], thresholds: Mapping[str, floa
         p_min = np.nanmin(worst_p) if np.isfinite(worst_p).any() else np.nan
         cov = summary["coverage_95"]
         result.note(
-            f"{len(ok)} of {total} SBC fits ok, {int(bad.sum())} not converged; ranks of {len(summary)} "
+            f"{len(ok)} of {total} {name} fits ok, {int(bad.sum())} not converged; ranks of {len(summary)} "
             f"quantities uniform (smallest Holm-adjusted p = {p_min:.2g}); 95% coverage "
             f"{cov.min():.0%}-{cov.max():.0%}"
         )

@@ -23,7 +23,7 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -134,6 +134,10 @@ class ShardRunner:
     min_ranks: int = SBC["min_ranks"]
     extend_factor: int = SBC["extend_factor"]
     threads: int | None = None
+    #: the seed stream's stage (``binoval.seeds.STAGES``) and the name in log lines
+    stage: ClassVar[str] = "sbc"
+    #: run the posterior predictive check of each fit (``predictive_rows``)
+    check_predictive: ClassVar[bool] = True
     quantities: list[Quantity] = field(init=False)
     predictive: list[pd.DataFrame] = field(init=False, default_factory=list)
 
@@ -169,9 +173,9 @@ class ShardRunner:
         """
         S = int(self.sims_per_shard)
         self.predictive = []
-        root = seeds.seed_sequence(self.seed, "sbc", self.spec.model_id, shard)
+        root = seeds.seed_sequence(self.seed, self.stage, self.spec.model_id, shard)
         sim_seq, *fit_seqs = root.spawn(S + 1)
-        truths = simulate(self.sim_model, self.free + self.variables, S, np.random.default_rng(sim_seq))
+        truths = self.simulate_truths(shard, S, np.random.default_rng(sim_seq))
         every = progress_every or max(1, S // 10)
         start = time.perf_counter()
         frames, failed = [], 0
@@ -184,7 +188,8 @@ class ShardRunner:
                 elapsed = time.perf_counter() - start
                 eta = elapsed / done * (S - done)
                 log.info(
-                    "sbc %s shard %d: %d/%d simulations done (%d failed), elapsed %.1f s, ETA %.1f s",
+                    "%s %s shard %d: %d/%d simulations done (%d failed), elapsed %.1f s, ETA %.1f s",
+                    self.stage,
                     self.spec.model_id,
                     shard,
                     done,
@@ -202,7 +207,7 @@ class ShardRunner:
     ) -> pd.DataFrame:
         """Fit simulated dataset ``i`` of this shard and rank its true values; never raises."""
         sampler_seq, rank_seq, check_seq = seq.spawn(3)
-        data = self.data.with_successes(truths["r"][i])
+        data = self.dataset(truths, i)
         truth = {name: truths[name][i] for name in truths}
         true_values = np.full(len(self.quantities), np.nan)
         start = time.perf_counter()
@@ -212,13 +217,23 @@ class ShardRunner:
             fit, extended = self._extend_if_short(fit, data, sampler_seq)
             frame = self._analyse(fit, data, true_values, simulation, np.random.default_rng(rank_seq))
             frame["extended"] = extended
-            check_seed = int(check_seq.generate_state(1, dtype=np.uint32)[0])
-            self.predictive.append(predictive_rows(self.spec, fit.posterior, data, simulation, check_seed))
+            if self.check_predictive:
+                check_seed = int(check_seq.generate_state(1, dtype=np.uint32)[0])
+                self.predictive.append(predictive_rows(self.spec, fit.posterior, data, simulation, check_seed))
             return frame
         except Exception as err:  # noqa: BLE001 - a failed fit is a result, recorded and counted
             message = f"{type(err).__name__}: {err}".splitlines()[0] if str(err) else type(err).__name__
-            log.warning("sbc %s simulation %d failed: %s", self.spec.model_id, simulation, message)
+            log.warning("%s %s simulation %d failed: %s", self.stage, self.spec.model_id, simulation, message)
             return self._rows(simulation, "failed", message, true_values, wall_time_s=time.perf_counter() - start)
+
+    def simulate_truths(self, shard: int, S: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """The shard's ``S`` true parameter sets and datasets (leading axis: simulation): joint prior predictive
+        draws of the free and ranked variables and of ``r``."""
+        return simulate(self.sim_model, self.free + self.variables, S, rng)
+
+    def dataset(self, truths: Mapping[str, np.ndarray], i: int) -> GroupedCounts:
+        """The data simulation ``i`` fits: the observed groups and trials with the simulated successes."""
+        return self.data.with_successes(truths["r"][i])
 
     def _extend_if_short(
         self, fit: Draws, data: GroupedCounts, sampler_seq: np.random.SeedSequence

@@ -1,0 +1,185 @@
+"""Posterior SBC: reference draws from the fit, folded replicates, and detection of a likelihood that is wrong for
+the data regime.
+
+The detection test fits the pooled model to hospital12 (overdispersed data) and runs posterior SBC twice from the
+same fit and the same compiled model: once as it is (the replicate comes from the pooled model itself: calibrated),
+once with a simulator whose replicate has the overdispersion the pooled likelihood ignores (group logits spread by
+0.45 around the reference rate, as in hospital12). The pooled posterior is then too narrow for the data it sees and
+posterior SBC FAILs it.
+"""
+
+import numpy as np
+import pytest
+from scipy import integrate, special, stats
+
+from binoval.fit.sampler import SamplerSettings
+from binoval.fit.stage import fit_model
+from binoval.models import FAMILIES, GroupedCounts, ModelSpec, build_model
+from binoval.sbc.check import posterior_sbc_status
+from binoval.sbc.posterior import PosteriorShardRunner, fold_replicate, reference_positions
+from binoval.sbc.shard import sbc_sampler_settings
+from binoval.sbc.simulate import LogLikelihood
+from binoval.sbc.summary import summarise
+from binoval.schemas import SbcSimulations
+
+SIMS = 200
+
+
+def spec_of(family, **options):
+    return ModelSpec(family, family, FAMILIES[family].default_priors, options)
+
+
+@pytest.fixture(scope="module")
+def hospital12_counts():
+    from binoval.data.grouped import load_dataset
+
+    return GroupedCounts.from_frame(load_dataset("hospital12"))
+
+
+@pytest.fixture(scope="module")
+def pooled_fit(hospital12_counts):
+    settings = SamplerSettings.from_config({"chains": 4, "draws": 1000, "tune": 1000})
+    return fit_model(spec_of("pooled"), hospital12_counts, settings, seed=5).idata
+
+
+class OverdispersedReplicate(PosteriorShardRunner):
+    """Simulates each replicate group with its own rate: logit p_i = logit p* + 0.45 z_i (what pooled ignores)."""
+
+    def replicate(self, truths, rng):
+        p = np.asarray(truths["p"], dtype=float)[:, None]
+        rates = special.expit(special.logit(p) + 0.45 * rng.standard_normal((len(p), len(self.data.n))))
+        return rng.binomial(self.data.n[None, :], rates).astype("int64")
+
+
+def status_of(runner):
+    table = runner.run(0)
+    SbcSimulations.validate(table)
+    summary = summarise(table)
+    return posterior_sbc_status({"summary": summary, "simulations": table}, {}), summary
+
+
+def test_reference_positions_spread_over_chains():
+    rng = np.random.default_rng(0)
+    chain, draw = reference_positions(4, 1000, shard=3, S=10, rng=rng)
+    np.testing.assert_array_equal(chain, (30 + np.arange(10)) % 4)
+    assert draw.min() >= 0 and draw.max() < 1000
+    again = reference_positions(4, 1000, shard=3, S=10, rng=np.random.default_rng(0))
+    np.testing.assert_array_equal(draw, again[1])
+
+
+def test_fold_keeps_shapes_and_covariates():
+    data = GroupedCounts(("a", "b"), np.array([10, 20]), np.array([3, 4]), {"x": np.array([1.0, 2.0])})
+    folded = fold_replicate(data, np.array([5, 0]))
+    assert folded.groups == data.groups and folded.covariates is data.covariates
+    np.testing.assert_array_equal(folded.n, [20, 40])
+    np.testing.assert_array_equal(folded.r, [8, 4])
+
+
+@pytest.mark.parametrize(("a", "b"), [(1.0, 9.0), (0.5, 0.5), (7.0, 3.0)])
+def test_folding_a_replicate_that_shares_the_rate_is_exact_for_a_marginalised_rate(a, b):
+    """p(r, r' | a, b) with one Beta(a, b) rate shared by both counts = constant x BetaBinomial(r + r' | 2n, a, b):
+    the ratio does not depend on (a, b), so the posterior given the folded count is the posterior given both."""
+    n, r, r_new = 12, 3, 5
+
+    def pair(a, b):
+        f = lambda p: stats.binom.pmf(r, n, p) * stats.binom.pmf(r_new, n, p) * stats.beta.pdf(p, a, b)  # noqa: E731
+        return integrate.quad(f, 0, 1, points=[0.25, 0.5])[0]
+
+    ratio = pair(a, b) / stats.betabinom.pmf(r + r_new, 2 * n, a, b)
+    expected = special.comb(n, r) * special.comb(n, r_new) / special.comb(2 * n, r + r_new)
+    assert ratio == pytest.approx(expected, rel=1e-6)
+
+
+def test_folded_log_likelihood_differs_from_the_pair_by_a_constant():
+    """For hier_logit the compiled log-likelihood of the folded data minus that of the two counts (each binomial with
+    the group's rate) is the same at every parameter value."""
+    data = GroupedCounts(("a", "b", "c"), np.array([10, 30, 20]), np.array([1, 6, 2]))
+    r_new = np.array([3, 4, 0])
+    spec = spec_of("hier_logit", parameterization="noncentered")
+    model = build_model(spec, data)
+    loglik = LogLikelihood(model)
+    rng = np.random.default_rng(1)
+    values = {"mu": rng.normal(-2, 1, 5), "tau": rng.gamma(2, 0.5, 5), "z": rng.normal(size=(5, 3))}
+    folded = loglik(fold_replicate(data, r_new), values)
+    p = special.expit(values["mu"][:, None] + values["tau"][:, None] * values["z"])
+    pair = (stats.binom.logpmf(data.r, data.n, p) + stats.binom.logpmf(r_new, data.n, p)).sum(axis=1)
+    difference = folded - pair
+    np.testing.assert_allclose(difference, difference[0], rtol=0, atol=1e-9)
+
+
+def test_simulations_fold_a_replicate_into_the_observed_counts(pooled_fit, hospital12_counts):
+    runner = PosteriorShardRunner(
+        spec_of("pooled"), hospital12_counts, sbc_sampler_settings({}, {}), 3, 4, posterior=pooled_fit.posterior
+    )
+    truths = runner.simulate_truths(0, 4, np.random.default_rng(0))
+    reference = pooled_fit.posterior["p"].values
+    assert all(np.isin(truths["p"], reference))  # reference draws are draws of the fit
+    for i in range(4):
+        data = runner.dataset(truths, i)
+        np.testing.assert_array_equal(data.n, 2 * hospital12_counts.n)
+        assert np.all(data.r >= hospital12_counts.r) and np.all(data.r <= hospital12_counts.r + hospital12_counts.n)
+
+
+def test_same_seed_same_table_and_a_failed_fit_is_recorded(pooled_fit, hospital12_counts):
+    settings = sbc_sampler_settings({}, {"chains": 2, "draws": 200, "tune": 200})
+    make = lambda: PosteriorShardRunner(  # noqa: E731
+        spec_of("pooled"), hospital12_counts, settings, 9, 3, posterior=pooled_fit.posterior
+    )
+    first, second = make().run(1), make().run(1)
+    columns = ["simulation", "quantity", "rank", "true_value", "post_mean"]
+    assert first[columns].equals(second[columns])
+    assert sorted(first["simulation"].unique()) == [3, 4, 5]
+    failed = PosteriorShardRunner(
+        spec_of("pooled"), hospital12_counts, settings, 9, 3, fit_error="RuntimeError: no draws"
+    ).run(0)
+    SbcSimulations.validate(failed)
+    assert set(failed["status"]) == {"failed"}
+    status = posterior_sbc_status({"summary": summarise(failed), "simulations": failed}, {})
+    assert status.status == "FAIL"
+    assert any("the observed fit failed: RuntimeError: no draws" in reason for reason in status.reasons)
+
+
+@pytest.fixture(scope="module")
+def pooled_runner(pooled_fit, hospital12_counts):
+    settings = sbc_sampler_settings({}, {})
+    return PosteriorShardRunner(
+        spec_of("pooled"), hospital12_counts, settings, 2025, SIMS, posterior=pooled_fit.posterior
+    )
+
+
+def test_matched_simulator_passes(pooled_runner):
+    status, summary = status_of(pooled_runner)
+    assert status.status == "PASS", status.reasons
+    assert summary["ecdf_p_holm"].min() > 0.05
+
+
+def test_a_likelihood_without_the_data_s_overdispersion_fails(pooled_runner):
+    import copy
+
+    runner = copy.copy(pooled_runner)
+    runner.__class__ = OverdispersedReplicate
+    status, summary = status_of(runner)
+    assert status.status == "FAIL", status.reasons
+    assert any("ranks of p are not uniform" in reason for reason in status.reasons)
+    p = summary.set_index("quantity").loc["p"]
+    assert p["coverage_95"] < 0.85 and p["z_sd"] > 1.5  # intervals too narrow for the replicated data
+
+
+@pytest.mark.slow
+def test_centred_hier_logit_fails_where_the_data_put_tau_near_zero():
+    """Fresh homogeneous data (12 groups of 100 trials, one rate 0.07): the posterior of tau sits near 0, where the
+    centred parameterisation has a funnel. Posterior SBC FAILs the centred hier_logit (most refits diverge) and
+    PASSes the non-centred one on the same data."""
+    rng = np.random.default_rng(3)
+    n = np.full(12, 100)
+    data = GroupedCounts(tuple(f"g{i}" for i in range(12)), n, rng.binomial(n, 0.07))
+    settings = SamplerSettings.from_config({"chains": 4, "draws": 1000, "tune": 1000})
+    results = {}
+    for parameterization in ("centered", "noncentered"):
+        spec = spec_of("hier_logit", parameterization=parameterization)
+        fit = fit_model(spec, data, settings, seed=1, extension={"extend_factor": 2, "max_extensions": 2})
+        runner = PosteriorShardRunner(spec, data, sbc_sampler_settings({}, {}), 11, SIMS, posterior=fit.idata.posterior)
+        results[parameterization] = status_of(runner)[0]
+    assert results["noncentered"].status == "PASS", results["noncentered"].reasons
+    assert results["centered"].status == "FAIL", results["centered"].reasons
+    assert any("posterior SBC fits did not converge" in reason for reason in results["centered"].reasons)
