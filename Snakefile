@@ -29,6 +29,8 @@ include: "workflow/rules/fit.smk"
 include: "workflow/rules/prior_predictive.smk"
 include: "workflow/rules/ppc.smk"
 include: "workflow/rules/sbc.smk"
+include: "workflow/rules/posterior_sbc.smk"
+include: "workflow/rules/sensitivity.smk"
 include: "workflow/rules/loo.smk"
 include: "workflow/rules/verdict.smk"  # keep last: collects every stage's <stage>_tables
 

@@ -19,6 +19,8 @@ DATA = Path(__file__).resolve().parent / "fixtures"
 TINY_SAMPLER = {"chains": 2, "draws": 100, "tune": 100}
 #: SBC of the tiny runs: 2 shards of 2 simulations per model, short fits.
 TINY_SBC = {"simulations": 4, "sims_per_shard": 2, "sampler": {"chains": 2, "draws": 100, "tune": 100}, "min_ranks": 20}
+#: Posterior SBC of the tiny runs: 2 shards of 2 simulations per model, short fits.
+TINY_POSTERIOR_SBC = {"simulations": 4, "sims_per_shard": 2, "sampler": {"chains": 2, "draws": 100, "tune": 100}}
 
 
 def snakemake_command(workdir: Path, config: dict | None = None, *args: str, cores: int = 2) -> list[str]:
@@ -88,6 +90,7 @@ def tiny_config(keep: tuple[str, ...], **extra) -> dict:
         "sampler": dict(TINY_SAMPLER),
         "models": models,
         "sbc": dict(TINY_SBC),
+        "posterior_sbc": dict(TINY_POSTERIOR_SBC),
         "prior_predictive": {"draws": 3000},
         "fit": {"max_extensions": 0},  # tiny fits are short by design; tests/fit tests the extensions
     }

@@ -94,6 +94,29 @@ SBC = {
     "simulate_priors": {},  # {model_id: {param: prior spec}}: simulate from these priors, fit the model's own
 }
 
+#: Posterior SBC (``binoval.sbc.posterior``): 200 simulations per model in shards of 50, reference draws from the
+#: observed fit; SBC fit settings as prior SBC's (``sampler`` overrides them for posterior SBC only; thinning and
+#: extension are ``sbc``'s).
+POSTERIOR_SBC = {"enabled": True, "simulations": 200, "sims_per_shard": 50, "sampler": {}}
+
+#: Prior sensitivity (``binoval.sensitivity``): power-scaling of the prior and the likelihood of every fit.
+SENSITIVITY = {"enabled": True}
+
+#: When an SBC run is PASS, WARN or FAIL; prior and posterior SBC are judged alike.
+SBC_THRESHOLDS = {
+    "alpha_fail": 0.01,  # FAIL below: any Holm-adjusted p-value of the rank uniformity tests
+    "alpha_warn": 0.05,  # WARN below
+    "coverage_tolerance": 0.1,  # FAIL: an interval's coverage is surely more than this off its nominal level
+    "failure_rate_max": 0.05,  # FAIL above: share of SBC fits that raised
+    "nonconverged_rate_max": 0.2,  # FAIL above: share of successful fits that did not converge
+    "nonconverged_rate_warn": 0.1,  # WARN above
+    "r_hat_max": 1.05,  # a fit did not converge: its largest R-hat is above this ...
+    "ess_min": 50,  # ... or its smallest bulk ESS is below this ...
+    "divergences_max": 0,  # ... or it had more divergent transitions than this ...
+    "ebfmi_min": 0.2,  # ... or a chain's E-BFMI is below this
+    "min_simulations": 100,  # WARN when fewer SBC fits succeeded
+}
+
 #: Every number the verdict uses, per stage (meanings in config/README.md, section Thresholds).
 THRESHOLDS = {
     "fit": {
@@ -125,18 +148,13 @@ THRESHOLDS = {
         "k_high_share_fail": 1.0,  # FAIL above: share of groups with high k (1.0: never, high k only WARNs)
         "waic_variance_max": 0.4,  # WARN above: a group's pointwise log-likelihood variance (WAIC unreliable)
     },
-    "sbc": {
-        "alpha_fail": 0.01,  # FAIL below: any Holm-adjusted p-value of the rank uniformity tests
-        "alpha_warn": 0.05,  # WARN below
-        "coverage_tolerance": 0.1,  # FAIL: an interval's coverage is surely more than this off its nominal level
-        "failure_rate_max": 0.05,  # FAIL above: share of SBC fits that raised
-        "nonconverged_rate_max": 0.2,  # FAIL above: share of successful fits that did not converge
-        "nonconverged_rate_warn": 0.1,  # WARN above
-        "r_hat_max": 1.05,  # a fit did not converge: its largest R-hat is above this ...
-        "ess_min": 50,  # ... or its smallest bulk ESS is below this ...
-        "divergences_max": 0,  # ... or it had more divergent transitions than this ...
-        "ebfmi_min": 0.2,  # ... or a chain's E-BFMI is below this
-        "min_simulations": 100,  # WARN when fewer SBC fits succeeded
+    "sbc": SBC_THRESHOLDS,
+    "posterior_sbc": SBC_THRESHOLDS,
+    "sensitivity": {
+        "threshold": 0.05,  # a quantity is sensitive to the prior (likelihood) when power-scaling it moves the
+        # posterior by at least this (cumulative Jensen-Shannon distance per unit log power, priorsense's default)
+        "conflict": "warn",  # prior and likelihood both sensitive (prior-data conflict): fail, warn or note
+        "prior_dominates": "warn",  # prior sensitive, likelihood not (the data say little): fail, warn or note
     },
 }
 
@@ -157,6 +175,8 @@ DEFAULTS = {
     "verdict": VERDICT,
     "fail_on_reject": False,  # True: the run exits non-zero when no model is accepted
     "sbc": SBC,
+    "posterior_sbc": POSTERIOR_SBC,
+    "sensitivity": SENSITIVITY,
     "thresholds": THRESHOLDS,
 }
 

@@ -533,3 +533,49 @@ class SbcSummary(pa.DataFrameModel):
 
     class Config:
         strict = True
+
+
+class SensitivityTable(pa.DataFrameModel):
+    """``sensitivity/<model_id>.parquet``: power-scaling sensitivity of one fit, one row per quantity
+    (``binoval.sensitivity.powerscale``).
+
+    ``prior`` / ``likelihood``: how fast the quantity's posterior moves (CJS distance per unit log2 power) when
+    the population-level priors / the likelihood are raised to a power near 1; ``diagnosis`` applies the
+    threshold the run was configured with; ``pareto_k_*``: Pareto k of the importance weights (above 0.7 the
+    value is unreliable; -inf for a component constant over the draws).
+    """
+
+    model_id: Series[str]
+    quantity: Series[str] = pa.Field(unique=True)
+    variable: Series[str]
+    index: Series[str]
+    prior: Series[float] = pa.Field(ge=0, nullable=True)
+    likelihood: Series[float] = pa.Field(ge=0, nullable=True)
+    diagnosis: Series[str] = pa.Field(isin=["prior-data conflict", "prior dominates", "none"])
+    pareto_k_prior: Series[float] = pa.Field(nullable=True)
+    pareto_k_likelihood: Series[float] = pa.Field(nullable=True)
+
+    class Config:
+        strict = True
+
+
+class SensitivitySequence(pa.DataFrameModel):
+    """``sensitivity/<model_id>_sequence.parquet``: each quantity's posterior when the prior or the likelihood
+    (``component``) is raised to the power ``alpha`` (1/2 to 2): weighted mean, sd, 5% and 95% quantiles, and the
+    Pareto k of the weights."""
+
+    model_id: Series[str]
+    component: Series[str] = pa.Field(isin=["prior", "likelihood"])
+    alpha: Series[float] = pa.Field(gt=0)
+    quantity: Series[str]
+    variable: Series[str]
+    index: Series[str]
+    mean: Series[float] = pa.Field(nullable=True)
+    sd: Series[float] = pa.Field(nullable=True, ge=0)
+    q05: Series[float] = pa.Field(nullable=True)
+    q95: Series[float] = pa.Field(nullable=True)
+    pareto_k: Series[float] = pa.Field(nullable=True)
+
+    class Config:
+        strict = True
+        unique = ["component", "alpha", "quantity"]

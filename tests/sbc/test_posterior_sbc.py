@@ -183,3 +183,18 @@ def test_centred_hier_logit_fails_where_the_data_put_tau_near_zero():
     assert results["noncentered"].status == "PASS", results["noncentered"].reasons
     assert results["centered"].status == "FAIL", results["centered"].reasons
     assert any("posterior SBC fits did not converge" in reason for reason in results["centered"].reasons)
+
+
+@pytest.mark.slow
+def test_reference_hier_logit_passes_on_hospital12_at_the_defaults(hospital12_counts):
+    """The default run's hier_logit, fitted as the fit stage fits it, passes posterior SBC at the default settings."""
+    from binoval.defaults import FIT, SAMPLER
+
+    spec = spec_of("hier_logit", parameterization="noncentered")
+    fit = fit_model(spec, hospital12_counts, SamplerSettings.from_config(SAMPLER), seed=12345, extension=FIT)
+    runner = PosteriorShardRunner(
+        spec, hospital12_counts, sbc_sampler_settings(SAMPLER, {}), 12345, SIMS, posterior=fit.idata.posterior
+    )
+    status, summary = status_of(runner)
+    assert status.status == "PASS", status.reasons
+    assert summary["coverage_95"].between(0.9, 1.0).all()

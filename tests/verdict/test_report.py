@@ -59,7 +59,7 @@ def test_verdict_frame_is_one_short_status_per_stage(verdict):
     document, _ = verdict
     frame = verdict_frame(document)
     assert list(frame.columns) == ["model", "verdict", *(STAGE_TITLES[s] for s in STAGE_ORDER)]
-    assert frame.set_index("model").loc["broken"].tolist() == ["REJECT", "PASS", "PASS", "FAIL", "WARN", "PASS"]
+    assert frame.set_index("model").loc["broken"].tolist() == ["REJECT", "PASS", "PASS", "FAIL", "WARN", "PASS", "PASS", "PASS"]
     assert frame.drop(columns="model").isin(["ACCEPT", "REJECT", "PASS", "WARN", "FAIL", "-"]).all().all()
 
 
@@ -113,7 +113,7 @@ def test_report_md_top_is_compact_and_stage_sections_carry_each_models_plots(ver
         stage_plots=plots,
     )
     top = md[md.index("## Verdict") : md.index("## Model comparison")]
-    assert "| broken | REJECT | PASS | PASS | FAIL | WARN | PASS |" in top.splitlines()
+    assert "| broken | REJECT | PASS | PASS | FAIL | WARN | PASS | PASS | PASS |" in top.splitlines()
     assert f"  - FAIL fit: {LONG}" in top.splitlines()
     assert top.index("| broken | REJECT") < top.index(f"FAIL fit: {LONG}")
     stages = md[md.index("## Stages") : md.index("## Population read-out")]

@@ -23,9 +23,13 @@ def test_failed_fit_is_a_fail_with_its_error_and_the_run_completes(tmp_path, mon
     assert failed["stages"]["fit"]["status"] == "FAIL"
     assert any("injected initialisation failure" in reason for reason in failed["stages"]["fit"]["reasons"])
     assert failed["stages"]["sbc"]["status"] in ("PASS", "WARN", "FAIL")  # SBC does not use the main fit
+    posterior_sbc = failed["stages"]["posterior_sbc"]  # reference draws come from the failed fit
+    assert posterior_sbc["status"] == "FAIL"
+    assert any("the observed fit failed" in reason for reason in posterior_sbc["reasons"])
+    assert failed["stages"]["sensitivity"]["status"] == "FAIL"
     assert set(verdict["models"]) == {"pooled", "hier_logit"}
     pooled = verdict["models"]["pooled"]["stages"]
-    assert set(pooled) == {"prior_predictive", "sbc", "fit", "ppc", "loo"}
+    assert set(pooled) == {"prior_predictive", "sbc", "fit", "ppc", "posterior_sbc", "sensitivity", "loo"}
     assert not any("injected" in reason for stage in pooled.values() for reason in stage["reasons"])
     assert any("the fit produced no draws" in reason for reason in failed["stages"]["loo"]["reasons"])
     assert verdict["recommended_model"] != "hier_logit"

@@ -8,12 +8,16 @@ from conftest import TINY_RUN_MODELS, scheduled_jobs
 pytestmark = pytest.mark.workflow
 
 FINAL = {("compare", ""), ("verdict", ""), ("report", ""), ("check_verdict", "")}
-PER_MODEL_RULES = ("fit", "prior_predictive", "sbc_summary", "ppc", "loo")
+PER_MODEL_RULES = ("fit", "prior_predictive", "sbc_summary", "ppc", "posterior_sbc_summary", "sensitivity", "loo")
+#: Rules that read the observed fit, so rerun with it.
+AFTER_FIT = {"fit", "ppc", "posterior_sbc_shard", "posterior_sbc_summary", "sensitivity", "loo"}
 
 
 def model_jobs(model_id, shards):
     jobs = {(rule, f"model_id={model_id}") for rule in PER_MODEL_RULES}
-    return jobs | {("sbc_shard", f"model_id={model_id}, shard={s}") for s in shards}
+    return jobs | {
+        (rule, f"model_id={model_id}, shard={s}") for s in shards for rule in ("sbc_shard", "posterior_sbc_shard")
+    }
 
 
 def test_nothing_changed_nothing_scheduled(tiny_run):
@@ -42,7 +46,7 @@ def test_editing_a_convergence_target_reruns_the_fits(tiny_run):
     changed = copy.deepcopy(config)
     changed["thresholds"] = {"fit": {"r_hat_max": 1.05}}
     rules = {rule for rule, _ in scheduled_jobs(workdir, changed)}
-    assert rules == {"fit", "ppc", "loo"} | {rule for rule, _ in FINAL}
+    assert rules == AFTER_FIT | {rule for rule, _ in FINAL}
 
 
 def test_raising_sbc_simulations_adds_only_new_shards(tiny_run):
@@ -59,4 +63,13 @@ def test_editing_the_sampler_reruns_fits_but_not_sbc_or_prior_predictive(tiny_ru
     changed = copy.deepcopy(config)
     changed["sampler"]["draws"] = 120
     rules = {rule for rule, _ in scheduled_jobs(workdir, changed)}
-    assert rules == {"fit", "ppc", "loo"} | {rule for rule, _ in FINAL}
+    assert rules == AFTER_FIT | {rule for rule, _ in FINAL}
+
+
+def test_editing_the_sensitivity_threshold_reruns_only_sensitivity_and_the_end(tiny_run):
+    """The stored diagnosis uses thresholds.sensitivity.threshold; nothing else reruns (no refits)."""
+    workdir, config = tiny_run
+    changed = copy.deepcopy(config)
+    changed["thresholds"] = {"sensitivity": {"threshold": 0.1, "conflict": "fail"}}
+    expected = {("sensitivity", f"model_id={m}") for m in TINY_RUN_MODELS}
+    assert scheduled_jobs(workdir, changed) == expected | FINAL - {("compare", "")}

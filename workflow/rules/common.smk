@@ -4,7 +4,7 @@ from binoval.data.grouped import DataError, parse_grouped_csv, resolve_dataset, 
 from binoval.models.formula import FormulaError, check_columns, parse_formula
 from binoval.data.trials import check_trial_header
 import math
-from binoval.defaults import SAMPLER_INHERITED_BY_SBC, SBC, with_defaults
+from binoval.defaults import POSTERIOR_SBC, SAMPLER_INHERITED_BY_SBC, SBC, SENSITIVITY, with_defaults
 from binoval.loo.tasks import LOG_LIKELIHOOD_VARS
 
 
@@ -96,16 +96,33 @@ def model_params(wildcards):
 
 
 def all_targets():
-    return expand(
-        [
-            results("fits/{model_id}.nc"),
-            results("diagnostics/{model_id}_parameters.parquet"),
-            results("prior_predictive/{model_id}.parquet"),
-            results("ppc/{model_id}.parquet"),
-            results("sbc/{model_id}.parquet"),
-        ],
-        model_id=list(MODEL_SPECS),
-    ) + [results("verdict.json"), results("report.md"), results("verdict.checked")]
+    per_model = [
+        results("fits/{model_id}.nc"),
+        results("diagnostics/{model_id}_parameters.parquet"),
+        results("prior_predictive/{model_id}.parquet"),
+        results("ppc/{model_id}.parquet"),
+        results("sbc/{model_id}.parquet"),
+    ]
+    if stage_enabled("posterior_sbc"):
+        per_model.append(results("posterior_sbc/{model_id}.parquet"))
+    if stage_enabled("sensitivity"):
+        per_model.append(results("sensitivity/{model_id}.parquet"))
+    return expand(per_model, model_id=list(MODEL_SPECS)) + [
+        results("verdict.json"),
+        results("report.md"),
+        results("verdict.checked"),
+    ]
+
+
+#: Stages a config may leave out (`<stage>.enabled: false`), with the defaults of their sections.
+OPTIONAL_STAGES = {"posterior_sbc": POSTERIOR_SBC, "sensitivity": SENSITIVITY}
+
+
+def stage_enabled(stage):
+    """False only for an optional stage whose config section says `enabled: false`."""
+    if stage not in OPTIONAL_STAGES:
+        return True
+    return bool(with_defaults(OPTIONAL_STAGES[stage], config.get(stage))["enabled"])
 
 
 def registered_plots(rule, model_id):
@@ -202,3 +219,62 @@ def sbc_tables(model_id):
 def sbc_plots(model_id):
     """The SBC plots of one model for report.md: the outputs rule sbc_summary marks with report()."""
     return registered_plots(rules.sbc_summary, model_id)
+
+
+# Posterior SBC: settings and shard count (posterior_sbc.smk); thinning and extension as for prior SBC.
+
+
+def posterior_sbc_config():
+    """The `posterior_sbc` config section over its defaults (binoval.defaults.POSTERIOR_SBC)."""
+    return with_defaults(POSTERIOR_SBC, config.get("posterior_sbc"))
+
+
+def posterior_sbc_shard_count():
+    c = posterior_sbc_config()
+    return math.ceil(int(c["simulations"]) / int(c["sims_per_shard"]))
+
+
+def posterior_sbc_shard_params():
+    """What a posterior SBC shard depends on (not posterior_sbc.simulations); thin, min_ranks, extend_factor
+    are prior SBC's (`sbc`)."""
+    c, prior = posterior_sbc_config(), sbc_config()
+    return {
+        "sims_per_shard": int(c["sims_per_shard"]),
+        "sampler": c.get("sampler") or {},
+        "thin": prior["thin"],
+        "min_ranks": int(prior["min_ranks"]),
+        "extend_factor": int(prior["extend_factor"]),
+    }
+
+
+def posterior_sbc_tables(model_id):
+    """Tables posterior_sbc_status (binoval.sbc.check) needs, by key."""
+    return {
+        "summary": results(f"posterior_sbc/{model_id}.parquet"),
+        "simulations": results(f"posterior_sbc/simulations/{model_id}.parquet"),
+    }
+
+
+def posterior_sbc_plots(model_id):
+    """The posterior SBC plots of one model for report.md: the outputs rule posterior_sbc_summary marks with report()."""
+    return registered_plots(rules.posterior_sbc_summary, model_id)
+
+
+# Prior sensitivity (sensitivity.smk).
+
+
+def sensitivity_threshold():
+    """thresholds.sensitivity.threshold over its default."""
+    from binoval.defaults import THRESHOLDS
+
+    return with_defaults(THRESHOLDS["sensitivity"], (config.get("thresholds") or {}).get("sensitivity"))["threshold"]
+
+
+def sensitivity_tables(model_id):
+    """Tables sensitivity_status (binoval.sensitivity.check) needs, by key."""
+    return {"sensitivity": results(f"sensitivity/{model_id}.parquet")}
+
+
+def sensitivity_plots(model_id):
+    """The sensitivity plot of one model for report.md: the outputs rule sensitivity marks with report()."""
+    return registered_plots(rules.sensitivity, model_id)

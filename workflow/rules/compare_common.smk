@@ -19,7 +19,11 @@ def mixture_ids():
 
 def verdict_stages():
     """The stage registry: stage -> tables function, for every stage whose rules are included."""
-    return {stage: globals()[f"{stage}_tables"] for stage in STAGE_ORDER if f"{stage}_tables" in globals()}
+    return {
+        stage: globals()[f"{stage}_tables"]
+        for stage in STAGE_ORDER
+        if f"{stage}_tables" in globals() and stage_enabled(stage)
+    }
 
 
 def verdict_table_inputs():
@@ -41,7 +45,7 @@ def stage_plot_layout():
     out = {}
     for stage in STAGE_ORDER:
         plots = globals().get(f"{stage}_plots")
-        if plots is not None:
+        if plots is not None and stage_enabled(stage):
             out[stage] = {m: list(plots(m)) for m in MODEL_SPECS}
     return out
 

@@ -45,6 +45,8 @@ STAGE_TITLES = {
     "sbc": "SBC",
     "fit": "fit",
     "ppc": "posterior predictive",
+    "posterior_sbc": "posterior SBC",
+    "sensitivity": "prior sensitivity",
     "loo": "LOO",
 }
 #: HTML report category of the read-out plots (shrinkage, mixture membership) that no stage draws.

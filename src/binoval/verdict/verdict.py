@@ -38,7 +38,7 @@ from binoval.loo.compare import is_tied, paired_difference, task_tables, tie_rul
 from binoval.verdict.status import FAIL, StageResult
 
 #: Stages in the order they appear in the verdict and the report.
-STAGE_ORDER = ("prior_predictive", "sbc", "fit", "ppc", "loo")
+STAGE_ORDER = ("prior_predictive", "sbc", "fit", "ppc", "posterior_sbc", "sensitivity", "loo")
 
 _STAGE_RESULT = {
     "type": "object",
@@ -87,6 +87,8 @@ STAGE_CHECKS = {
     "sbc": "binoval.sbc.check",
     "fit": "binoval.fit.check",
     "ppc": "binoval.predictive.check",
+    "posterior_sbc": "binoval.sbc.check",
+    "sensitivity": "binoval.sensitivity.check",
     "loo": "binoval.loo.check",
 }
 
