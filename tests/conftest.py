@@ -81,8 +81,12 @@ def scheduled_jobs(workdir: Path, config: dict | None, *args: str) -> set[tuple[
     return {job for job in jobs if job[0] != "all"}
 
 
-def tiny_config(keep: tuple[str, ...], **extra) -> dict:
-    """An overlay that keeps only the model ids in ``keep`` and uses tiny sampler settings."""
+def tiny_config(keep: tuple[str, ...], *, data_conditional: bool = False, **extra) -> dict:
+    """An overlay that keeps only the model ids in ``keep`` and uses tiny sampler settings.
+
+    The stages that condition on the observed fit, posterior SBC and sensitivity, run only with
+    ``data_conditional=True`` (the shared tiny run and the tests of those stages), to keep the other runs short.
+    """
     default = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     models = {model_id: {"enabled": model_id in keep} for model_id in default["models"]}
     config = {
@@ -90,7 +94,8 @@ def tiny_config(keep: tuple[str, ...], **extra) -> dict:
         "sampler": dict(TINY_SAMPLER),
         "models": models,
         "sbc": dict(TINY_SBC),
-        "posterior_sbc": dict(TINY_POSTERIOR_SBC),
+        "posterior_sbc": {**TINY_POSTERIOR_SBC, "enabled": data_conditional},
+        "sensitivity": {"enabled": data_conditional},
         "prior_predictive": {"draws": 3000},
         "fit": {"max_extensions": 0},  # tiny fits are short by design; tests/fit tests the extensions
     }
@@ -106,7 +111,7 @@ TINY_RUN_MODELS = ("pooled", "hier_logit")
 def tiny_run(tmp_path_factory):
     """One complete run of the workflow on a tiny config, shared by tests that only read it or dry-run against it."""
     workdir = tmp_path_factory.mktemp("tiny_run")
-    config = tiny_config(TINY_RUN_MODELS)
+    config = tiny_config(TINY_RUN_MODELS, data_conditional=True)
     run_snakemake(workdir, config)
     return workdir, config
 

@@ -13,7 +13,7 @@ TARGET = "results/tiny/posterior_sbc/pooled.parquet"
 
 
 def pooled_config(simulations: int = 4) -> dict:
-    config = tiny_config(("pooled",))
+    config = tiny_config(("pooled",), data_conditional=True)
     config["posterior_sbc"]["simulations"] = simulations
     return config
 

@@ -39,6 +39,8 @@ CONFIG = {
         "sampler": {"chains": 2, "draws": 100, "tune": 100},
         "min_ranks": 20,
     },
+    "posterior_sbc": {"enabled": False},  # tested in test_posterior_sbc_workflow.py
+    "sensitivity": {"enabled": False},
 }
 
 
@@ -77,7 +79,7 @@ def test_outputs_and_verdict(run):
     validate_verdict(verdict)
     assert set(verdict["models"]) == set(ids)
     for model in verdict["models"].values():
-        assert set(model["stages"]) == {"prior_predictive", "sbc", "fit", "ppc", "posterior_sbc", "sensitivity", "loo"}
+        assert set(model["stages"]) == {"prior_predictive", "sbc", "fit", "ppc", "loo"}
     assert verdict["recommended_model"] in (None, *ids)
     notes = json.loads((out / "verdict_notes.json").read_text())
     assert "new_groups task" in json.dumps(notes)

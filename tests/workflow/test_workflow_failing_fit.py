@@ -14,7 +14,7 @@ SUPPORT = os.path.join(os.path.dirname(os.path.dirname(__file__)), "support", "f
 def test_failed_fit_is_a_fail_with_its_error_and_the_run_completes(tmp_path, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([SUPPORT, os.environ.get("PYTHONPATH", "")]))
     monkeypatch.setenv("BINOVAL_TEST_FAIL_FIT", "hier_logit")
-    config = tiny_config(("pooled", "hier_logit"))
+    config = tiny_config(("pooled", "hier_logit"), data_conditional=True)
     config["sbc"]["simulations"] = 2
     run_snakemake(tmp_path, config)
     verdict = json.loads((tmp_path / "results" / "tiny" / "verdict.json").read_text())
