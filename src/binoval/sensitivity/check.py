@@ -73,7 +73,8 @@ def conflict_reason(row, threshold: float) -> str:
 def dominates_reason(row, threshold: float) -> str:
     return (
         f"the prior dominates {row.quantity}: power-scaling the prior moves its posterior by {row.prior:.3f} (CJS), "
-        f"the likelihood by {row.likelihood:.3f}, below {threshold:g}: the data say little about it"
+        f"the likelihood by {row.likelihood:.3f}, below {threshold:g}: the data, as the model links them to it, "
+        "say little about it"
     )
 
 
