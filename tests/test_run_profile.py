@@ -1,0 +1,44 @@
+"""benchmarks/run_profile.py: per-rule totals and the fixed-cost estimate from a run's benchmark files."""
+
+import importlib.util
+
+import pytest
+from conftest import REPO
+
+
+@pytest.fixture(scope="module")
+def run_profile():
+    spec = importlib.util.spec_from_file_location("run_profile", REPO / "benchmarks" / "run_profile.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+
+
+def write(path, wall, cpu, rss):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(HEADER + f"{wall}\t0:00:00\t{rss}\t1\t1\t1\t0\t0\t90\t{cpu}\n")
+
+
+def test_profile_per_rule(run_profile, tmp_path, capsys):
+    bench = tmp_path / "benchmarks"
+    write(bench / "verdict.tsv", 2.0, 1.5, 100)
+    write(bench / "sbc_shard" / "pooled" / "0.tsv", 12.0, 11.0, 400)
+    write(bench / "sbc_shard" / "pooled" / "1.tsv", 20.0, 19.0, 450)
+    write(bench / "sbc_shard" / "hier_logit" / "0.tsv", 40.0, 39.0, 500)
+    profile = run_profile.rule_profile(run_profile.job_rows(tmp_path)).set_index("rule")
+    assert list(profile.index) == ["sbc_shard", "verdict"]  # by total wall time
+    shard = profile.loc["sbc_shard"]
+    assert (shard["jobs"], shard["total_s"], shard["max_s"], shard["fixed_s"]) == (3, 72.0, 40.0, 12.0)
+    assert shard["fixed_total_s"] == 36.0 and shard["max_rss_mb"] == 500 and shard["cpu_s"] == 69.0
+    run_profile.main([str(tmp_path)])
+    out = capsys.readouterr().out
+    assert "| sbc_shard | 3 | 72 | 24.0 | 40.0 | 69 | 500 | 12.0 | 36 |" in out
+    assert out.splitlines()[-1].startswith("| **all** | 4 | 74 |")
+
+
+def test_no_benchmark_files_is_a_clear_error(run_profile, tmp_path):
+    with pytest.raises(SystemExit, match="no benchmark files"):
+        run_profile.job_rows(tmp_path)
