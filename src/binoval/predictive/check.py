@@ -56,7 +56,7 @@ from binoval.predictive.levels import (  # noqa: F401 - the defaults are part of
     DEFAULT_PRIOR_PREDICTIVE_THRESHOLDS,
     merged,
 )
-from binoval.predictive.primitives import min_p_null, smallest_p_value
+from binoval.predictive.primitives import min_p_adjusted, min_p_null, smallest_p_value
 from binoval.predictive.statistics import STATISTICS
 from binoval.schemas import PPCCalibration, PPCGroups, PPCStatistics, PriorPredictiveDraws, PriorPredictiveSummary
 from binoval.verdict.status import StageResult
@@ -79,7 +79,6 @@ def judge_statistics(result: StageResult, judged: pd.DataFrame, t: Mapping, desc
     """FAIL / WARN for each judged statistic whose multiplicity-adjusted p-value is below ``p_value_fail`` /
     ``p_value_warn``; ``describe(row)`` says where the observed value lies. Adjusted by min-p against
     ``null_min_p`` (the smallest p-value of each reference draw, ``min_p_null``) when given, else by Holm."""
-    from binoval.predictive.primitives import min_p_adjusted
     from binoval.sbc.uniformity import holm
 
     p = judged["p_value"].to_numpy(dtype=float)

@@ -61,10 +61,15 @@ def tail_probabilities(draws: np.ndarray, observed: float) -> tuple[float, float
 def p_value(greater: float, less: float, alternative: str) -> float:
     """The p-value of a statistic judged in ``alternative`` (``binoval.predictive.statistics``): the upper tail
     for ``greater``, twice the smaller tail (at most 1) for ``two-sided``."""
+    return float(_combined_tails(greater, less, alternative))
+
+
+def _combined_tails(greater, less, alternative: str):
+    """``p_value`` elementwise over arrays of tail probabilities."""
     if alternative == GREATER:
-        return float(greater)
+        return greater
     if alternative == TWO_SIDED:
-        return float(min(1.0, 2.0 * min(greater, less)))
+        return np.minimum(1.0, 2.0 * np.minimum(greater, less))
     raise ValueError(f"unknown alternative {alternative!r}; expected {TWO_SIDED!r} or {GREATER!r}")
 
 
@@ -74,26 +79,27 @@ def smallest_p_value(draws: int, alternative: str) -> float:
     return one_tail if alternative == GREATER else min(1.0, 2.0 * one_tail)
 
 
+def _tail_counts(reference: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each of ``values``: how many ``reference`` draws are at or above it, and at or below it."""
+    ordered = np.sort(np.asarray(reference, dtype=float))
+    values = np.asarray(values, dtype=float)
+    return ordered.size - np.searchsorted(ordered, values, side="left"), np.searchsorted(ordered, values, side="right")
+
+
 def tail_p_values(reference: np.ndarray, observed: np.ndarray, alternative: str) -> np.ndarray:
     """``p_value`` of each of the ``observed`` values against the ``reference`` draws (vectorised
     ``tail_probabilities``)."""
-    ordered = np.sort(np.asarray(reference, dtype=float))
-    size = ordered.size
-    observed = np.asarray(observed, dtype=float)
-    greater = (1.0 + size - np.searchsorted(ordered, observed, side="left")) / (1.0 + size)
-    less = (1.0 + np.searchsorted(ordered, observed, side="right")) / (1.0 + size)
-    return greater if alternative == GREATER else np.minimum(1.0, 2.0 * np.minimum(greater, less))
+    at_or_above, at_or_below = _tail_counts(reference, observed)
+    draws = 1.0 + np.size(reference)
+    return _combined_tails((1.0 + at_or_above) / draws, (1.0 + at_or_below) / draws, alternative)
 
 
 def leave_one_out_p_values(values: np.ndarray, alternative: str) -> np.ndarray:
     """Each draw's p-value against the other ``S - 1`` draws, as ``tail_probabilities`` computes it for data:
     ``(1 + count of the others in the tail) / S``."""
-    values = np.asarray(values, dtype=float)
-    ordered = np.sort(values)
-    size = values.size
-    greater = (size - np.searchsorted(ordered, values, side="left")) / size
-    less = np.searchsorted(ordered, values, side="right") / size
-    return greater if alternative == GREATER else np.minimum(1.0, 2.0 * np.minimum(greater, less))
+    at_or_above, at_or_below = _tail_counts(values, values)  # each count includes the draw itself: 1 + the others
+    size = np.size(values)
+    return _combined_tails(at_or_above / size, at_or_below / size, alternative)
 
 
 def min_p_null(draws, names) -> np.ndarray:
