@@ -11,14 +11,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from binoval.io import atomic_path  # noqa: E402
+from binoval.plotting import save_png  # noqa: E402
 from binoval.predictive.statistics import STATISTIC_NAMES, STATISTICS  # noqa: E402
-
-
-def _save(fig, path: str | os.PathLike) -> None:
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
 
 
 def _legend_beside(ax) -> None:
@@ -48,7 +42,7 @@ def plot_prior_predictive_groups(groups: pd.DataFrame, summary: pd.DataFrame, pa
     share = summary["degenerate_share"].iloc[0]
     ax.set_title(f"{model_id}: prior predictive proportions ({summary['draws'].iloc[0]} draws, {share:.1%} degenerate)")
     _legend_beside(ax)
-    _save(fig, path)
+    save_png(fig, path, tight=True)
 
 
 def plot_statistics(
@@ -84,7 +78,7 @@ def plot_statistics(
         ax.axis("off")
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    _save(fig, path)
+    save_png(fig, path, tight=True)
 
 
 def plot_ppc_groups(groups: pd.DataFrame, path: str | os.PathLike, model_id: str) -> None:
@@ -122,7 +116,7 @@ def plot_ppc_groups(groups: pd.DataFrame, path: str | os.PathLike, model_id: str
         ax.text(
             0.5, 0.5, "no posterior predictive draws (fit failed)", ha="center", va="center", transform=ax.transAxes
         )
-    _save(fig, path)
+    save_png(fig, path, tight=True)
 
 
 def plot_pit(
@@ -146,4 +140,4 @@ def plot_pit(
         ax.text(
             0.5, 0.5, "no posterior predictive draws (fit failed)", ha="center", va="center", transform=ax.transAxes
         )
-    _save(fig, path)
+    save_png(fig, path, tight=True)

@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from binoval.plotting import panel_grid, save_png
 from binoval.sbc.uniformity import chi_square_bins, ecdf_band, ecdf_counts
-
-
-def _grid(count: int):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    cols = min(4, max(1, count))
-    rows = math.ceil(count / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows), squeeze=False, layout="constrained")
-    for ax in axes.flat[count:]:
-        ax.set_visible(False)
-    return fig, axes.flat
 
 
 def _ok(table: pd.DataFrame):
@@ -33,7 +18,7 @@ def _ok(table: pd.DataFrame):
 def plot_ecdf_difference(table: pd.DataFrame, path, title: str = "", alpha: float = 0.05) -> None:
     """ECDF of the fractional ranks minus the uniform CDF, inside the simultaneous 1 - alpha band."""
     panels = _ok(table)
-    fig, axes = _grid(len(panels))
+    fig, axes = panel_grid(len(panels))
     for ax, (quantity, u) in zip(axes, panels):
         ax.set_title(quantity, fontsize=9)
         ax.axhline(0, color="grey", lw=0.5)
@@ -49,13 +34,13 @@ def plot_ecdf_difference(table: pd.DataFrame, path, title: str = "", alpha: floa
         ax.tick_params(labelsize=7)
     fig.suptitle(f"{title} ECDF difference of SBC ranks, {1 - alpha:.0%} simultaneous bands".strip(), fontsize=10)
     _axis_labels(fig, "ECDF of ranks minus uniform CDF")
-    _save(fig, path)
+    save_png(fig, path)
 
 
 def plot_rank_histograms(table: pd.DataFrame, path, title: str = "") -> None:
     """Histograms of the fractional ranks with the central 99% range of each bin's count under uniformity."""
     panels = _ok(table)
-    fig, axes = _grid(len(panels))
+    fig, axes = panel_grid(len(panels))
     for ax, (quantity, u) in zip(axes, panels):
         ax.set_title(quantity, fontsize=9)
         if len(u):
@@ -69,7 +54,7 @@ def plot_rank_histograms(table: pd.DataFrame, path, title: str = "") -> None:
         ax.tick_params(labelsize=7)
     fig.suptitle(f"{title} SBC rank histograms (grey: 99% range per bin if uniform)".strip(), fontsize=10)
     _axis_labels(fig, "simulations per bin")
-    _save(fig, path)
+    save_png(fig, path)
 
 
 def _axis_labels(fig, ylabel: str) -> None:
@@ -82,13 +67,3 @@ def _no_ranks(ax, count: int) -> None:
     """Say in an empty panel why it is empty: ``count`` ranks (one per successful SBC fit) are too few to draw."""
     text = "no successful SBC fit" if count == 0 else f"{count} successful SBC fit: too few ranks to draw"
     ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=8, color="grey", transform=ax.transAxes)
-
-
-def _save(fig, path) -> None:
-    import matplotlib.pyplot as plt
-
-    from binoval.io import atomic_path
-
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)

@@ -3,42 +3,16 @@ raised to a power alpha (``binoval.sensitivity.powerscale.powerscale_sequence``)
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 
+from binoval.plotting import panel_grid, save_png
 from binoval.sensitivity.check import PARETO_K_MAX
 
 #: Colour of each scaled component.
 COLOURS = {"prior": "tab:blue", "likelihood": "tab:orange"}
 #: Panels per row, and the figure's height cap in inches (rows shrink beyond it).
 COLUMNS, MAX_HEIGHT = 4, 12.0
-
-
-def _grid(count: int):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    cols = min(COLUMNS, max(1, count))
-    rows = math.ceil(max(1, count) / cols)
-    height = min(2.6 * rows, MAX_HEIGHT)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, height + 0.6), squeeze=False, layout="constrained")
-    for ax in axes.flat[count:]:
-        ax.set_visible(False)
-    return fig, list(axes.flat)
-
-
-def _save(fig, path) -> None:
-    import matplotlib.pyplot as plt
-
-    from binoval.io import atomic_path
-
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
 
 
 def plot_powerscale_sequence(sequence_table: pd.DataFrame, path, title: str = "") -> None:
@@ -48,7 +22,7 @@ def plot_powerscale_sequence(sequence_table: pd.DataFrame, path, title: str = ""
     "hier_logit: posterior under power-scaling"); "(mean, 5-95%)" is appended."""
     quantities = list(dict.fromkeys(sequence_table["quantity"]))
     ticks = _power_ticks(sequence_table["alpha"].to_numpy(dtype=float))
-    fig, axes = _grid(len(quantities))
+    fig, axes = panel_grid(len(quantities), COLUMNS, MAX_HEIGHT, extra_height=0.6)
     if not quantities:
         axes[0].set_visible(True)
         axes[0].text(0.5, 0.5, "no quantities (the fit failed?)", ha="center", va="center", color="grey")
@@ -74,7 +48,7 @@ def plot_powerscale_sequence(sequence_table: pd.DataFrame, path, title: str = ""
     fig.suptitle(f"{title or 'posterior under power-scaling'} (mean, 5-95%)", fontsize=10)
     fig.supxlabel("power alpha of the scaled component (log2 axis)", fontsize=8)
     fig.supylabel("posterior of the quantity", fontsize=8)
-    _save(fig, path)
+    save_png(fig, path)
 
 
 def _power_ticks(alphas: np.ndarray) -> np.ndarray:
