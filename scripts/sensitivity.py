@@ -3,11 +3,11 @@
 import arviz as az
 
 from binoval.logs import log_to
-from binoval.models import GroupedCounts, ModelSpec
+from binoval.models import GroupedCounts, ModelSpec, build_model
 from binoval.predictive.posterior import fit_error
 from binoval.schemas import BinomialData, SensitivitySequence, SensitivityTable, read_table, write_table
 from binoval.sensitivity.plots import plot_powerscale_sequence
-from binoval.sensitivity.powerscale import powerscale_sequence, sensitivity_table
+from binoval.sensitivity.powerscale import components, powerscale_sequence, sensitivity_table
 
 log = log_to(snakemake.log[0])
 p = snakemake.params
@@ -19,8 +19,10 @@ if error:  # nothing to reweight: empty tables; the stage reports the failed fit
     log.warning("%s: the fit failed, no sensitivity: %s", spec.model_id, error)
     table, sequence = SensitivityTable.empty(), SensitivitySequence.empty()
 else:
-    table = sensitivity_table(spec, data, idata, threshold=p.threshold)
-    sequence = powerscale_sequence(spec, data, idata)
+    model = build_model(spec, data)
+    densities = components(spec, data, idata, model)  # the log prior is compiled and evaluated once
+    table = sensitivity_table(spec, data, idata, threshold=p.threshold, model=model, densities=densities)
+    sequence = powerscale_sequence(spec, data, idata, model=model, densities=densities)
 plot_powerscale_sequence(sequence, snakemake.output.plot, title=f"{spec.model_id}: posterior under power-scaling")
 write_table(sequence, snakemake.output.sequence, SensitivitySequence)
 write_table(table, snakemake.output.table, SensitivityTable)

@@ -265,14 +265,17 @@ def sensitivity_table(
     threshold: float = SENSITIVE,
     alphas: tuple[float, float] = FINITE_DIFFERENCE_ALPHAS,
     model=None,
+    densities=None,
 ) -> pd.DataFrame:
     """One row per quantity (``quantities``) with its prior and likelihood sensitivity, the diagnosis at
-    ``threshold`` and the Pareto k of each component's weights (columns ``TABLE_COLUMNS``; see the module doc)."""
+    ``threshold`` and the Pareto k of each component's weights (columns ``TABLE_COLUMNS``; see the module doc).
+    ``model`` and ``densities`` (``components``) are built when not given."""
     model = build_model(spec, data) if model is None else model
+    densities = components(spec, data, idata, model) if densities is None else densities
     chosen = quantities(spec, data, model)
     draws = quantity_draws(idata, chosen)
     values, ks = {}, {}
-    for group, log_density in components(spec, data, idata, model).items():
+    for group, log_density in densities.items():
         values[group] = _sensitivities(draws, log_density, group, alphas)
         ks[group] = max(pareto_k(log_density, alpha) for alpha in alphas)
     rows = [
@@ -307,6 +310,7 @@ def powerscale_sequence(
     idata,
     alphas=SEQUENCE_ALPHAS,
     model=None,
+    densities=None,
 ) -> pd.DataFrame:
     """How each quantity's posterior moves as the prior or the likelihood is raised to a power ``alpha``.
 
@@ -314,13 +318,15 @@ def powerscale_sequence(
     ``sd``, the 5% and 95% weighted quantiles (``q05``, ``q95``) of the quantity under the power-scaled
     posterior, and the ``pareto_k`` of that component's importance ratios at that alpha (above 0.7 the row is
     unreliable; a refit with the scaled component would be needed). At alpha = 1 the rows are the plain
-    posterior. The default alphas are log-spaced from 1/2 to 2.
+    posterior. The default alphas are log-spaced from 1/2 to 2. ``model`` and ``densities`` (``components``) are
+    built when not given.
     """
     model = build_model(spec, data) if model is None else model
+    densities = components(spec, data, idata, model) if densities is None else densities
     chosen = quantities(spec, data, model)
     draws = {label: values.ravel() for label, values in quantity_draws(idata, chosen).items()}
     rows = []
-    for group, log_density in components(spec, data, idata, model).items():
+    for group, log_density in densities.items():
         for alpha in alphas:
             weights = power_scale_weights(log_density, float(alpha)).ravel()
             k = pareto_k(log_density, float(alpha))
