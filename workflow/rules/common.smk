@@ -4,7 +4,7 @@ from binoval.data.grouped import DataError, parse_grouped_csv, resolve_dataset, 
 from binoval.models.formula import FormulaError, check_columns, parse_formula
 from binoval.data.trials import check_trial_header
 import math
-from binoval.defaults import POSTERIOR_SBC, SAMPLER_INHERITED_BY_SBC, SBC, SENSITIVITY, with_defaults
+from binoval.defaults import POSTERIOR_SBC, SAMPLER_INHERITED_BY_SBC, SBC, SENSITIVITY, THRESHOLDS, with_defaults
 from binoval.loo.tasks import LOG_LIKELIHOOD_VARS
 
 
@@ -265,8 +265,6 @@ def posterior_sbc_plots(model_id):
 
 def sensitivity_threshold():
     """thresholds.sensitivity.threshold over its default."""
-    from binoval.defaults import THRESHOLDS
-
     return with_defaults(THRESHOLDS["sensitivity"], (config.get("thresholds") or {}).get("sensitivity"))["threshold"]
 
 
