@@ -129,14 +129,6 @@ class PosteriorShardRunner(ShardRunner):
 
 def reference_tree(truths: Mapping[str, np.ndarray], spec, data: GroupedCounts):
     """The reference draws as a one-chain fit (chain 1, draw S) that ``Family`` methods read."""
-    import xarray as xr
+    from binoval.predictive.posterior import posterior_dataset, posterior_tree
 
-    from binoval.predictive.posterior import posterior_tree
-
-    posterior = xr.Dataset(
-        {
-            name: (("chain", "draw", *(f"{name}_dim_{k}" for k in range(np.ndim(v) - 1))), np.asarray(v)[None])
-            for name, v in truths.items()
-        }
-    )
-    return posterior_tree(posterior, spec, data)
+    return posterior_tree(posterior_dataset({name: np.asarray(v)[None] for name, v in truths.items()}), spec, data)

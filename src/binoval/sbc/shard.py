@@ -374,17 +374,9 @@ def predictive_rows(
     Each SBC dataset comes from the model's own prior, so the share of them the check FAILs is its false-reject
     rate for this model on data like the run's (the report's verdict calibration table).
     """
-    import xarray as xr
+    from binoval.predictive.posterior import posterior_dataset, posterior_predictive_check, posterior_tree
 
-    from binoval.predictive.posterior import posterior_predictive_check, posterior_tree
-
-    dataset = xr.Dataset(
-        {
-            name: (("chain", "draw", *(f"{name}_dim_{i}" for i in range(np.ndim(v) - 2))), np.asarray(v))
-            for name, v in posterior.items()
-        }
-    )
-    tables = posterior_predictive_check(spec.model_id, posterior_tree(dataset, spec, data), seed)
+    tables = posterior_predictive_check(spec.model_id, posterior_tree(posterior_dataset(posterior), spec, data), seed)
     calibration = tables.calibration.iloc[0]
     rows = tables.statistics[["model_id", "statistic", "observed", "p_value"]].copy()
     rows.insert(1, "simulation", int(simulation))
