@@ -193,7 +193,8 @@ def test_a_fit_that_raises_is_recorded_and_the_shard_continues(pooled_runner, mo
 
 
 def test_fits_short_of_effective_draws_are_extended(pooled_runner):
-    """A fit with fewer than min_ranks effective draws is rerun with extend_factor x the draws; 1 turns it off."""
+    """A fit with fewer than min_ranks effective draws is rerun with at most extend_factor x the draws; 1 turns it
+    off."""
     import copy
 
     demanding = copy.copy(pooled_runner)
@@ -203,3 +204,19 @@ def test_fits_short_of_effective_draws_are_extended(pooled_runner):
     plain = copy.copy(demanding)
     plain.extend_factor = 1
     assert not plain.run(0)["extended"].any()
+
+
+def test_extension_draws_are_sized_by_the_first_fits_effective_draws():
+    """The refit asks for 1.5 x the draws min_ranks needs at the first fit's ESS rate, between 2x and extend_factor x."""
+    from binoval.sbc.shard import extension_draws
+
+    # 500 draws per chain gave 75 effective draws: 100 need 667 per chain, with the margin 1000 (2x)
+    assert extension_draws(500, 75.0, 100, 4) == 1000
+    # 40 effective draws: 100 need 1250 per chain, with the margin 1875
+    assert extension_draws(500, 40.0, 100, 4) == 1875
+    # far short, or no usable ESS: the cap
+    assert extension_draws(500, 5.0, 100, 4) == 2000
+    assert extension_draws(500, float("nan"), 100, 4) == 2000
+    assert extension_draws(500, 0.0, 100, 3) == 1500
+    # never more than extend_factor x, never less than 2x
+    assert extension_draws(500, 99.0, 100, 2) == 1000

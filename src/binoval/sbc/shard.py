@@ -20,6 +20,7 @@ are kept) and the shard goes on.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -59,6 +60,26 @@ def sbc_sampler_settings(
     """
     inherited = {k: v for k, v in (global_sampler or {}).items() if k in SAMPLER_INHERITED_BY_SBC}
     return SamplerSettings.from_config(inherited, SBC_SAMPLER, sbc_sampler)
+
+
+#: ``extension_draws`` asks for this many times the draws the first fit's ESS rate says ``min_ranks`` needs: the
+#: bulk-ESS estimate of a 2 x 500 fit is uncertain by about a fifth, and an extension that still falls short is
+#: ranked on autocorrelated draws.
+EXTENSION_MARGIN = 1.5
+
+
+def extension_draws(draws: int, ess_min: float, min_ranks: int, extend_factor: int) -> int:
+    """Draws per chain of the refit of a fit with ``draws`` per chain and smallest bulk ESS ``ess_min`` < ``min_ranks``.
+
+    Enough for ``min_ranks`` effective draws at the first fit's effective draws per draw, with
+    ``EXTENSION_MARGIN``; at least twice and at most ``extend_factor`` times ``draws``. A fit with no
+    effective draws to speak of gets ``extend_factor`` times the draws.
+    """
+    most = int(draws) * int(extend_factor)
+    if not ess_min > 0:
+        return most
+    needed = math.ceil(int(draws) * EXTENSION_MARGIN * min_ranks / ess_min)
+    return int(min(most, max(2 * int(draws), needed)))
 
 
 def interval_columns() -> list[str]:
@@ -214,8 +235,8 @@ class ShardRunner:
         try:
             true_values = np.array([self._true_value(q, truth, data) for q in self.quantities])
             fit = self.sample(data, int(sampler_seq.generate_state(1, dtype=np.uint32)[0]))
-            fit, extended = self._extend_if_short(fit, data, sampler_seq)
-            frame = self._analyse(fit, data, true_values, simulation, np.random.default_rng(rank_seq))
+            fit, extended, checked = self._extend_if_short(fit, data, sampler_seq)
+            frame = self._analyse(fit, data, true_values, simulation, np.random.default_rng(rank_seq), checked)
             frame["extended"] = extended
             if self.check_predictive:
                 check_seed = int(check_seq.generate_state(1, dtype=np.uint32)[0])
@@ -237,26 +258,36 @@ class ShardRunner:
 
     def _extend_if_short(
         self, fit: Draws, data: GroupedCounts, sampler_seq: np.random.SeedSequence
-    ) -> tuple[Draws, bool]:
-        """Refit once with ``extend_factor`` times the draws when the fit has fewer than ``min_ranks`` effective draws.
+    ) -> tuple[Draws, bool, tuple | None]:
+        """Refit once with more draws when the fit has fewer than ``min_ranks`` effective draws.
 
         SBC fits are sized for about 100 nearly independent draws; a simulated
         dataset on which the sampler mixes slowly (e.g. a large simulated tau for
         the non-centred hier_logit) gets a longer run instead of being ranked on
-        autocorrelated draws or judged non-converged for being short. The
-        extended fit replaces the first; its convergence is what gets judged.
+        autocorrelated draws or judged non-converged for being short. The longer
+        run's draws are ``extension_draws``: sized by the first fit's effective
+        draws per draw, at most ``extend_factor`` times the draws. The extended
+        fit replaces the first; its convergence is what gets judged. The third item is the kept fit's
+        ``(draws, rhat, ess)`` when it was computed here (the fit was not extended), for ``_analyse``.
         """
         if self.extend_factor <= 1:
-            return fit, False
-        draws = self._posterior(fit.posterior)
-        _, ess = convergence_diagnostics(draws)
+            return fit, False, None
+        checked = self._checked(fit)
+        ess = checked[2]
         if not np.isfinite(ess).any() or float(np.nanmin(ess)) >= self.min_ranks:
-            return fit, False
-        longer = replace(self.settings, draws=self.settings.draws * int(self.extend_factor))
+            return fit, False, checked
+        per_chain = extension_draws(self.settings.draws, float(np.nanmin(ess)), self.min_ranks, self.extend_factor)
+        longer = replace(self.settings, draws=per_chain)
         seed = int(sampler_seq.spawn(1)[0].generate_state(1, dtype=np.uint32)[0])
         extended = self.sample(data, seed, longer)
         extended.wall_time_s += fit.wall_time_s
-        return extended, True
+        return extended, True, None
+
+    def _checked(self, fit: Draws) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The parameter quantities' draws (chain, draw, quantity) with their R-hat and bulk ESS."""
+        draws = self._posterior(fit.posterior)
+        rhat, ess = convergence_diagnostics(draws)
+        return draws, rhat, ess
 
     def sample(self, data: GroupedCounts, seed: int, settings: SamplerSettings | None = None) -> Draws:
         """Fit ``data`` with the model compiled once (nutpie: ``with_data`` and the raw trace)."""
@@ -301,10 +332,9 @@ class ShardRunner:
             columns.append(values[(slice(None), slice(None), *q.position)])
         return np.stack(columns, axis=-1).astype(float)
 
-    def _analyse(self, fit, data, true_values, simulation, rng) -> pd.DataFrame:
-        draws = self._posterior(fit.posterior)
+    def _analyse(self, fit, data, true_values, simulation, rng, checked=None) -> pd.DataFrame:
+        draws, rhat, ess = checked if checked is not None else self._checked(fit)
         chains, per_chain, _ = draws.shape
-        rhat, ess = convergence_diagnostics(draws)
         ess_min = float(np.nanmin(ess)) if np.isfinite(ess).any() else np.nan
         k = thin_factor(chains * per_chain, ess_min, self.thin, self.min_ranks)
         kept = thin_draws(draws, k)
@@ -317,52 +347,55 @@ class ShardRunner:
         ebfmi_min = float(np.min(ebfmi(fit.energy))) if fit.energy is not None else np.nan
         rank = ranks(kept, true_values, rng)
         n_ranks = kept.shape[0]
-        frame = self._rows(simulation, "ok", "", true_values, wall_time_s=fit.wall_time_s)
-        frame["rhat_max"] = float(np.nanmax(rhat)) if np.isfinite(rhat).any() else np.nan
-        frame["ess_min"] = ess_min
-        frame["divergences"] = divergences
-        frame["ebfmi_min"] = ebfmi_min
-        frame["thin"] = k
-        frame["n_ranks"] = float(n_ranks)
-        frame["rank"] = rank.astype(float)
-        frame["u"] = fractional_ranks(rank, np.full(len(rank), n_ranks), rng)
-        frame["post_mean"] = [float(np.mean(d)) for d in summary_draws]
-        frame["post_sd"] = [float(np.std(d, ddof=1)) for d in summary_draws]
         probs = [p for level in INTERVALS for p in ((1 - level) / 2, (1 + level) / 2)]
         bounds = np.array([np.quantile(d, probs) for d in summary_draws])
-        for j, column in enumerate(interval_columns()):
-            frame[column] = bounds[:, j]
-        return frame
-
-    def _rows(self, simulation, status, error, true_values, wall_time_s) -> pd.DataFrame:
-        nan = np.full(len(self.quantities), np.nan)
-        frame = pd.DataFrame(
-            {
-                "model_id": self.spec.model_id,
-                "simulation": int(simulation),
-                "quantity": [q.label for q in self.quantities],
-                "variable": [q.variable for q in self.quantities],
-                "index": [q.index for q in self.quantities],
-                "status": status,
-                "error": error,
-                "rhat_max": np.nan,
-                "ess_min": np.nan,
-                "divergences": 0,
-                "ebfmi_min": np.nan,
-                "wall_time_s": float(wall_time_s),
-                "extended": False,
-                "thin": 0,
-                "n_ranks": nan,
-                "rank": nan,
-                "u": nan,
-                "true_value": true_values.astype(float),
-                "post_mean": nan,
-                "post_sd": nan,
-            }
+        return self._rows(
+            simulation,
+            "ok",
+            "",
+            true_values,
+            wall_time_s=fit.wall_time_s,
+            rhat_max=float(np.nanmax(rhat)) if np.isfinite(rhat).any() else np.nan,
+            ess_min=ess_min,
+            divergences=divergences,
+            ebfmi_min=ebfmi_min,
+            thin=k,
+            n_ranks=float(n_ranks),
+            rank=rank.astype(float),
+            u=fractional_ranks(rank, np.full(len(rank), n_ranks), rng),
+            post_mean=[float(np.mean(d)) for d in summary_draws],
+            post_sd=[float(np.std(d, ddof=1)) for d in summary_draws],
+            **{column: bounds[:, j] for j, column in enumerate(interval_columns())},
         )
-        for column in interval_columns():
-            frame[column] = nan
-        return frame
+
+    def _rows(self, simulation, status, error, true_values, wall_time_s, **values) -> pd.DataFrame:
+        """One row per test quantity; ``values`` fill the columns of a fitted simulation (NaN otherwise)."""
+        nan = np.full(len(self.quantities), np.nan)
+        columns = {
+            "model_id": self.spec.model_id,
+            "simulation": int(simulation),
+            "quantity": [q.label for q in self.quantities],
+            "variable": [q.variable for q in self.quantities],
+            "index": [q.index for q in self.quantities],
+            "status": status,
+            "error": error,
+            "rhat_max": np.nan,
+            "ess_min": np.nan,
+            "divergences": 0,
+            "ebfmi_min": np.nan,
+            "wall_time_s": float(wall_time_s),
+            "extended": False,
+            "thin": 0,
+            "n_ranks": nan,
+            "rank": nan,
+            "u": nan,
+            "true_value": true_values.astype(float),
+            "post_mean": nan,
+            "post_sd": nan,
+        }
+        columns.update({column: nan for column in interval_columns()})
+        columns.update(values)
+        return pd.DataFrame(columns)
 
 
 def predictive_rows(
