@@ -83,21 +83,23 @@ COMPARE = {
 #: Population read-out: a never-seen group of 100 trials; no group pairs compared.
 READOUT = {"new_group_n": 100, "compare_groups": []}
 
-#: Simulation-based calibration: 200 simulations per model in shards of 50 (4 jobs per model).
+#: Simulation-based calibration: 200 simulations per model in shards of 100 (2 jobs per model). Each shard job pays
+#: a fixed cost (interpreter, imports, one compile: 10-20 s) that 100 simulations amortise on a small machine; a
+#: release-size SBC (1000) still spreads over 10 jobs per model on a cluster.
 SBC = {
     "simulations": 200,
-    "sims_per_shard": 50,
+    "sims_per_shard": 100,
     "sampler": {},  # overrides of SBC_SAMPLER for SBC fits only
     "thin": "auto",  # thin each fit to about its bulk ESS (never below min_ranks draws); or an integer factor
     "min_ranks": 100,  # thinning never keeps fewer draws than this
-    "extend_factor": 4,  # a fit with fewer than min_ranks effective draws is rerun with 4x the draws (1: never)
+    "extend_factor": 4,  # a fit with fewer than min_ranks effective draws is rerun with up to 4x the draws (1: never)
     "simulate_priors": {},  # {model_id: {param: prior spec}}: simulate from these priors, fit the model's own
 }
 
-#: Posterior SBC (``binoval.sbc.posterior``): 200 simulations per model in shards of 50, reference draws from the
+#: Posterior SBC (``binoval.sbc.posterior``): 200 simulations per model in shards of 100, reference draws from the
 #: observed fit; SBC fit settings as prior SBC's (``sampler`` overrides them for posterior SBC only; thinning and
 #: extension are ``sbc``'s).
-POSTERIOR_SBC = {"enabled": True, "simulations": 200, "sims_per_shard": 50, "sampler": {}}
+POSTERIOR_SBC = {"enabled": True, "simulations": 200, "sims_per_shard": 100, "sampler": {}}
 
 #: Prior sensitivity (``binoval.sensitivity``): power-scaling of the prior and the likelihood of every fit.
 SENSITIVITY = {"enabled": True}
