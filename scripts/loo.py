@@ -1,9 +1,8 @@
 """Rule loo: each task's PSIS-LOO and WAIC of one model, high-k observations refitted exactly."""
 
-import arviz as az
-
 from binoval.defaults import LOO, with_defaults
 from binoval.fit.sampler import SamplerSettings
+from binoval.io import read_fit
 from binoval.logs import log_to
 from binoval.loo.kfold import kfold_elpd, kfold_groups, kfold_settings
 from binoval.loo.psis import exact_loo, flagged_points, loo_table
@@ -12,7 +11,7 @@ from binoval.schemas import BinomialData, LooTable, read_table, write_table
 
 log = log_to(snakemake.log[0])
 data = GroupedCounts.from_frame(read_table(snakemake.input.data, BinomialData))
-idata = az.from_netcdf(snakemake.input.idata)
+idata = read_fit(snakemake.input.idata)
 spec = ModelSpec(**snakemake.params.model)
 settings = with_defaults(LOO, snakemake.params.loo)
 sampler = SamplerSettings.from_config(snakemake.params.sampler)

@@ -1,7 +1,6 @@
 """Rule posterior_sbc_shard: one shard of posterior SBC for one model (compiled once; reference draws from the fit)."""
 
-import arviz as az
-
+from binoval.io import read_fit
 from binoval.logs import log_to
 from binoval.models import GroupedCounts, ModelSpec
 from binoval.predictive.posterior import fit_error
@@ -12,7 +11,7 @@ from binoval.schemas import BinomialData, SbcSimulations, read_table, write_tabl
 log = log_to(snakemake.log[0])
 p = snakemake.params
 data = GroupedCounts.from_frame(read_table(snakemake.input.data, BinomialData))
-idata = az.from_netcdf(snakemake.input.idata)
+idata = read_fit(snakemake.input.idata)
 error = fit_error(idata)
 runner = PosteriorShardRunner(
     ModelSpec(**p.model),

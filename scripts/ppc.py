@@ -1,7 +1,6 @@
 """Rule ppc: posterior predictive check of one fit; tables and plots."""
 
-import arviz as az
-
+from binoval.io import read_fit
 from binoval.logs import log_to
 from binoval.predictive.plots import plot_pit, plot_ppc_groups, plot_statistics
 from binoval.predictive.posterior import posterior_predictive_check
@@ -10,7 +9,7 @@ from binoval.schemas import PPCCalibration, PPCGroups, PPCStatistics, write_tabl
 
 log = log_to(snakemake.log[0])
 model_id = snakemake.wildcards.model_id
-tables = posterior_predictive_check(model_id, az.from_netcdf(snakemake.input.idata), snakemake.params.seed)
+tables = posterior_predictive_check(model_id, read_fit(snakemake.input.idata), snakemake.params.seed)
 calibration = tables.calibration.iloc[0]
 plot_statistics(
     tables.replicated,

@@ -3,10 +3,8 @@
 import json
 from pathlib import Path
 
-import arviz as az
-
 from binoval import seeds
-from binoval.io import write_text
+from binoval.io import read_fit, write_text
 from binoval.logs import log_to
 from binoval.models import ModelSpec
 from binoval.predictive.levels import with_fail_levels
@@ -24,7 +22,7 @@ loo_tables = {m: read_table(path, LooTable) for m, path in zip(p.model_ids, snak
 readouts = {}
 for model_id, path in zip(p.model_ids, snakemake.input.fits):
     spec = ModelSpec(model_id, **p.models[model_id])
-    idata = az.from_netcdf(path)
+    idata = read_fit(path)
     if "posterior" not in idata.children or not idata.posterior.sizes.get("draw"):
         log.warning("%s: no posterior draws (failed fit); no read-out", model_id)
         continue

@@ -1,7 +1,6 @@
 """Rule sensitivity: power-scaling prior and likelihood sensitivity of one fit; tables and plot (no refits)."""
 
-import arviz as az
-
+from binoval.io import read_fit
 from binoval.logs import log_to
 from binoval.models import GroupedCounts, ModelSpec, build_model
 from binoval.predictive.posterior import fit_error
@@ -13,7 +12,7 @@ log = log_to(snakemake.log[0])
 p = snakemake.params
 spec = ModelSpec(**p.model)
 data = GroupedCounts.from_frame(read_table(snakemake.input.data, BinomialData))
-idata = az.from_netcdf(snakemake.input.idata)
+idata = read_fit(snakemake.input.idata)
 error = fit_error(idata)
 if error:  # nothing to reweight: empty tables; the stage reports the failed fit
     log.warning("%s: the fit failed, no sensitivity: %s", spec.model_id, error)

@@ -48,3 +48,14 @@ def write_netcdf(idata, path: str | os.PathLike) -> None:
     """Write an ArviZ InferenceData to NetCDF, atomically."""
     with atomic_path(path) as tmp:
         idata.to_netcdf(str(tmp), engine="h5netcdf")
+
+
+def read_fit(path: str | os.PathLike):
+    """A stored fit (``fits/<model_id>.nc``) as an xarray DataTree, opened lazily.
+
+    This is what ``arviz.from_netcdf`` does (ArviZ 1.x re-exports ``xarray.open_datatree``); calling xarray
+    directly spares a job that only reads the fit the second or more of importing ArviZ and matplotlib.
+    """
+    import xarray as xr
+
+    return xr.open_datatree(str(path))
