@@ -82,17 +82,28 @@ def ecdf_statistic(u: np.ndarray) -> float:
     return float(_tail_probabilities(ecdf_counts(u, z), len(u), z).min())
 
 
+def _tail_table(n: int, z: np.ndarray) -> np.ndarray:
+    """``_tail_probabilities`` of every possible count 0..n at each ``z``: array (len(z), n + 1)."""
+    return _tail_probabilities(np.arange(n + 1)[None, :], n, z[:, None])
+
+
 @lru_cache(maxsize=64)
 def null_statistics(n: int) -> np.ndarray:
-    """Null distribution of ``ecdf_statistic`` for ``n`` uniform values (sorted, deterministic)."""
+    """Null distribution of ``ecdf_statistic`` for ``n`` uniform values (sorted, deterministic).
+
+    The tail probabilities are looked up in ``_tail_table`` (n + 1 counts per evaluation point) instead of
+    evaluated per simulated ECDF: the same numbers, a hundredth of the binomial evaluations.
+    """
     generator = seeds.rng(NULL_SEED, "sbc", "ecdf-null", int(n))
     z = evaluation_points(n)
+    table = _tail_table(n, z)
+    points = np.arange(len(z))[None, :]
     out = np.empty(NULL_SIMULATIONS)
     batch = max(1, 200_000 // max(n, 1))
     for start in range(0, NULL_SIMULATIONS, batch):
         stop = min(start + batch, NULL_SIMULATIONS)
         u = generator.random((stop - start, n))
-        out[start:stop] = _tail_probabilities(ecdf_counts(u, z), n, z).min(axis=1)
+        out[start:stop] = table[points, ecdf_counts(u, z)].min(axis=1)
     out.sort()
     return out
 
