@@ -45,8 +45,8 @@ def pooled_fit(hospital12_counts):
 class OverdispersedReplicate(PosteriorShardRunner):
     """Simulates each replicate group with its own rate: logit p_i = logit p* + 0.45 z_i (what pooled ignores)."""
 
-    def replicate(self, truths, rng):
-        p = np.asarray(truths["p"], dtype=float)[:, None]
+    def replicate(self, reference, rng):
+        p = np.asarray(reference["p"], dtype=float)[:, None]
         rates = special.expit(special.logit(p) + 0.45 * rng.standard_normal((len(p), len(self.data.n))))
         return rng.binomial(self.data.n[None, :], rates).astype("int64")
 
@@ -118,6 +118,20 @@ def test_simulations_fold_a_replicate_into_the_observed_counts(pooled_fit, hospi
         data = runner.dataset(truths, i)
         np.testing.assert_array_equal(data.n, 2 * hospital12_counts.n)
         assert np.all(data.r >= hospital12_counts.r) and np.all(data.r <= hospital12_counts.r + hospital12_counts.n)
+
+
+def test_the_replicate_reads_variables_that_are_not_ranked(hospital12_counts):
+    """bb_mixture_k1's weight w is a constant (not free, not ranked) that its rate draws read: the replicate is
+    simulated from every variable of the reference draw, and the shard's fits run (the default run failed here)."""
+    spec = ModelSpec("bb_mixture_k1", "bb_mixture", FAMILIES["bb_mixture"].default_priors, {"K": 1})
+    fit_settings = SamplerSettings.from_config({"chains": 2, "draws": 200, "tune": 200})
+    posterior = fit_model(spec, hospital12_counts, fit_settings, seed=3).idata.posterior
+    settings = sbc_sampler_settings({}, {"chains": 2, "draws": 200, "tune": 200})
+    runner = PosteriorShardRunner(spec, hospital12_counts, settings, 4, 2, extend_factor=1, posterior=posterior)
+    assert "w" in posterior and "w" not in runner.free + runner.variables
+    table = runner.run(0)
+    SbcSimulations.validate(table)
+    assert set(table["status"]) == {"ok"}
 
 
 def test_same_seed_same_table_and_a_failed_fit_is_recorded(pooled_fit, hospital12_counts):

@@ -104,21 +104,27 @@ class PosteriorShardRunner(ShardRunner):
         return table
 
     def simulate_truths(self, shard: int, S: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-        """Reference draws of the free and ranked variables, and ``r_new``: each group's replicate count."""
+        """Reference draws of the free and ranked variables, and ``r_new``: each group's replicate count.
+
+        The replicate is simulated from every variable of the reference draws, not only the ranked ones: a
+        family may read a variable it does not rank (bb_mixture_k1's constant weight ``w``).
+        """
         chains, draws = int(self.posterior.sizes["chain"]), int(self.posterior.sizes["draw"])
         chain, draw = reference_positions(chains, draws, shard, S, rng)
         names = list(dict.fromkeys(self.free + self.variables))
         missing = [name for name in names if name not in self.posterior]
         if missing:
             raise ValueError(f"the stored fit of {self.spec.model_id} has no posterior draws of {', '.join(missing)}")
-        truths = {name: np.asarray(self.posterior[name].values)[chain, draw] for name in names}
-        truths["r_new"] = self.replicate(truths, rng)
+        reference = {str(name): np.asarray(values.values)[chain, draw] for name, values in self.posterior.items()}
+        truths = {name: reference[name] for name in names}
+        truths["r_new"] = self.replicate(reference, rng)
         return truths
 
-    def replicate(self, truths: Mapping[str, np.ndarray], rng: np.random.Generator) -> np.ndarray:
-        """Replicate counts (S, groups): per reference draw, each group's rate given the draw and the group's count
-        (``Family.group_rate_draws``), then Binomial(n_i, rate)."""
-        tree = reference_tree(truths, self.spec, self.data)
+    def replicate(self, reference: Mapping[str, np.ndarray], rng: np.random.Generator) -> np.ndarray:
+        """Replicate counts (S, groups): per reference draw (``reference``: every posterior variable, leading axis
+        the simulation), each group's rate given the draw and the group's count (``Family.group_rate_draws``),
+        then Binomial(n_i, rate)."""
+        tree = reference_tree(reference, self.spec, self.data)
         rates = family_of(self.spec).group_rate_draws(self.spec, tree, self.data, rng)
         return rng.binomial(self.data.n[None, :], rates).astype("int64")
 
