@@ -133,8 +133,9 @@ class PosteriorShardRunner(ShardRunner):
         return fold_replicate(self.data, truths["r_new"][i])
 
 
-def reference_tree(truths: Mapping[str, np.ndarray], spec, data: GroupedCounts):
-    """The reference draws as a one-chain fit (chain 1, draw S) that ``Family`` methods read."""
+def reference_tree(reference: Mapping[str, np.ndarray], spec, data: GroupedCounts):
+    """The reference draws (leading axis: simulation) as a one-chain fit (chain 1, draw S) that ``Family`` methods
+    read."""
     from binoval.predictive.posterior import posterior_dataset, posterior_tree
 
-    return posterior_tree(posterior_dataset({name: np.asarray(v)[None] for name, v in truths.items()}), spec, data)
+    return posterior_tree(posterior_dataset({name: np.asarray(v)[None] for name, v in reference.items()}), spec, data)

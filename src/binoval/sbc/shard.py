@@ -235,9 +235,12 @@ class ShardRunner:
         try:
             true_values = np.array([self._true_value(q, truth, data) for q in self.quantities])
             fit = self.sample(data, int(sampler_seq.generate_state(1, dtype=np.uint32)[0]))
-            fit, extended, checked = self._extend_if_short(fit, data, sampler_seq)
+            checked = self._checked(fit)
+            longer = self._extend_if_short(fit, checked[2], data, sampler_seq)
+            if longer is not None:
+                fit, checked = longer, self._checked(longer)
             frame = self._analyse(fit, data, true_values, simulation, np.random.default_rng(rank_seq), checked)
-            frame["extended"] = extended
+            frame["extended"] = longer is not None
             if self.check_predictive:
                 check_seed = int(check_seq.generate_state(1, dtype=np.uint32)[0])
                 self.predictive.append(predictive_rows(self.spec, fit.posterior, data, simulation, check_seed))
@@ -257,9 +260,10 @@ class ShardRunner:
         return self.data.with_successes(truths["r"][i])
 
     def _extend_if_short(
-        self, fit: Draws, data: GroupedCounts, sampler_seq: np.random.SeedSequence
-    ) -> tuple[Draws, bool, tuple | None]:
-        """Refit once with more draws when the fit has fewer than ``min_ranks`` effective draws.
+        self, fit: Draws, ess: np.ndarray, data: GroupedCounts, sampler_seq: np.random.SeedSequence
+    ) -> Draws | None:
+        """The longer refit of ``fit`` (bulk ESS ``ess`` per quantity) when it has fewer than ``min_ranks`` effective
+        draws, else None.
 
         SBC fits are sized for about 100 nearly independent draws; a simulated
         dataset on which the sampler mixes slowly (e.g. a large simulated tau for
@@ -267,21 +271,16 @@ class ShardRunner:
         autocorrelated draws or judged non-converged for being short. The longer
         run's draws are ``extension_draws``: sized by the first fit's effective
         draws per draw, at most ``extend_factor`` times the draws. The extended
-        fit replaces the first; its convergence is what gets judged. The third item is the kept fit's
-        ``(draws, rhat, ess)`` when it was computed here (the fit was not extended), for ``_analyse``.
+        fit replaces the first; its convergence is what gets judged.
         """
-        if self.extend_factor <= 1:
-            return fit, False, None
-        checked = self._checked(fit)
-        ess = checked[2]
-        if not np.isfinite(ess).any() or float(np.nanmin(ess)) >= self.min_ranks:
-            return fit, False, checked
+        if self.extend_factor <= 1 or not np.isfinite(ess).any() or float(np.nanmin(ess)) >= self.min_ranks:
+            return None
         per_chain = extension_draws(self.settings.draws, float(np.nanmin(ess)), self.min_ranks, self.extend_factor)
         longer = replace(self.settings, draws=per_chain)
         seed = int(sampler_seq.spawn(1)[0].generate_state(1, dtype=np.uint32)[0])
         extended = self.sample(data, seed, longer)
         extended.wall_time_s += fit.wall_time_s
-        return extended, True, None
+        return extended
 
     def _checked(self, fit: Draws) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The parameter quantities' draws (chain, draw, quantity) with their R-hat and bulk ESS."""
@@ -332,8 +331,9 @@ class ShardRunner:
             columns.append(values[(slice(None), slice(None), *q.position)])
         return np.stack(columns, axis=-1).astype(float)
 
-    def _analyse(self, fit, data, true_values, simulation, rng, checked=None) -> pd.DataFrame:
-        draws, rhat, ess = checked if checked is not None else self._checked(fit)
+    def _analyse(self, fit, data, true_values, simulation, rng, checked) -> pd.DataFrame:
+        """The rows of a fitted simulation; ``checked`` is the fit's ``_checked`` (draws, R-hat, ESS)."""
+        draws, rhat, ess = checked
         chains, per_chain, _ = draws.shape
         ess_min = float(np.nanmin(ess)) if np.isfinite(ess).any() else np.nan
         k = thin_factor(chains * per_chain, ess_min, self.thin, self.min_ranks)
