@@ -1,12 +1,16 @@
 """Pandera schemas for every table passed between rules, and their I/O.
 
-Tables are Parquet files. ``write_table`` validates before writing (atomically)
-and ``read_table`` validates after reading, so a rule never consumes a table
-of the wrong shape.
+Tables are Parquet files. ``write_table`` validates every check of the schema
+before writing (atomically); ``read_table`` checks the table's structure after
+reading (columns, dtypes, missing values where none are allowed), so a rule never
+consumes a table of the wrong shape. The value checks are not repeated on read:
+every table was validated when it was written, and repeating them on each of the
+hundred or so tables the verdict reads cost it most of its run time.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 
 import pandas as pd
@@ -111,8 +115,43 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike, schema: type[pa.DataF
 
 
 def read_table(path: str | os.PathLike, schema: type[pa.DataFrameModel]) -> pd.DataFrame:
-    """Read a Parquet table and validate it against ``schema``."""
-    return schema.validate(pd.read_parquet(path))
+    """Read a Parquet table written by ``write_table`` and check its structure against ``schema``.
+
+    Raises ``ValueError`` naming the file and the first column that is missing, unexpected (strict
+    schemas), of the wrong dtype or has missing values where the schema allows none.
+    """
+    table = pd.read_parquet(path)
+    problem = structure_problem(table, schema)
+    if problem:
+        raise ValueError(f"{path}: {problem} (schema {schema.__name__})")
+    return table
+
+
+@functools.cache
+def _built_schema(schema: type[pa.DataFrameModel]) -> pa.DataFrameSchema:
+    """``schema.to_schema()``, built once per process (pandera copies the schema on every call)."""
+    return schema.to_schema()
+
+
+def structure_problem(table: pd.DataFrame, schema: type[pa.DataFrameModel]) -> str | None:
+    """What is wrong with ``table``'s columns for ``schema``, or None: the schema-level part of validation."""
+    from pandera.engines import pandas_engine
+
+    built = _built_schema(schema)
+    columns = built.columns
+    missing = [name for name in columns if name not in table.columns]
+    if missing:
+        return f"column {missing[0]!r} is missing"
+    if built.strict:
+        extra = [name for name in table.columns if name not in columns]
+        if extra:
+            return f"column {extra[0]!r} is not in the schema"
+    for name, column in columns.items():
+        if not column.dtype.check(pandas_engine.Engine.dtype(table[name].dtype)):
+            return f"column {name!r} has dtype {table[name].dtype}, expected {column.dtype}"
+        if not column.nullable and table[name].isna().any():
+            return f"column {name!r} has missing values"
+    return None
 
 
 # ============================================================================

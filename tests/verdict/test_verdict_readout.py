@@ -286,15 +286,13 @@ def test_build_report_puts_verdict_first_and_embeds_registered_stage_plots(tmp_p
 
 
 def test_stage_tables_are_validated_on_read(tmp_path):
-    from pandera.errors import SchemaError
-
     from binoval.verdict.verdict import read_stage_tables
 
     good = loo_table_of("m", np.full(4, -1.0))
     good.to_parquet(tmp_path / "good.parquet")
     assert len(read_stage_tables("loo", {"loo": str(tmp_path / "good.parquet")})["loo"]) == 4
     good.drop(columns=["pareto_k"]).to_parquet(tmp_path / "bad.parquet")
-    with pytest.raises(SchemaError):
+    with pytest.raises(ValueError, match=r"bad\.parquet: column 'pareto_k' is missing"):
         read_stage_tables("loo", {"loo": str(tmp_path / "bad.parquet")})
 
 

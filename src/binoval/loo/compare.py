@@ -57,14 +57,15 @@ def paired_difference(better: pd.DataFrame, worse: pd.DataFrame, ic: str = "loo"
     ``units`` times, with ddof 0 as ``arviz.compare`` computes it (R's ``loo_compare`` uses ddof 1, a factor
     sqrt(N / (N - 1)) larger).
     """
-    from scipy import stats
+    from scipy import special
 
     a, b = _aligned(better, ic), _aligned(worse, ic)
     if list(zip(a["group"], a["point"])) != list(zip(b["group"], b["point"])):
         raise ValueError("the two tables do not score the same observations; compare models on one task only")
     d = a[f"elpd_{ic}_i"].to_numpy(dtype=float) - b[f"elpd_{ic}_i"].to_numpy(dtype=float)
     diff, se = weighted_totals(d, a["units"].to_numpy(), ddof=0)
-    p_worse = float(stats.norm.cdf(0.0, -diff, se + 1e-12)) if diff != 0 else float("nan")
+    # P(N(diff, se) > 0) = Phi(diff / se), what scipy.stats.norm.cdf(0, -diff, se) computes, without scipy.stats
+    p_worse = float(special.ndtr((0.0 - -diff) / (se + 1e-12))) if diff != 0 else float("nan")
     return Difference(diff, se, p_worse)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from binoval.sbc.shard import INTERVALS
 from binoval.sbc.uniformity import chi_square_test, ecdf_test, holm
@@ -37,8 +37,9 @@ def jeffreys_interval(successes: int, trials: int, level: float = COVERAGE_CI) -
     if trials == 0:
         return np.nan, np.nan
     tail = (1 - level) / 2
-    low = 0.0 if successes == 0 else float(stats.beta.ppf(tail, successes + 0.5, trials - successes + 0.5))
-    high = 1.0 if successes == trials else float(stats.beta.ppf(1 - tail, successes + 0.5, trials - successes + 0.5))
+    a, b = successes + 0.5, trials - successes + 0.5
+    low = 0.0 if successes == 0 else float(special.betaincinv(a, b, tail))  # the Beta(a, b) quantile at tail
+    high = 1.0 if successes == trials else float(special.betaincinv(a, b, 1 - tail))
     return low, high
 
 

@@ -36,7 +36,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import stats
 
 from binoval import seeds
 
@@ -62,6 +61,8 @@ def evaluation_points(n: int) -> np.ndarray:
 
 def _tail_probabilities(counts: np.ndarray, n: int, z: np.ndarray) -> np.ndarray:
     """Two-sided binomial tail probability of each ECDF count (``counts[..., j]`` at ``z[j]``)."""
+    from scipy import stats  # here, not at the top: the verdict imports this module and never calls it
+
     lower = stats.binom.cdf(counts, n, z)
     upper = stats.binom.sf(counts - 1, n, z)
     return np.minimum(1.0, 2.0 * np.minimum(lower, upper))
@@ -127,6 +128,8 @@ class EcdfBand:
 
 def ecdf_band(n: int, alpha: float = 0.05) -> EcdfBand:
     """The simultaneous 1 - alpha band for the ECDF difference of ``n`` uniform values."""
+    from scipy import stats
+
     z = evaluation_points(n)
     gamma = adjusted_gamma(n, alpha)
     lower = stats.binom.ppf(gamma / 2, n, z) / n - z
@@ -158,6 +161,8 @@ def chi_square_bins(n: int) -> int:
 
 def chi_square_test(u: np.ndarray) -> tuple[TestResult, int]:
     """Pearson chi-square test of equal counts in equal-width bins of ``u``; returns (result, bins)."""
+    from scipy import stats
+
     u = np.asarray(u, dtype=float)
     if len(u) < 2:
         return TestResult(np.nan, np.nan), 0
