@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from binoval.plotting import save_png  # noqa: E402
+from binoval.plotting import panel_grid, save_png  # noqa: E402
 from binoval.predictive.statistics import STATISTIC_NAMES, STATISTICS  # noqa: E402
 
 
@@ -54,11 +54,9 @@ def plot_statistics(
 ) -> None:
     """Histogram of each statistic's predictive draws with the observed value as a red line."""
     names = list(STATISTIC_NAMES)
-    cols = 4
-    rows = int(np.ceil(len(names) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.4 * rows))
+    fig, axes = panel_grid(len(names), columns=4, gaps=(0.45, 0.95))  # two-line titles and an x label per panel
     by_name = summary.set_index("statistic") if len(summary) else None
-    for ax, name in zip(axes.flat, names):
+    for ax, name in zip(axes, names):
         if replicated is None or by_name is None:
             ax.text(0.5, 0.5, "no draws", ha="center", va="center", transform=ax.transAxes)
         else:
@@ -67,18 +65,15 @@ def plot_statistics(
             if distinct.size <= 30 and np.allclose(distinct, np.round(distinct)):
                 bins = np.arange(distinct.min() - 0.5, distinct.max() + 1.5)
             else:
-                bins = 40
-            ax.hist(values, bins=bins, color="tab:blue", alpha=0.7)
+                bins = np.histogram_bin_edges(values, 40)
+            ax.stairs(np.histogram(values, bins)[0], bins, fill=True, color="tab:blue", alpha=0.7)
             row = by_name.loc[name]
             ax.axvline(row["observed"], color="tab:red", lw=2)
             ax.set_title(f"{name}\n{value_column} = {row[value_column]:.3f}", fontsize=8)
         ax.tick_params(labelsize=7)
         ax.set_xlabel(STATISTICS[name].meaning, fontsize=6)
-    for ax in list(axes.flat)[len(names) :]:
-        ax.axis("off")
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    save_png(fig, path, tight=True)
+    save_png(fig, path)
 
 
 def plot_ppc_groups(groups: pd.DataFrame, path: str | os.PathLike, model_id: str) -> None:

@@ -47,7 +47,10 @@ def plot_rank_histograms(table: pd.DataFrame, path, title: str = "") -> None:
             bins = chi_square_bins(len(u))
             low, high = stats.binom.ppf([0.005, 0.995], len(u), 1 / bins)
             ax.axhspan(low, high, color="grey", alpha=0.25, lw=0)
-            ax.hist(u, bins=np.linspace(0, 1, bins + 1), color="tab:blue", edgecolor="white")
+            edges = np.linspace(0, 1, bins + 1)
+            counts = np.histogram(u, edges)[0]
+            ax.stairs(counts, edges, fill=True, color="tab:blue")  # one artist, not a patch per bin
+            ax.vlines(edges[1:-1], 0, np.minimum(counts[:-1], counts[1:]), color="white", lw=0.8)
         else:
             _no_ranks(ax, 0)
         ax.set_xlim(0, 1)

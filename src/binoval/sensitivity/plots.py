@@ -22,7 +22,7 @@ def plot_powerscale_sequence(sequence_table: pd.DataFrame, path, title: str = ""
     "hier_logit: posterior under power-scaling"); "(mean, 5-95%)" is appended."""
     quantities = list(dict.fromkeys(sequence_table["quantity"]))
     ticks = _power_ticks(sequence_table["alpha"].to_numpy(dtype=float))
-    fig, axes = panel_grid(len(quantities), COLUMNS, MAX_HEIGHT, extra_height=0.6)
+    fig, axes = panel_grid(len(quantities), COLUMNS, MAX_HEIGHT)
     if not quantities:
         axes[0].set_visible(True)
         axes[0].text(0.5, 0.5, "no quantities (the fit failed?)", ha="center", va="center", color="grey")
