@@ -22,7 +22,8 @@ from __future__ import annotations
 JUDGED = "judged"
 
 #: NUTS settings of the observed fit (and of exact LOO refits): 4 chains x 1000 kept draws after 1000 warm-up
-#: draws; target acceptance 0.95 (small steps, few divergences); at most 2**10 leapfrog steps per draw.
+#: draws; target acceptance 0.95 (small steps, few divergences); at most 2**10 leapfrog steps per draw; the mass
+#: matrix nutpie adapts: ``auto`` takes the family's (``Family.mass_matrix``), or ``diag`` / ``low_rank``.
 SAMPLER = {
     "backend": "nutpie",
     "chains": 4,
@@ -30,6 +31,7 @@ SAMPLER = {
     "tune": 1000,
     "target_accept": 0.95,
     "max_treedepth": 10,
+    "mass_matrix": "auto",
 }
 
 #: Chains, draws and tuning of an SBC fit before ``sbc.sampler`` overrides: 2 x 500 draws give about 100-500
@@ -37,7 +39,7 @@ SAMPLER = {
 SBC_SAMPLER = {"chains": 2, "draws": 500, "tune": 300}
 
 #: Keys of the top-level ``sampler`` that SBC fits inherit (chains, draws and tune come from ``SBC_SAMPLER``).
-SAMPLER_INHERITED_BY_SBC = ("backend", "target_accept", "max_treedepth")
+SAMPLER_INHERITED_BY_SBC = ("backend", "target_accept", "max_treedepth", "mass_matrix")
 
 #: The models of the default run (model id -> spec); bb_mixture expands to one model per K.
 MODELS = {

@@ -139,3 +139,67 @@ def test_reference_posterior_of_hospital12():
     assert abs(float(p.sel(group="8")) - 0.126) < 0.01
     assert abs(float(p.sel(group="4")) - 0.054) < 0.01
     assert fit_status({"parameters": out.parameters, "sampler": out.sampler}).status in ("PASS", "WARN")
+
+
+def _built(model_id: str, spec: dict):
+    data = GroupedCounts(("a", "b", "c"), np.array([10, 20, 30]), np.array([1, 5, 9]))
+    from binoval.models import build_model
+
+    (built,) = expand_models({model_id: spec}).values()
+    return build_model(built, data)
+
+
+@pytest.mark.parametrize(
+    "spec, expected",
+    [
+        ({"family": "hier_logit"}, "low_rank"),
+        ({"family": "hier_logit", "parameterization": "noncentered"}, "low_rank"),
+        ({"family": "hier_logit", "parameterization": "centered"}, "diag"),
+        ({"family": "beta_binomial"}, "diag"),
+        ({"family": "pooled"}, "diag"),
+        ({"family": "bb_mixture", "K": 3}, "diag"),
+    ],
+)
+def test_the_family_chooses_the_mass_matrix_unless_the_config_does(spec, expected):
+    from binoval.fit.sampler import mass_matrix_of
+
+    model = _built("m", spec)
+    assert mass_matrix_of(model, SamplerSettings()) == expected
+    for chosen in ("diag", "low_rank"):
+        assert mass_matrix_of(model, SamplerSettings(mass_matrix=chosen)) == chosen
+    assert mass_matrix_of(model, SamplerSettings(backend="pymc")) == "diag"
+
+
+def test_a_mass_matrix_the_backend_cannot_adapt_is_an_error():
+    from binoval.fit.sampler import mass_matrix_of
+
+    model = _built("m", {"family": "pooled"})
+    with pytest.raises(ValueError, match="sampler.mass_matrix must be one of auto, diag, low_rank, got 'dense'"):
+        mass_matrix_of(model, SamplerSettings(mass_matrix="dense"))
+    with pytest.raises(ValueError, match="low_rank needs the nutpie backend"):
+        mass_matrix_of(model, SamplerSettings(backend="pymc", mass_matrix="low_rank"))
+    from binoval.config import ConfigError
+
+    with pytest.raises(ConfigError, match="sampler.mass_matrix"):
+        check_config(
+            overlay(DEFAULT, {"sampler": {"mass_matrix": "dense"}}),
+            load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml"),
+        )
+
+
+@pytest.mark.parametrize("family, low_rank", [("hier_logit", True), ("beta_binomial", False)])
+def test_the_chosen_mass_matrix_reaches_nutpie(monkeypatch, family, low_rank):
+    import nutpie
+
+    calls = []
+
+    class Compiled:
+        def with_data(self, **data):
+            return self
+
+    monkeypatch.setattr(nutpie, "compile_pymc_model", lambda model, **kwargs: Compiled())
+    monkeypatch.setattr(nutpie, "sample", lambda compiled, **kwargs: calls.append(kwargs) or "draws")
+    monkeypatch.setattr("binoval.fit.sampler.drop_transformed", lambda idata: idata)
+    sampler = CompiledSampler(_built("m", {"family": family}), SMALL)
+    sampler.fit(GroupedCounts(("a", "b", "c"), np.array([10, 20, 30]), np.array([1, 5, 9])), seed=1)
+    assert calls[0]["low_rank_modified_mass_matrix"] is low_rank

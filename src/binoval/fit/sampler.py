@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from binoval.defaults import SAMPLER
-from binoval.models import N_DATA, R_DATA, R_VAR, GroupedCounts
+from binoval.models import MASS_MATRIX_ATTRIBUTE, N_DATA, R_DATA, R_VAR, GroupedCounts
 
 
 @dataclass(frozen=True)
 class SamplerSettings:
-    """How to run NUTS: backend, chains, draws and tuning steps per chain, target acceptance, max tree depth."""
+    """How to run NUTS: backend, chains, draws and tuning steps per chain, target acceptance, max tree depth and
+    the mass matrix nutpie adapts (``auto``: the model's family decides, see ``mass_matrix_of``)."""
 
     backend: str = SAMPLER["backend"]
     chains: int = SAMPLER["chains"]
@@ -26,6 +27,7 @@ class SamplerSettings:
     tune: int = SAMPLER["tune"]
     target_accept: float = SAMPLER["target_accept"]
     max_treedepth: int = SAMPLER["max_treedepth"]
+    mass_matrix: str = SAMPLER["mass_matrix"]
 
     @classmethod
     def from_config(cls, *layers: Mapping[str, Any] | None) -> SamplerSettings:
@@ -34,6 +36,27 @@ class SamplerSettings:
         for layer in layers:
             merged.update({k: v for k, v in (layer or {}).items() if v is not None})
         return cls(**merged)
+
+
+#: The mass matrices ``sampler.mass_matrix`` may name (``auto`` aside).
+MASS_MATRICES = ("diag", "low_rank")
+
+
+def mass_matrix_of(model, settings: SamplerSettings) -> str:
+    """The mass matrix a fit of ``model`` adapts: ``settings.mass_matrix``, or for ``auto`` the one its family chose
+    when it built the model (``Family.mass_matrix``, recorded on the model); ``diag`` with the pymc backend."""
+    choice = settings.mass_matrix
+    if choice not in ("auto", *MASS_MATRICES):
+        raise ValueError(f"sampler.mass_matrix must be one of auto, diag, low_rank, got {choice!r}")
+    if settings.backend == "pymc":
+        if choice == "low_rank":
+            raise ValueError(
+                "sampler.mass_matrix low_rank needs the nutpie backend (PyMC's NUTS adapts a diagonal one)"
+            )
+        return "diag"
+    if choice == "auto":
+        return getattr(model, MASS_MATRIX_ATTRIBUTE, "diag")
+    return choice
 
 
 @dataclass
@@ -57,6 +80,8 @@ class CompiledSampler:
         self.model = model
         self.settings = settings
         self.threads = max(1, min(threads or settings.chains, settings.chains))
+        #: nutpie's low-rank modified mass matrix adaptation (else a diagonal one)
+        self.low_rank = mass_matrix_of(model, settings) == "low_rank"
         self._compiled = None
         if settings.backend == "nutpie":
             import nutpie
@@ -83,6 +108,7 @@ class CompiledSampler:
                 progress_bar=False,
                 target_accept=s.target_accept,
                 maxdepth=s.max_treedepth,
+                low_rank_modified_mass_matrix=self.low_rank,
             )
         else:
             import pymc as pm

@@ -5,7 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from binoval.models.base import GROUP_DIM, N_DATA, R_DATA, R_VAR, Family, GroupedCounts, ModelSpec
+from binoval.models.base import (
+    GROUP_DIM,
+    MASS_MATRIX_ATTRIBUTE,
+    N_DATA,
+    R_DATA,
+    R_VAR,
+    Family,
+    GroupedCounts,
+    ModelSpec,
+)
 from binoval.models.formula import FormulaError, parse_formula
 from binoval.models.priors import merge_priors
 from binoval.models.registry import FAMILIES, family_of, fitted_family
@@ -16,6 +25,7 @@ __all__ = [
     "GroupedCounts",
     "ModelSpec",
     "GROUP_DIM",
+    "MASS_MATRIX_ATTRIBUTE",
     "N_DATA",
     "R_DATA",
     "R_VAR",

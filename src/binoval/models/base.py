@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 #: Names of the data containers every model declares.
 N_DATA, R_DATA = "n", "r_observed"
+#: The attribute of a built ``pm.Model`` that holds its family's mass matrix (``Family.mass_matrix``).
+MASS_MATRIX_ATTRIBUTE = "binoval_mass_matrix"
 #: Name of the observed random variable (and so of the log-likelihood and
 #: posterior predictive variables).
 R_VAR = "r"
@@ -182,7 +184,13 @@ class Family:
             n = pm.Data(N_DATA, data.n, dims=GROUP_DIM)
             r_observed = pm.Data(R_DATA, data.r, dims=GROUP_DIM)
             self.declare(model, data, n, r_observed, priors, **options)
+        setattr(model, MASS_MATRIX_ATTRIBUTE, self.mass_matrix(**options))
         return model
+
+    def mass_matrix(self, **options) -> str:
+        """The mass matrix nutpie should adapt for this family's posteriors (config ``sampler.mass_matrix: auto``):
+        ``diag``, unless strong correlations between parameters are built into the parameterisation."""
+        return "diag"
 
     def declare(self, model, data, n, r_observed, priors: Mapping[str, dict], **options) -> None:
         """Add the family's parameters and the likelihood ``R_VAR`` of ``r_observed`` to ``model``."""

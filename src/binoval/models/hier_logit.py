@@ -36,6 +36,11 @@ class HierLogit(Family):
         p = pm.Deterministic("p", pm.math.invlogit(theta), dims=GROUP_DIM)
         pm.Binomial(R_VAR, n=n, p=p, observed=r_observed, dims=GROUP_DIM)
 
+    def mass_matrix(self, parameterization="noncentered"):
+        """``low_rank`` for the non-centred form: when the data pin the group logits down, ``mu`` moves with every
+        ``z`` (theta = mu + tau z), a correlation a diagonal mass matrix cannot follow; ``diag`` for the centred."""
+        return "diag" if is_centered(parameterization) else "low_rank"
+
     def parameter_names(self, parameterization="noncentered"):
         return ["mu", "tau"] + (["z"] if parameterization == "noncentered" else []) + ["theta", "p"]
 

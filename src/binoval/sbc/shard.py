@@ -312,6 +312,7 @@ class ShardRunner:
             progress_bar=False,
             target_accept=s.target_accept,
             maxdepth=s.max_treedepth,
+            low_rank_modified_mass_matrix=self.sampler.low_rank,
             return_raw_trace=True,
         )
         return _nutpie_draws(trace, time.perf_counter() - start)
