@@ -14,7 +14,7 @@ TARGET = "results/tiny/posterior_sbc/pooled.parquet"
 
 def pooled_config(simulations: int = 4) -> dict:
     config = tiny_config(("pooled",), data_conditional=True)
-    config["posterior_sbc"]["simulations"] = simulations
+    config["posterior_sbc"].update(simulations=simulations, sims_per_shard=2)
     return config
 
 
@@ -55,7 +55,7 @@ def test_switches_leave_the_stages_out(tiny_run):
 def test_raising_simulations_reruns_only_new_shards_and_summary(tmp_path):
     from binoval.schemas import SbcSimulations, read_table
 
-    run_snakemake(tmp_path, pooled_config(4), TARGET, cores=1)
+    run_snakemake(tmp_path, pooled_config(4), TARGET)
     shards = tmp_path / "results" / "tiny" / "posterior_sbc" / "shards" / "pooled"
     assert sorted(p.name for p in shards.iterdir()) == ["0.parquet", "1.parquet"]
     dry = run_snakemake(tmp_path, pooled_config(6), TARGET, "-n", cores=1)
@@ -64,7 +64,7 @@ def test_raising_simulations_reruns_only_new_shards_and_summary(tmp_path):
     assert "fit" not in re.findall(r"^(\w+)\s+\d+\s*$", dry.stdout, flags=re.M)
 
     before = {p.name: p.read_bytes() for p in shards.iterdir()}
-    run_snakemake(tmp_path, pooled_config(6), TARGET, cores=1)
+    run_snakemake(tmp_path, pooled_config(6), TARGET)
     after = {p.name: p.read_bytes() for p in shards.iterdir()}
     assert sorted(after) == ["0.parquet", "1.parquet", "2.parquet"]
     assert all(after[name] == before[name] for name in before)  # old shards untouched

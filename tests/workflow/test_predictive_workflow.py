@@ -24,7 +24,7 @@ TINY = {
 def test_prior_predictive_and_ppc_rules(tmp_path):
     base = tmp_path / "results" / "hospital12"
     targets = ["results/hospital12/prior_predictive/pooled.parquet", "results/hospital12/ppc/pooled.parquet"]
-    run_snakemake(tmp_path, TINY, *targets, cores=1)
+    run_snakemake(tmp_path, TINY, *targets)
 
     summary = schemas.read_table(base / "prior_predictive" / "pooled.parquet", schemas.PriorPredictiveSummary)
     assert summary["draws"].eq(3000).all()

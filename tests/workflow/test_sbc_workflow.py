@@ -1,16 +1,10 @@
 """The sbc_shard / sbc_summary rules end to end on a tiny config; raising sbc.simulations reruns only new shards."""
 
 import re
-import subprocess
-from pathlib import Path
 
 import pytest
 import yaml
 from conftest import REPO, run_snakemake
-
-
-def snakemake(workdir: Path, config: dict, *args: str) -> subprocess.CompletedProcess:
-    return run_snakemake(workdir, config, *args, cores=1)
 
 
 def tiny_config(simulations: int) -> dict:
@@ -33,7 +27,7 @@ def test_sbc_rules_and_incremental_simulations(tmp_path):
     from binoval.schemas import SbcPredictive, SbcSimulations, SbcSummary, read_table
 
     target = "results/hospital12/sbc/pooled.parquet"
-    snakemake(tmp_path, tiny_config(4), target)
+    run_snakemake(tmp_path, tiny_config(4), target)
     base = tmp_path / "results" / "hospital12" / "sbc"
     shard_files = ["0.parquet", "0_predictive.parquet", "1.parquet", "1_predictive.parquet"]
     assert sorted(p.name for p in (base / "shards" / "pooled").iterdir()) == shard_files
@@ -50,14 +44,14 @@ def test_sbc_rules_and_incremental_simulations(tmp_path):
     status = sbc_status({"summary": summary, "simulations": simulations}, {})
     assert status.status != "PASS" and any("only 4 successful" in r for r in status.reasons), status.reasons
 
-    dry = snakemake(tmp_path, tiny_config(6), target, "-n")
+    dry = run_snakemake(tmp_path, tiny_config(6), target, "-n")
     jobs = dict(re.findall(r"^(sbc_\w+)\s+(\d+)\s*$", dry.stdout, flags=re.M))
     assert jobs == {"sbc_shard": "1", "sbc_summary": "1"}, dry.stdout
     assert "shards/pooled/2.parquet" in dry.stdout
 
     shards = base / "shards" / "pooled"
     before = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in shards.iterdir()}
-    snakemake(tmp_path, tiny_config(6), target)
+    run_snakemake(tmp_path, tiny_config(6), target)
     after = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in shards.iterdir()}
     assert sorted(after) == [*shard_files, "2.parquet", "2_predictive.parquet"]
     assert all(after[name] == before[name] for name in before)  # old shards untouched

@@ -45,7 +45,7 @@ CONFIG = {
 
 
 def _snakemake(workdir: Path, *args: str, extra: dict | None = None) -> subprocess.CompletedProcess:
-    return run_snakemake(workdir, dict(CONFIG, **(extra or {})), *args, cores=1, check=False)
+    return run_snakemake(workdir, dict(CONFIG, **(extra or {})), *args, check=False)
 
 
 @pytest.fixture(scope="module")
@@ -204,7 +204,7 @@ def test_reloo_budget_refits_the_highest_k_first_and_warns_for_the_rest(tmp_path
     target = "results/outlier/loo/hier_logit.parquet"
     path = tmp_path / target
 
-    run_snakemake(tmp_path, {**config, "loo": {"reloo": False}}, target, cores=1)
+    run_snakemake(tmp_path, {**config, "loo": {"reloo": False}}, target)
     psis = read_table(path, LooTable)
     compared = psis[psis["task"] != "conditional"]
     high = compared[compared["pareto_k"] > k_threshold(int(psis["total_draws"].iloc[0]))]
@@ -212,7 +212,7 @@ def test_reloo_budget_refits_the_highest_k_first_and_warns_for_the_rest(tmp_path
     assert ("new_groups", "out", "group") in set(zip(high["task"], high["group"], high["point"]))
     assert loo_status({"loo": psis}).status == "WARN"
 
-    run_snakemake(tmp_path, {**config, "loo": {"reloo": True, "reloo_max_refits": 1}}, target, cores=1)
+    run_snakemake(tmp_path, {**config, "loo": {"reloo": True, "reloo_max_refits": 1}}, target)
     table = read_table(path, LooTable)
     exact = table[table["loo_method"] == "exact"]
     top = high.sort_values("pareto_k").iloc[-1]

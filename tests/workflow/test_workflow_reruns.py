@@ -29,7 +29,7 @@ def test_editing_one_models_priors_reruns_only_that_model_and_the_end(tiny_run):
     workdir, config = tiny_run
     changed = copy.deepcopy(config)
     changed["models"]["hier_logit"] = {"priors": {"tau": {"dist": "HalfNormal", "sigma": 0.5}}}
-    assert scheduled_jobs(workdir, changed) == model_jobs("hier_logit", (0, 1)) | FINAL
+    assert scheduled_jobs(workdir, changed) == model_jobs("hier_logit", (0,)) | FINAL
 
 
 def test_editing_a_threshold_reruns_only_the_verdict_and_report(tiny_run):
@@ -52,8 +52,8 @@ def test_editing_a_convergence_target_reruns_the_fits(tiny_run):
 def test_raising_sbc_simulations_adds_only_new_shards(tiny_run):
     workdir, config = tiny_run
     changed = copy.deepcopy(config)
-    changed["sbc"]["simulations"] = 2 * config["sbc"]["simulations"]  # 2 -> 4 shards per model
-    expected = {("sbc_shard", f"model_id={m}, shard={s}") for m in TINY_RUN_MODELS for s in (2, 3)}
+    changed["sbc"]["simulations"] = 2 * config["sbc"]["simulations"]  # 1 -> 2 shards per model
+    expected = {("sbc_shard", f"model_id={m}, shard=1") for m in TINY_RUN_MODELS}
     expected |= {("sbc_summary", f"model_id={m}") for m in TINY_RUN_MODELS}
     assert scheduled_jobs(workdir, changed) == expected | FINAL - {("compare", "")}
 
