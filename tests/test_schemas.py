@@ -3,30 +3,13 @@
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import fit_tables_of
 
 from binoval.schemas import BinomialData, SamplerDiagnostics, read_table, write_table
 
 
 def sampler_rows() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "model_id": "m",
-            "chain": [0, 1],
-            "draws": 100,
-            "tune": 100,
-            "divergences": 0,
-            "ebfmi": [1.0, np.nan],
-            "treedepth_hits": 0,
-            "max_treedepth": 10,
-            "mean_treedepth": 3.0,
-            "step_size": 0.5,
-            "wall_time_s": 1.0,
-            "backend": "nutpie",
-            "error": "",
-            "extensions": 0,
-            "extended_because": "",
-        }
-    )
+    return fit_tables_of(ebfmi=(1.0, np.nan))["sampler"]
 
 
 def test_a_written_table_reads_back_unchanged(tmp_path):
