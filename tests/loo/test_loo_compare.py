@@ -392,7 +392,11 @@ def test_reference_loo_waic_of_hospital12():
     that task is never compared."""
     data = _hospital12()
     spec = ModelSpec("hier_logit", "hier_logit", REFERENCE_PRIORS, {"parameterization": "noncentered"})
-    table = loo_table(_fit(spec, data), "hier_logit", data)
+    # The draws this test was set up with: a diagonal mass matrix (the non-centred hier_logit's default became
+    # low_rank in issue 17). Over seeds 12345, 1-4 the conditional task's se_loo was 2.32-3.15 with diag and
+    # 2.69-2.97 with low rank (elpd_waic -36.30..-36.87 and -36.43..-36.80): this one-seed check of a PSIS
+    # estimate with most k high cannot tell the two apart, so it keeps the draws it was calibrated on.
+    table = loo_table(_fit(spec, data, {**FULL, "mass_matrix": "diag"}), "hier_logit", data)
     conditional = task_table(table, "conditional")
     first = conditional.iloc[0]
     # PSIS with most k high is noisy across seeds; WAIC is stable
