@@ -47,7 +47,7 @@ def mass_matrix_of(model, settings: SamplerSettings) -> str:
     when it built the model (``Family.mass_matrix``, recorded on the model); ``diag`` with the pymc backend."""
     choice = settings.mass_matrix
     if choice not in ("auto", *MASS_MATRICES):
-        raise ValueError(f"sampler.mass_matrix must be one of auto, diag, low_rank, got {choice!r}")
+        raise ValueError(f"sampler.mass_matrix must be one of {', '.join(('auto', *MASS_MATRICES))}, got {choice!r}")
     if settings.backend == "pymc":
         if choice == "low_rank":
             raise ValueError(

@@ -65,7 +65,7 @@ def paired_difference(better: pd.DataFrame, worse: pd.DataFrame, ic: str = "loo"
     d = a[f"elpd_{ic}_i"].to_numpy(dtype=float) - b[f"elpd_{ic}_i"].to_numpy(dtype=float)
     diff, se = weighted_totals(d, a["units"].to_numpy(), ddof=0)
     # P(N(diff, se) > 0) = Phi(diff / se), what scipy.stats.norm.cdf(0, -diff, se) computes, without scipy.stats
-    p_worse = float(special.ndtr((0.0 - -diff) / (se + 1e-12))) if diff != 0 else float("nan")
+    p_worse = float(special.ndtr(diff / (se + 1e-12))) if diff != 0 else float("nan")
     return Difference(diff, se, p_worse)
 
 
