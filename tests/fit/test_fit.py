@@ -12,6 +12,8 @@ from binoval.models import GroupedCounts, expand_models
 from binoval.schemas import ParameterDiagnostics, SamplerDiagnostics
 
 SMALL = SamplerSettings.from_config({"chains": 2, "draws": 200, "tune": 200})
+#: Three small groups, for fits whose numbers do not matter.
+THREE_GROUPS = GroupedCounts(("a", "b", "c"), np.array([10, 20, 30]), np.array([1, 5, 9]))
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +80,7 @@ def test_diagnostics_tables_validate_and_cover_every_quantity(hier_fit):
 
 
 def test_same_seed_same_draws():
-    data = GroupedCounts(("a", "b", "c"), np.array([10, 20, 30]), np.array([1, 5, 9]))
+    data = THREE_GROUPS
     spec = expand_models({"pooled": {"family": "pooled"}})["pooled"]
     first = fit_model(spec, data, SMALL, seed=3).idata.posterior["p"].values
     second = fit_model(spec, data, SMALL, seed=3).idata.posterior["p"].values
@@ -142,11 +144,10 @@ def test_reference_posterior_of_hospital12():
 
 
 def _built(model_id: str, spec: dict):
-    data = GroupedCounts(("a", "b", "c"), np.array([10, 20, 30]), np.array([1, 5, 9]))
     from binoval.models import build_model
 
     (built,) = expand_models({model_id: spec}).values()
-    return build_model(built, data)
+    return build_model(built, THREE_GROUPS)
 
 
 @pytest.mark.parametrize(
@@ -201,5 +202,5 @@ def test_the_chosen_mass_matrix_reaches_nutpie(monkeypatch, family, low_rank):
     monkeypatch.setattr(nutpie, "sample", lambda compiled, **kwargs: calls.append(kwargs) or "draws")
     monkeypatch.setattr("binoval.fit.sampler.drop_transformed", lambda idata: idata)
     sampler = CompiledSampler(_built("m", {"family": family}), SMALL)
-    sampler.fit(GroupedCounts(("a", "b", "c"), np.array([10, 20, 30]), np.array([1, 5, 9])), seed=1)
+    sampler.fit(THREE_GROUPS, seed=1)
     assert calls[0]["low_rank_modified_mass_matrix"] is low_rank
