@@ -45,7 +45,7 @@ def measure(runner, truths, sims: int, tune: int, target_accept: float, low_rank
             progress_bar=False,
             target_accept=target_accept,
             maxdepth=runner.settings.max_treedepth,
-            low_rank_modified_mass_matrix=low_rank,
+            adaptation="low_rank" if low_rank else "diag",
             save_warmup=True,
         )
         warmup_grads += int(trace.warmup_sample_stats["n_steps"].values.sum())

@@ -171,6 +171,19 @@ def test_the_family_chooses_the_mass_matrix_unless_the_config_does(spec, expecte
     assert mass_matrix_of(model, SamplerSettings(backend="pymc")) == "diag"
 
 
+def test_auto_takes_a_diagonal_mass_matrix_beyond_the_low_rank_size_limit():
+    from binoval.fit.sampler import LOW_RANK_MAX_PARAMETERS, mass_matrix_of, parameter_count
+    from binoval.models import build_model
+
+    (spec,) = expand_models({"m": {"family": "hier_logit"}}).values()
+    for groups, expected in ((LOW_RANK_MAX_PARAMETERS - 2, "low_rank"), (LOW_RANK_MAX_PARAMETERS - 1, "diag")):
+        data = GroupedCounts(tuple(f"g{i}" for i in range(groups)), np.full(groups, 10), np.full(groups, 3))
+        model = build_model(spec, data)
+        assert parameter_count(model) == groups + 2  # mu, tau and one z per group
+        assert mass_matrix_of(model, SamplerSettings()) == expected
+        assert mass_matrix_of(model, SamplerSettings(mass_matrix="low_rank")) == "low_rank"  # asked for: kept
+
+
 def test_a_mass_matrix_the_backend_cannot_adapt_is_an_error():
     from binoval.fit.sampler import mass_matrix_of
 
@@ -188,8 +201,8 @@ def test_a_mass_matrix_the_backend_cannot_adapt_is_an_error():
         )
 
 
-@pytest.mark.parametrize("family, low_rank", [("hier_logit", True), ("beta_binomial", False)])
-def test_the_chosen_mass_matrix_reaches_nutpie(monkeypatch, family, low_rank):
+@pytest.mark.parametrize("family, adaptation", [("hier_logit", "low_rank"), ("beta_binomial", "diag")])
+def test_the_chosen_mass_matrix_reaches_nutpie(monkeypatch, family, adaptation):
     import nutpie
 
     calls = []
@@ -203,4 +216,4 @@ def test_the_chosen_mass_matrix_reaches_nutpie(monkeypatch, family, low_rank):
     monkeypatch.setattr("binoval.fit.sampler.drop_transformed", lambda idata: idata)
     sampler = CompiledSampler(_built("m", {"family": family}), SMALL)
     sampler.fit(THREE_GROUPS, seed=1)
-    assert calls[0]["low_rank_modified_mass_matrix"] is low_rank
+    assert calls[0]["adaptation"] == adaptation

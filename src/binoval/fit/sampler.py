@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from binoval.defaults import SAMPLER
 from binoval.models import MASS_MATRIX_ATTRIBUTE, N_DATA, R_DATA, R_VAR, GroupedCounts
 
@@ -41,10 +43,20 @@ class SamplerSettings:
 #: The mass matrices ``sampler.mass_matrix`` may name (``auto`` aside).
 MASS_MATRICES = ("diag", "low_rank")
 
+#: ``auto`` takes a family's ``low_rank`` only up to this many unconstrained parameters. nutpie's low-rank
+#: adaptation costs far more per draw as the dimension grows: non-centred hier_logit, 2 x 500 draws after 300
+#: warm-up, seconds and smallest ESS (``python benchmarks/mass_matrix_cost.py``):
+#: 102 parameters: low rank 1.0 s, ESS 260-280; diag 0.7 s, ESS 7-22.
+#: 202 parameters: low rank 47 s, ESS 230; diag 1.4 s, ESS 16-41 (more ESS per second).
+#: 302 parameters: low rank 33 s, ESS 110-240; diag 2.8 s, ESS 54-61.
+#: 1002 parameters: low rank 55 s, diag 12 s, both ESS 50-90.
+LOW_RANK_MAX_PARAMETERS = 128
+
 
 def mass_matrix_of(model, settings: SamplerSettings) -> str:
     """The mass matrix a fit of ``model`` adapts: ``settings.mass_matrix``, or for ``auto`` the one its family chose
-    when it built the model (``Family.mass_matrix``, recorded on the model); ``diag`` with the pymc backend."""
+    when it built the model (``Family.mass_matrix``, recorded on the model) unless that is ``low_rank`` and the
+    model has more than ``LOW_RANK_MAX_PARAMETERS`` parameters; ``diag`` with the pymc backend."""
     choice = settings.mass_matrix
     if choice not in ("auto", *MASS_MATRICES):
         raise ValueError(f"sampler.mass_matrix must be one of {', '.join(('auto', *MASS_MATRICES))}, got {choice!r}")
@@ -55,8 +67,16 @@ def mass_matrix_of(model, settings: SamplerSettings) -> str:
             )
         return "diag"
     if choice == "auto":
-        return getattr(model, MASS_MATRIX_ATTRIBUTE, "diag")
+        family_choice = getattr(model, MASS_MATRIX_ATTRIBUTE, "diag")
+        if family_choice == "low_rank" and parameter_count(model) > LOW_RANK_MAX_PARAMETERS:
+            return "diag"
+        return family_choice
     return choice
+
+
+def parameter_count(model) -> int:
+    """The number of unconstrained parameters NUTS samples (the dimension of the mass matrix)."""
+    return int(sum(np.size(value) for value in model.initial_point().values()))
 
 
 @dataclass
@@ -80,8 +100,8 @@ class CompiledSampler:
         self.model = model
         self.settings = settings
         self.threads = max(1, min(threads or settings.chains, settings.chains))
-        #: nutpie's low-rank modified mass matrix adaptation (else a diagonal one)
-        self.low_rank = mass_matrix_of(model, settings) == "low_rank"
+        #: the mass matrix nutpie adapts (``MASS_MATRICES``: its ``adaptation`` of the same name)
+        self.adaptation = mass_matrix_of(model, settings)
         self._compiled = None
         if settings.backend == "nutpie":
             import nutpie
@@ -108,7 +128,7 @@ class CompiledSampler:
                 progress_bar=False,
                 target_accept=s.target_accept,
                 maxdepth=s.max_treedepth,
-                low_rank_modified_mass_matrix=self.low_rank,
+                adaptation=self.adaptation,
             )
         else:
             import pymc as pm
