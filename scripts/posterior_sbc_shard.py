@@ -23,6 +23,7 @@ runner = PosteriorShardRunner(
     min_ranks=p.sbc["min_ranks"],
     extend_factor=p.sbc["extend_factor"],
     threads=snakemake.threads,
+    max_group_quantities=p.sbc["max_group_quantities"],
     posterior=None if error else idata.posterior.to_dataset(),
     fit_error=error,
 )

@@ -24,6 +24,7 @@ table = run_shard(
     extend_factor=p.sbc["extend_factor"],
     threads=snakemake.threads,
     predictive=predictive,
+    max_group_quantities=p.sbc["max_group_quantities"],
 )
 write_table(
     pd.concat(predictive, ignore_index=True) if predictive else SbcPredictive.empty(),

@@ -96,6 +96,7 @@ SBC = {
     "min_ranks": 100,  # thinning never keeps fewer draws than this
     "extend_factor": 4,  # a fit with fewer than min_ranks effective draws is rerun with up to 4x the draws (1: never)
     "simulate_priors": {},  # {model_id: {param: prior spec}}: simulate from these priors, fit the model's own
+    "max_group_quantities": 50,  # more groups: rank a seeded subset of this many group rates, plus pooled summaries
 }
 
 #: Posterior SBC (``binoval.sbc.posterior``): 200 simulations per model in shards of 100, reference draws from the

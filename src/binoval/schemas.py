@@ -19,6 +19,7 @@ from pandera.typing import Series
 
 from binoval.io import atomic_path
 from binoval.loo.tasks import GROUP_POINT, LOO_METHODS, OUTCOMES, TABLE_TASKS, TASKS
+from binoval.sbc.simulate import ROLES as SBC_ROLES
 
 
 class BinomialData(pa.DataFrameModel):
@@ -493,6 +494,7 @@ class SbcSimulations(pa.DataFrameModel):
     quantity: Series[str]
     variable: Series[str]
     index: Series[str]
+    role: Series[str] = pa.Field(isin=list(SBC_ROLES))
     status: Series[str] = pa.Field(isin=["ok", "failed"])
     error: Series[str]
     rhat_max: Series[float] = pa.Field(nullable=True)
@@ -548,6 +550,7 @@ class SbcSummary(pa.DataFrameModel):
     quantity: Series[str]
     variable: Series[str]
     index: Series[str]
+    role: Series[str] = pa.Field(isin=list(SBC_ROLES))
     simulations: Series[int] = pa.Field(ge=0)
     ranked: Series[int] = pa.Field(ge=0)
     ecdf_stat: Series[float] = pa.Field(nullable=True, ge=0, le=1)

@@ -23,6 +23,7 @@ STAGES = {
     "calibration": 9,
     "posterior_sbc": 10,
     "sensitivity": 11,
+    "sbc_groups": 12,
 }
 
 

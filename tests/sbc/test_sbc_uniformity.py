@@ -103,6 +103,7 @@ def synthetic_simulations(n_sims, rng, narrow_tau=False, failed=0, diverging=0):
                 quantity=q,
                 variable=q,
                 index="",
+                role="parameter",
                 status=status,
                 error="RuntimeError: boom" if status == "failed" else "",
                 rhat_max=1.0,

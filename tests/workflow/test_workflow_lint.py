@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 from conftest import REPO, SNAKEFILE
 
 pytestmark = pytest.mark.workflow
@@ -55,3 +56,43 @@ def test_every_job_logs_and_benchmarks_by_one_pattern(tmp_path):
         stem = "/".join([job["rule"], *values])
         assert job.get("log") == f"logs/hospital12/{stem}.log", job
         assert job.get("benchmark") == f"results/hospital12/benchmarks/{stem}.tsv", job
+
+
+def test_job_resources_grow_with_the_groups(tmp_path):
+    """A dry-run of 1000 groups x 1000 simulations sizes every job by the data (binoval.resources): SBC shards ask
+    for more memory and time than on hospital12, and fits run a thread per chain."""
+    from binoval import resources
+    from binoval.data.synthetic import simulate_logit_normal_counts
+
+    simulate_logit_normal_counts(1000, 1).to_csv(tmp_path / "groups1000.csv", index=False)
+    models = {m: {"enabled": m == "hier_logit"} for m in ("pooled", "unpooled", "hier_logit_centered", "beta_binomial")}
+    overlay = tmp_path / "overlay.yaml"
+    overlay.write_text(
+        yaml.safe_dump(
+            {
+                "dataset": "groups1000.csv",
+                "models": {**models, "bb_mixture": {"enabled": False}},
+                "sbc": {"simulations": 1000},
+                "posterior_sbc": {"simulations": 1000},
+            }
+        )
+    )
+    large = planned_jobs(snakemake("-n", "--configfile", str(overlay), cwd=tmp_path).stdout)
+    (tmp_path / "small").mkdir()
+    small = planned_jobs(snakemake("-n", cwd=tmp_path / "small").stdout)
+
+    def field(jobs, rule, name):
+        values = {job["resources"].split(f"{name}=")[1].split(",")[0] for job in jobs if job["rule"] == rule}
+        assert len(values) == 1, (rule, values)
+        return int(values.pop())
+
+    assert sum(job["rule"] == "sbc_shard" for job in large) == 10
+    for rule in ("sbc_shard", "posterior_sbc_shard", "fit", "loo"):
+        assert field(large, rule, "mem_mb") == resources.mem_mb(rule, 1000)
+        assert field(large, rule, "mem_mb") > field(small, rule, "mem_mb")
+        assert field(large, rule, "runtime") >= field(small, rule, "runtime")
+    for rule in ("sbc_shard", "posterior_sbc_shard"):
+        assert field(large, rule, "runtime") > 2 * field(small, rule, "runtime")
+    assert field(large, "sbc_shard", "runtime") == resources.runtime_min("sbc_shard", 1000, 100)
+    assert [job.get("threads") for job in large if job["rule"] == "fit"] == ["2"]  # 4 chains, capped by --cores 2
+    assert {job.get("threads", "1") for job in small if job["rule"] == "fit"} == {"1"}  # 1 is not printed

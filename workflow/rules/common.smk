@@ -6,6 +6,12 @@ from binoval.data.trials import check_trial_header
 import math
 from binoval.defaults import POSTERIOR_SBC, SAMPLER_INHERITED_BY_SBC, SBC, SENSITIVITY, THRESHOLDS, with_defaults
 from binoval.loo.tasks import LOG_LIKELIHOOD_VARS
+from binoval import resources as job_cost
+
+#: The number of groups of the dataset, counted while planning (check_dataset); job resources are sized by it.
+PLANNED_GROUPS = {}
+#: Groups assumed for resources when trial-level input has not been aggregated yet (the first run).
+UNKNOWN_GROUPS = 1000
 
 
 def checked_model_specs(config):
@@ -29,6 +35,7 @@ def check_dataset(config, specs):
         else:
             parsed = parse_grouped_csv(resolve_dataset(config["dataset"]), config.get("columns"))
             available = set(parsed)
+            PLANNED_GROUPS["groups"] = len(parsed["group"])
         for spec in specs.values():
             if "formula" in spec.options:
                 try:
@@ -177,6 +184,31 @@ def ppc_plots(model_id):
 # SBC: settings and shard count (sbc.smk).
 
 
+def data_groups():
+    """The dataset's groups: counted while planning, or for trial-level input the rows of a previous run's
+    aggregation, else UNKNOWN_GROUPS."""
+    if "groups" not in PLANNED_GROUPS:
+        aggregated = grouped_csv()
+        counted = os.path.exists(aggregated) and config.get("trials")
+        PLANNED_GROUPS["groups"] = sum(1 for _ in open(aggregated)) - 1 if counted else UNKNOWN_GROUPS
+    return PLANNED_GROUPS["groups"]
+
+
+def fit_threads():
+    """Threads of a fit job: one per chain when the data are large enough for sampling to outweigh compiling."""
+    return job_cost.fit_threads(data_groups(), int(config["sampler"]["chains"]))
+
+
+def memory_of(rule_name):
+    """The mem_mb of a job of rule_name, sized by the data's groups (binoval.resources); more on a retry."""
+    return lambda wildcards, attempt: job_cost.mem_mb(rule_name, data_groups(), attempt)
+
+
+def runtime_of(rule_name, simulations=1):
+    """The runtime (minutes) of a job of rule_name (binoval.resources); SBC shards by their simulations."""
+    return lambda wildcards, attempt: job_cost.runtime_min(rule_name, data_groups(), simulations, attempt)
+
+
 def sbc_config():
     """The `sbc` config section over its defaults (binoval.defaults.SBC)."""
     return with_defaults(SBC, config.get("sbc"))
@@ -200,6 +232,7 @@ def sbc_shard_params(wildcards):
         "min_ranks": int(c["min_ranks"]),
         "extend_factor": int(c["extend_factor"]),
         "simulate_priors": overrides,
+        "max_group_quantities": int(c["max_group_quantities"]),
     }
 
 
@@ -235,8 +268,8 @@ def posterior_sbc_shard_count():
 
 
 def posterior_sbc_shard_params():
-    """What a posterior SBC shard depends on (not posterior_sbc.simulations); thin, min_ranks, extend_factor
-    are prior SBC's (`sbc`)."""
+    """What a posterior SBC shard depends on (not posterior_sbc.simulations); thin, min_ranks, extend_factor and
+    max_group_quantities are prior SBC's (`sbc`)."""
     c, prior = posterior_sbc_config(), sbc_config()
     return {
         "sims_per_shard": int(c["sims_per_shard"]),
@@ -244,6 +277,7 @@ def posterior_sbc_shard_params():
         "thin": prior["thin"],
         "min_ranks": int(prior["min_ranks"]),
         "extend_factor": int(prior["extend_factor"]),
+        "max_group_quantities": int(prior["max_group_quantities"]),
     }
 
 

@@ -11,12 +11,12 @@ rule fit:
         benchmarks("fit/{model_id}.tsv")
     conda:
         "../../envs/binoval.yaml"
-    # one thread: a fit job is mostly single-threaded compilation (10-25 s) against < 1 s of sampling,
-    # so two jobs side by side beat one job on two threads; raise with --set-threads fit=N for long models
-    threads: 1
+    # one thread on small data: a fit job is mostly single-threaded compilation (10-25 s) against < 1 s of
+    # sampling, so two jobs side by side beat one job on two threads; one per chain on large data (binoval.resources)
+    threads: fit_threads()
     resources:
-        mem_mb=3000,
-        runtime=30,
+        mem_mb=memory_of("fit"),
+        runtime=runtime_of("fit"),
     params:
         model=model_params,
         sampler=config["sampler"],

@@ -16,8 +16,8 @@ rule loo:
         "../../envs/binoval.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=30,
+        mem_mb=memory_of("loo"),
+        runtime=runtime_of("loo"),
     params:
         model=model_params,
         loo=config["loo"],
@@ -40,8 +40,8 @@ rule evidence:
         "../../envs/binoval.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=30,
+        mem_mb=memory_of("evidence"),
+        runtime=runtime_of("evidence"),
     params:
         model=model_params,
         mixture=lambda wildcards: mixture_ids()[wildcards.model_id],

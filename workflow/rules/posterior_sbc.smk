@@ -20,8 +20,8 @@ rule posterior_sbc_shard:
         "../../envs/binoval.yaml"
     threads: 1  # as sbc_shard
     resources:
-        mem_mb=3000,
-        runtime=120,
+        mem_mb=memory_of("posterior_sbc_shard"),
+        runtime=runtime_of("posterior_sbc_shard", int(posterior_sbc_config()["sims_per_shard"])),
     params:
         model=model_params,
         sbc=posterior_sbc_shard_params(),
@@ -56,8 +56,8 @@ rule posterior_sbc_summary:
         "../../envs/binoval.yaml"
     threads: 1
     resources:
-        mem_mb=1500,
-        runtime=10,
+        mem_mb=memory_of("posterior_sbc_summary"),
+        runtime=runtime_of("posterior_sbc_summary"),
     params:
         simulations=int(posterior_sbc_config()["simulations"]),
         label="posterior SBC",

@@ -22,8 +22,8 @@ rule ppc:
         "../../envs/binoval.yaml"
     threads: 1
     resources:
-        mem_mb=1500,
-        runtime=10,
+        mem_mb=memory_of("ppc"),
+        runtime=runtime_of("ppc"),
     params:
         seed=config["seed"],
     script:

@@ -26,8 +26,8 @@ rule prior_predictive:
         "../../envs/binoval.yaml"
     threads: 1
     resources:
-        mem_mb=1500,
-        runtime=10,
+        mem_mb=memory_of("prior_predictive"),
+        runtime=runtime_of("prior_predictive"),
     params:
         model=model_params,
         draws=config["prior_predictive"]["draws"],

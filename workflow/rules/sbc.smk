@@ -20,8 +20,8 @@ rule sbc_shard:
         "../../envs/binoval.yaml"
     threads: 1  # like fit: compilation dominates; draws do not depend on threads
     resources:
-        mem_mb=3000,
-        runtime=120,
+        mem_mb=memory_of("sbc_shard"),
+        runtime=runtime_of("sbc_shard", int(sbc_config()["sims_per_shard"])),
     params:
         model=model_params,
         sbc=sbc_shard_params,
@@ -55,8 +55,8 @@ rule sbc_summary:
         "../../envs/binoval.yaml"
     threads: 1
     resources:
-        mem_mb=1500,
-        runtime=10,
+        mem_mb=memory_of("sbc_summary"),
+        runtime=runtime_of("sbc_summary"),
     params:
         simulations=int(sbc_config()["simulations"]),
     script:

@@ -21,8 +21,8 @@ rule sensitivity:
         "../../envs/binoval.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=10,
+        mem_mb=memory_of("sensitivity"),
+        runtime=runtime_of("sensitivity"),
     params:
         model=model_params,
         # the stored diagnosis uses it (the verdict recomputes it from thresholds.sensitivity either way)

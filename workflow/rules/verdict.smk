@@ -66,8 +66,8 @@ rule report:
         "../../envs/binoval.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=20,
+        mem_mb=memory_of("report"),
+        runtime=runtime_of("report"),
     params:
         model_ids=list(MODEL_SPECS),
         models=model_families(),

@@ -44,6 +44,32 @@ def simulate_clustered_counts(
     return frame[["group", "n", "r", "true_cluster", "true_p"]]
 
 
+#: The logit-normal population of ``simulate_logit_normal_counts``: mean logit, sd of the logits, trials per group
+#: spread log-uniformly between the two bounds (small clinics to large hospitals).
+LOGIT_NORMAL_DESIGN = {"mu": -1.0, "tau": 0.6, "n_low": 20, "n_high": 2000}
+
+
+def simulate_logit_normal_counts(groups: int, seed: int, **design: float) -> pd.DataFrame:
+    """``groups`` groups with logit(p_i) ~ Normal(mu, tau) and n_i log-uniform on [n_low, n_high] (integers).
+
+    The data of a hierarchical logit model at any size (``LOGIT_NORMAL_DESIGN``, overridden by ``design``);
+    returns columns ``group, n, r, true_p``. Group names are zero-padded so they sort in order.
+    """
+    d = {**LOGIT_NORMAL_DESIGN, **design}
+    rng = np.random.default_rng(seed)
+    n = np.rint(np.exp(rng.uniform(np.log(d["n_low"]), np.log(d["n_high"]), size=int(groups)))).astype(int)
+    p = 1.0 / (1.0 + np.exp(-(d["mu"] + d["tau"] * rng.standard_normal(int(groups)))))
+    width = len(str(int(groups)))
+    return pd.DataFrame(
+        {
+            "group": [f"g{i:0{width}d}" for i in range(1, int(groups) + 1)],
+            "n": n,
+            "r": rng.binomial(n, p),
+            "true_p": p.round(6),
+        }
+    )
+
+
 def agents25() -> pd.DataFrame:
     """The bundled ``agents25`` dataset (25 agents, 3 true clusters, 100 trials each)."""
     return simulate_clustered_counts(AGENTS25_DESIGN, AGENTS25_TRIALS, AGENTS25_SEED, prefix="agent")

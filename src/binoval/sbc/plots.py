@@ -1,29 +1,68 @@
-"""SBC plots: ECDF difference with simultaneous 95% bands, and rank histograms, one panel per quantity."""
+"""SBC plots: ECDF difference with simultaneous 95% bands, and rank histograms, one panel per quantity.
+
+Group rates get a panel each up to ``GROUP_PANELS`` of them; with more (many groups, or a subset of
+``sbc.max_group_quantities``) they are drawn as one panel of all their ranks pooled and the ``WORST_GROUPS``
+groups whose ranks are furthest from uniform, so the figure's size does not grow with the data.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from binoval.plotting import panel_grid, save_png
-from binoval.sbc.uniformity import chi_square_bins, ecdf_band, ecdf_counts
+from binoval.sbc.uniformity import chi_square_bins, ecdf_band, ecdf_counts, ecdf_statistic
+
+#: The most group-rate panels drawn one by one; beyond, a pooled panel and the ``WORST_GROUPS`` worst groups.
+GROUP_PANELS = 16
+WORST_GROUPS = 6
+#: Roles (``binoval.sbc.simulate.ROLES``) of the per-group rates.
+GROUP_ROLES = ("group", "group_subset")
 
 
-def _ok(table: pd.DataFrame):
+@dataclass
+class Panel:
+    """One panel: its title, the fractional ranks it shows, and how many independent simulations they come from
+    (the ranks of a pooled panel are several per simulation)."""
+
+    title: str
+    u: np.ndarray
+    simulations: int
+
+
+def panels(table: pd.DataFrame) -> list[Panel]:
+    """The panels of ``table``'s successful fits, in quantity order; group rates pooled beyond ``GROUP_PANELS``."""
     ok = table[table["status"] == "ok"]
-    return [(q, ok.loc[ok["quantity"] == q, "u"].to_numpy(dtype=float)) for q in dict.fromkeys(table["quantity"])]
+    u_of = {q: part["u"].to_numpy(dtype=float) for q, part in ok.groupby("quantity", sort=False)}
+    roles = dict(zip(table["quantity"], table["role"]))
+    order = list(dict.fromkeys(table["quantity"]))
+    group = [q for q in order if roles[q] in GROUP_ROLES]
+    u = {q: u_of.get(q, np.empty(0)) for q in order}
+    if len(group) <= GROUP_PANELS:
+        return [Panel(q, u[q], len(u[q])) for q in order]
+    others = [Panel(q, u[q], len(u[q])) for q in order if q not in group]
+    pooled_u = np.concatenate([u[q] for q in group])
+    simulations = max(len(u[q]) for q in group)
+    pooled = Panel(f"{len(group)} group rates pooled", pooled_u, simulations)
+    worst = sorted((q for q in group if len(u[q]) >= 2), key=lambda q: ecdf_statistic(u[q]))[:WORST_GROUPS]
+    return others + [pooled] + [Panel(f"{q} (worst {i + 1})", u[q], len(u[q])) for i, q in enumerate(worst)]
 
 
 def plot_ecdf_difference(table: pd.DataFrame, path, title: str = "", alpha: float = 0.05) -> None:
     """ECDF of the fractional ranks minus the uniform CDF, inside the simultaneous 1 - alpha band."""
-    panels = _ok(table)
-    fig, axes = panel_grid(len(panels))
-    for ax, (quantity, u) in zip(axes, panels):
-        ax.set_title(quantity, fontsize=9)
+    shown = panels(table)
+    fig, axes = panel_grid(len(shown))
+    for ax, panel in zip(axes, shown):
+        u = panel.u
+        ax.set_title(panel.title, fontsize=9)
         ax.axhline(0, color="grey", lw=0.5)
         if len(u) >= 2:
-            band = ecdf_band(len(u), alpha)
+            # a pooled panel's band is that of one rank per simulation: its ranks of one simulation are dependent,
+            # and the mean of dependent indicators varies no more than one of them, so the band is conservative
+            band = ecdf_band(panel.simulations, alpha)
             ax.fill_between(band.z, band.lower, band.upper, color="tab:blue", alpha=0.2, step="mid", lw=0)
             diff = ecdf_counts(u, band.z) / len(u) - band.z
             outside = (diff < band.lower) | (diff > band.upper)
@@ -39,16 +78,19 @@ def plot_ecdf_difference(table: pd.DataFrame, path, title: str = "", alpha: floa
 
 def plot_rank_histograms(table: pd.DataFrame, path, title: str = "") -> None:
     """Histograms of the fractional ranks with the central 99% range of each bin's count under uniformity."""
-    panels = _ok(table)
-    fig, axes = panel_grid(len(panels))
-    for ax, (quantity, u) in zip(axes, panels):
-        ax.set_title(quantity, fontsize=9)
+    shown = panels(table)
+    fig, axes = panel_grid(len(shown))
+    for ax, panel in zip(axes, shown):
+        u = panel.u
+        ax.set_title(panel.title, fontsize=9)
         if len(u):
-            bins = chi_square_bins(len(u))
-            low, high = stats.binom.ppf([0.005, 0.995], len(u), 1 / bins)
+            # a pooled panel shows its counts per simulation (divided by the ranks per simulation), against the
+            # range of one rank per simulation (conservative, as its ECDF band)
+            bins = chi_square_bins(panel.simulations)
+            low, high = stats.binom.ppf([0.005, 0.995], panel.simulations, 1 / bins)
             ax.axhspan(low, high, color="grey", alpha=0.25, lw=0)
             edges = np.linspace(0, 1, bins + 1)
-            counts = np.histogram(u, edges)[0]
+            counts = np.histogram(u, edges)[0] * (panel.simulations / len(u))
             ax.stairs(counts, edges, fill=True, color="tab:blue")  # one artist, not a patch per bin
             ax.vlines(edges[1:-1], 0, np.minimum(counts[:-1], counts[1:]), color="white", lw=0.8)
         else:

@@ -46,7 +46,6 @@ import pandas as pd
 
 from binoval.models import GroupedCounts, build_model, family_of
 from binoval.sbc.shard import ShardRunner
-from binoval.sbc.simulate import sbc_quantities
 
 
 def reference_positions(
@@ -89,7 +88,7 @@ class PosteriorShardRunner(ShardRunner):
             super().__post_init__()
             return
         self.model = build_model(self.spec, self.data)  # the test quantities only; nothing to compile
-        self.quantities = sbc_quantities(self.model, self.spec)
+        self.quantities = self.test_quantities()
         self.compile_time_s = 0.0
 
     def run(self, shard: int, progress_every: int | None = None) -> pd.DataFrame:

@@ -155,6 +155,7 @@ class ShardRunner:
     min_ranks: int = SBC["min_ranks"]
     extend_factor: int = SBC["extend_factor"]
     threads: int | None = None
+    max_group_quantities: int | None = SBC["max_group_quantities"]
     #: the seed stream's stage (``binoval.seeds.STAGES``) and the name in log lines
     stage: ClassVar[str] = "sbc"
     #: run the posterior predictive check of each fit (``predictive_rows``)
@@ -167,12 +168,18 @@ class ShardRunner:
         self.model = build_model(self.spec, self.data)
         overrides = dict(self.simulate_priors or {})
         self.sim_model = build_model(simulation_spec(self.spec, overrides), self.data) if overrides else self.model
-        self.quantities = sbc_quantities(self.model, self.spec)
+        self.quantities = self.test_quantities()
         self.free = free_variable_names(self.model)
         self.variables = list(dict.fromkeys(q.variable for q in self.quantities if q.variable != LOGLIK))
         self.loglik = LogLikelihood(self.model)
         self.sampler = CompiledSampler(self.model, self.settings, self.threads)
         self.compile_time_s = time.perf_counter() - start
+
+    def test_quantities(self) -> list[Quantity]:
+        """The quantities ranked (``sbc_quantities``); a subset of group rates is drawn from a stream of (seed,
+        "sbc_groups", model id), so every shard, and prior and posterior SBC, rank the same groups."""
+        rng = seeds.rng(self.seed, "sbc_groups", self.spec.model_id)
+        return sbc_quantities(self.model, self.spec, self.max_group_quantities, rng)
 
     def simulating_from(self, simulate_priors: Mapping[str, Any] | None) -> ShardRunner:
         """A runner sharing this one's compiled model but simulating from other priors (a cheap copy)."""
@@ -312,7 +319,7 @@ class ShardRunner:
             progress_bar=False,
             target_accept=s.target_accept,
             maxdepth=s.max_treedepth,
-            low_rank_modified_mass_matrix=self.sampler.low_rank,
+            adaptation=self.sampler.adaptation,
             return_raw_trace=True,
         )
         return _nutpie_draws(trace, time.perf_counter() - start)
@@ -320,7 +327,7 @@ class ShardRunner:
     def _true_value(self, q: Quantity, truth, data) -> float:
         if q.variable == LOGLIK:
             return float(self.loglik(data, {name: truth[name][None] for name in self.free})[0])
-        return float(np.asarray(truth[q.variable])[q.position])
+        return float(q.of(truth[q.variable], leading=0))
 
     def _posterior(self, posterior) -> np.ndarray:
         """Posterior draws of the parameter quantities as (chain, draw, quantity)."""
@@ -328,8 +335,7 @@ class ShardRunner:
         for q in self.quantities:
             if q.variable == LOGLIK:
                 continue
-            values = np.asarray(posterior[q.variable])
-            columns.append(values[(slice(None), slice(None), *q.position)])
+            columns.append(q.of(posterior[q.variable], leading=2))
         return np.stack(columns, axis=-1).astype(float)
 
     def _analyse(self, fit, data, true_values, simulation, rng, checked) -> pd.DataFrame:
@@ -378,6 +384,7 @@ class ShardRunner:
             "quantity": [q.label for q in self.quantities],
             "variable": [q.variable for q in self.quantities],
             "index": [q.index for q in self.quantities],
+            "role": [q.role for q in self.quantities],
             "status": status,
             "error": error,
             "rhat_max": np.nan,
@@ -432,11 +439,22 @@ def run_shard(
     extend_factor: int = SBC["extend_factor"],
     threads: int | None = None,
     predictive: list[pd.DataFrame] | None = None,
+    max_group_quantities: int | None = SBC["max_group_quantities"],
 ) -> pd.DataFrame:
     """Compile ``spec`` once and run shard ``shard`` (see ``ShardRunner``); ``threads`` caps the chains run at once.
     The posterior predictive checks of the fits (``predictive_rows``) are appended to ``predictive`` when given."""
     runner = ShardRunner(
-        spec, data, settings, seed, sims_per_shard, simulate_priors, thin, min_ranks, extend_factor, threads
+        spec,
+        data,
+        settings,
+        seed,
+        sims_per_shard,
+        simulate_priors,
+        thin,
+        min_ranks,
+        extend_factor,
+        threads,
+        max_group_quantities,
     )
     log.info(
         "sbc %s: compiled in %.1f s; %d test quantities; sampler %s",

@@ -70,14 +70,42 @@ def simulation_spec(spec: ModelSpec, overrides: Mapping[str, Any] | None) -> Mod
     return ModelSpec(spec.model_id, spec.family, priors, dict(spec.options))
 
 
+#: The roles of SBC test quantities (the ``role`` column of the SBC tables): a population-level parameter; the
+#: rate of a group when every group's rate is ranked; the rate of one of a seeded subset of groups; a summary of
+#: all group rates (``POOLED_SUMMARIES``); the joint log-likelihood.
+ROLES = ("parameter", "group", "group_subset", "group_pooled", "log_likelihood")
+
+#: Summaries of all group rates ranked alongside a subset: label -> function of the rates (last axis: group).
+POOLED_SUMMARIES = {
+    "mean": lambda rates: np.mean(rates, axis=-1),
+    "sd": lambda rates: np.std(rates, axis=-1),
+}
+
+#: Name of the group-level rate variable whose scalars are ranked per group (or by subset and summaries).
+GROUP_RATE = "p"
+
+
 @dataclass(frozen=True)
 class Quantity:
-    """One SBC test quantity: ``variable`` at position ``position`` (() for scalars), shown as ``label``."""
+    """One SBC test quantity: ``variable`` at position ``position`` (() for scalars), shown as ``label``.
+
+    ``summary`` names a ``POOLED_SUMMARIES`` entry when the quantity is that summary of ``variable`` over its last
+    axis (the groups); ``role`` is one of ``ROLES``.
+    """
 
     label: str
     variable: str
     index: str
     position: tuple
+    role: str = "parameter"
+    summary: str | None = None
+
+    def of(self, values: np.ndarray, leading: int) -> np.ndarray:
+        """This quantity from an array of ``variable`` whose first ``leading`` axes are draws (or simulations)."""
+        values = np.asarray(values)
+        if self.summary is not None:
+            return POOLED_SUMMARIES[self.summary](values)
+        return values[(*(slice(None),) * leading, *self.position)]
 
 
 def _depends_on_free_rv(model, var) -> bool:
@@ -87,20 +115,35 @@ def _depends_on_free_rv(model, var) -> bool:
     return any(node in free for node in ancestors([var]))
 
 
-def sbc_quantities(model, spec: ModelSpec) -> list[Quantity]:
-    """Every scalar of every non-group parameter, each group rate ``p``, then the joint log-likelihood.
+def group_subset(trials: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """``size`` group positions (sorted), stratified by trials: the groups sorted by ``trials`` are cut into
+    ``size`` runs of (nearly) equal length and one group is drawn at random from each run, so small and large
+    groups are both represented."""
+    order = np.argsort(np.asarray(trials), kind="stable")
+    runs = np.array_split(order, int(size))
+    return np.sort(np.array([run[rng.integers(len(run))] for run in runs], dtype=int))
 
-    Group-level latent variables other than ``p`` (``z``, ``theta``) are left
-    out: ``theta`` is a monotone transform of ``p`` (identical ranks) and
-    ``z`` is a nuisance of the parameterisation. Constants (``w`` when K = 1)
-    are left out too.
+
+def sbc_quantities(
+    model,
+    spec: ModelSpec,
+    max_group_quantities: int | None = None,
+    rng: np.random.Generator | None = None,
+) -> list[Quantity]:
+    """Every scalar of every non-group parameter, group rates ``p``, then the joint log-likelihood.
+
+    Group rates: each group's when there are at most ``max_group_quantities`` groups (None: no limit); otherwise
+    the rates of ``max_group_quantities`` groups drawn with ``rng`` (``group_subset``, stratified by the groups'
+    trials) and the ``POOLED_SUMMARIES`` of all group rates. Group-level latent variables other than ``p``
+    (``z``, ``theta``) are left out: ``theta`` is a monotone transform of ``p`` (identical ranks) and ``z`` is a
+    nuisance of the parameterisation. Constants (``w`` when K = 1) are left out too.
     """
     names = FAMILIES[spec.family].parameter_names(**spec.options)
     quantities: list[Quantity] = []
     for name in names:
         var = model[name]
         dims = model.named_vars_to_dims.get(name, ()) or ()
-        if GROUP_DIM in dims and name != "p":
+        if GROUP_DIM in dims and name != GROUP_RATE:
             continue
         if not _depends_on_free_rv(model, var):
             continue
@@ -108,10 +151,25 @@ def sbc_quantities(model, spec: ModelSpec) -> list[Quantity]:
             quantities.append(Quantity(name, name, "", ()))
             continue
         coords = [list(model.coords[d]) for d in dims]
-        for position in np.ndindex(*[len(c) for c in coords]):
+        positions = list(np.ndindex(*[len(c) for c in coords]))
+        role = "parameter"
+        if name == GROUP_RATE and dims == (GROUP_DIM,):
+            role = "group"
+            groups = len(positions)
+            if max_group_quantities is not None and groups > int(max_group_quantities):
+                if rng is None:
+                    raise ValueError("sbc_quantities: a subset of group rates needs a random generator")
+                trials = np.asarray(model[N_DATA].get_value())
+                positions = [(int(i),) for i in group_subset(trials, int(max_group_quantities), rng)]
+                role = "group_subset"
+        for position in positions:
             index = ",".join(str(coords[axis][i]) for axis, i in enumerate(position))
-            quantities.append(Quantity(f"{name}[{index}]", name, index, tuple(position)))
-    quantities.append(Quantity(LOGLIK, LOGLIK, "", ()))
+            quantities.append(Quantity(f"{name}[{index}]", name, index, tuple(position), role))
+        if role == "group_subset":
+            for summary in POOLED_SUMMARIES:
+                label = f"{summary}({name})"
+                quantities.append(Quantity(label, name, f"{summary} of {groups} groups", (), "group_pooled", summary))
+    quantities.append(Quantity(LOGLIK, LOGLIK, "", (), "log_likelihood"))
     return quantities
 
 

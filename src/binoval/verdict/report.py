@@ -313,20 +313,35 @@ def plot_shrinkage(table: pd.DataFrame, model_id: str, path: Path) -> str:
 
 
 def plot_membership(member: pd.DataFrame, model_id: str, path: Path) -> str:
+    """Each group's membership probabilities stacked; one labelled bar per group up to ``LABELLED_GROUPS``."""
     import matplotlib
+
+    from binoval.predictive.plots import LABELLED_GROUPS
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     cols = [c for c in member.columns if c.startswith("p_cluster_")]
     order = (member["r"] / member["n"]).argsort().to_numpy()
-    fig, ax = plt.subplots(figsize=(max(5, 0.25 * len(member)), 3))
+    few = len(member) <= LABELLED_GROUPS
+    fig, ax = plt.subplots(figsize=(max(5, 0.25 * len(member)) if few else 10, 3))
     bottom = np.zeros(len(member))
     for c in cols:
         values = member[c].to_numpy()[order]
-        ax.bar(np.arange(len(member)), values, bottom=bottom, label=c.replace("p_cluster_", "cluster "))
+        ax.bar(
+            np.arange(len(member)),
+            values,
+            bottom=bottom,
+            width=0.8 if few else 1.0,
+            lw=0,
+            label=c.replace("p_cluster_", "cluster "),
+        )
         bottom += values
-    ax.set_xticks(np.arange(len(member)), member["group"].to_numpy()[order], rotation=90, fontsize=7)
+    if few:
+        ax.set_xticks(np.arange(len(member)), member["group"].to_numpy()[order], rotation=90, fontsize=7)
+    else:
+        ax.set_xlim(-0.5, len(member) - 0.5)
+        ax.set_xlabel(f"{len(member)} groups ordered by observed rate")
     ax.set_ylabel("P(membership)")
     ax.set_title(f"membership: {model_id} (groups by observed rate)", fontsize=9)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1, 1))

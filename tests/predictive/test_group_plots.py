@@ -1,0 +1,89 @@
+"""Per-group plots stay readable at any number of groups: labelled groups when few, groups ordered by trials (and
+coverage by group size) when many, and never an image larger than about 3000 px."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from binoval.predictive.plots import LABELLED_GROUPS, plot_ppc_groups, plot_prior_predictive_groups
+from binoval.verdict.report import plot_membership
+
+MAX_PIXELS = 3000
+
+
+def group_frame(groups: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    n = rng.integers(20, 2000, size=groups)
+    p = rng.beta(2, 6, size=groups)
+    r = rng.binomial(n, p)
+    frame = pd.DataFrame({"model_id": "m", "group": [f"g{i}" for i in range(groups)], "n": n, "r": r})
+    frame["observed_proportion"] = r / n
+    return frame
+
+
+def ppc_groups(groups: int) -> pd.DataFrame:
+    frame = group_frame(groups)
+    n = frame["n"].to_numpy()
+    for level, half in ((50, 0.03), (90, 0.08), (95, 0.1)):
+        frame[f"lower_{level}"] = np.floor(np.clip(frame["observed_proportion"] - half, 0, 1) * n).astype(int)
+        frame[f"upper_{level}"] = np.ceil(np.clip(frame["observed_proportion"] + half, 0, 1) * n).astype(int)
+        frame[f"inside_{level}"] = True
+    frame.loc[::37, "inside_95"] = False
+    return frame
+
+
+def prior_groups(groups: int) -> pd.DataFrame:
+    frame = group_frame(groups)
+    for column, value in (("q05", 0.02), ("q25", 0.1), ("median", 0.25), ("q75", 0.4), ("q95", 0.8)):
+        frame[column] = value
+    return frame
+
+
+def size_of(path) -> tuple[int, int]:
+    with Image.open(path) as image:
+        return image.size
+
+
+@pytest.mark.parametrize("groups", [12, 1000, 10_000])
+def test_posterior_predictive_groups_plot_is_bounded(groups, tmp_path):
+    path = tmp_path / "ppc.png"
+    plot_ppc_groups(ppc_groups(groups), path, "m")
+    width, height = size_of(path)
+    assert width <= MAX_PIXELS and height <= MAX_PIXELS
+
+
+@pytest.mark.parametrize("groups", [12, 1000])
+def test_prior_predictive_groups_plot_is_bounded(groups, tmp_path):
+    path = tmp_path / "prior.png"
+    summary = pd.DataFrame({"degenerate_share": [0.0], "draws": [4000]})
+    plot_prior_predictive_groups(prior_groups(groups), summary, path)
+    width, height = size_of(path)
+    assert width <= MAX_PIXELS and height <= MAX_PIXELS
+
+
+def test_few_groups_keep_one_labelled_tick_each(tmp_path, monkeypatch):
+    import matplotlib.axes
+
+    labels = []
+    original = matplotlib.axes.Axes.set_xticklabels
+    monkeypatch.setattr(
+        matplotlib.axes.Axes,
+        "set_xticklabels",
+        lambda ax, ticks, **kw: labels.append(list(ticks)) or original(ax, ticks, **kw),
+    )
+    plot_ppc_groups(ppc_groups(LABELLED_GROUPS), tmp_path / "few.png", "m")
+    assert len(labels[0]) == LABELLED_GROUPS and labels[0][0].startswith("g")
+    labels.clear()
+    plot_ppc_groups(ppc_groups(LABELLED_GROUPS + 1), tmp_path / "many.png", "m")
+    assert len(labels[0]) < 10  # a few ticks labelled with trials, then the size bins of the coverage panel
+
+
+def test_membership_plot_of_many_groups_is_bounded(tmp_path):
+    frame = group_frame(1000)
+    weights = np.random.default_rng(1).dirichlet([1, 1, 1], size=1000)
+    for k in range(3):
+        frame[f"p_cluster_{k + 1}"] = weights[:, k]
+    path = plot_membership(frame, "m", tmp_path / "member.png")
+    width, height = size_of(path)
+    assert width <= MAX_PIXELS and height <= MAX_PIXELS

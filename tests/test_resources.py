@@ -1,0 +1,30 @@
+"""Job resources sized by the data (binoval.resources): the measured anchors, with headroom, growing with the groups."""
+
+import pytest
+
+from binoval import resources
+
+
+@pytest.mark.parametrize("rule", sorted(resources.MEMORY_MB))
+def test_requests_reproduce_the_anchors_with_headroom_and_grow_with_the_groups(rule):
+    for groups, measured in zip(resources.ANCHORS, resources.MEMORY_MB[rule]):
+        assert resources.mem_mb(rule, groups) >= measured * resources.HEADROOM
+        assert resources.mem_mb(rule, groups) < measured * resources.HEADROOM + 100
+    sizes = [1, 12, 100, 1000, 10_000]
+    memory = [resources.mem_mb(rule, g) for g in sizes]
+    runtime = [resources.runtime_min(rule, g, simulations=100) for g in sizes]
+    assert memory == sorted(memory) and runtime == sorted(runtime)
+    assert memory[0] == memory[1]  # never below the smallest measured job
+    assert resources.mem_mb(rule, 1000, attempt=2) >= 2 * resources.mem_mb(rule, 1000) - 100
+    assert min(runtime) >= 5
+
+
+def test_a_shard_is_sized_by_its_simulations():
+    ten, hundred = (resources.runtime_min("sbc_shard", 1000, simulations=s) for s in (10, 100))
+    per_simulation = resources.SECONDS["sbc_shard"][1] * resources.HEADROOM / 60
+    assert hundred - ten == pytest.approx(90 * per_simulation, abs=1)
+
+
+def test_fits_take_a_thread_per_chain_only_on_large_data():
+    assert resources.fit_threads(12, 4) == 1
+    assert resources.fit_threads(resources.THREADED_GROUPS, 4) == 4
