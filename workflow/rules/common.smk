@@ -189,8 +189,10 @@ def data_groups():
     aggregation, else UNKNOWN_GROUPS."""
     if "groups" not in PLANNED_GROUPS:
         aggregated = grouped_csv()
-        counted = os.path.exists(aggregated) and config.get("trials")
-        PLANNED_GROUPS["groups"] = sum(1 for _ in open(aggregated)) - 1 if counted else UNKNOWN_GROUPS
+        PLANNED_GROUPS["groups"] = UNKNOWN_GROUPS
+        if config.get("trials") and os.path.exists(aggregated):
+            with open(aggregated) as rows:
+                PLANNED_GROUPS["groups"] = sum(1 for _ in rows) - 1  # less the header
     return PLANNED_GROUPS["groups"]
 
 

@@ -21,6 +21,17 @@ LABELLED_GROUPS = 40
 SIZE_BINS = 10
 
 
+def labelled(groups: int) -> bool:
+    """Whether ``groups`` groups are drawn one labelled tick each (at most ``LABELLED_GROUPS``)."""
+    return groups <= LABELLED_GROUPS
+
+
+def _interval_width(groups: int, labelled_width: float) -> float:
+    """Line width of one group's interval: ``labelled_width`` when groups are labelled, else thin enough that
+    ``groups`` side by side fill the fixed-width axis without overlapping much."""
+    return labelled_width if labelled(groups) else max(0.5, 600 / groups)
+
+
 def _legend_beside(ax) -> None:
     """The legend right of the axes, so it hides no group's interval."""
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
@@ -29,7 +40,7 @@ def _legend_beside(ax) -> None:
 def _group_figure(groups: pd.DataFrame, extra_panel: bool = False):
     """A figure for per-group intervals: wide enough for a labelled tick per group up to ``LABELLED_GROUPS``,
     else of fixed width (and with a second panel beside it when ``extra_panel``)."""
-    if len(groups) <= LABELLED_GROUPS:
+    if labelled(len(groups)):
         fig, ax = plt.subplots(figsize=(max(6, 0.45 * max(len(groups), 1) + 2), 4))
         return fig, ax, None
     if extra_panel:
@@ -42,7 +53,7 @@ def _group_figure(groups: pd.DataFrame, extra_panel: bool = False):
 def _group_positions(ax, groups: pd.DataFrame) -> np.ndarray:
     """x of each group: one labelled tick per group (``_group_axis``), or with many groups their rank by trials
     (``_group_size_axis``)."""
-    return _group_axis(ax, groups) if len(groups) <= LABELLED_GROUPS else _group_size_axis(ax, groups)
+    return _group_axis(ax, groups) if labelled(len(groups)) else _group_size_axis(ax, groups)
 
 
 def _group_size_axis(ax, groups: pd.DataFrame) -> np.ndarray:
@@ -94,8 +105,8 @@ def plot_prior_predictive_groups(groups: pd.DataFrame, summary: pd.DataFrame, pa
     model_id = groups["model_id"].iloc[0]
     fig, ax, _ = _group_figure(groups)
     x = _group_positions(ax, groups)
-    few = len(groups) <= LABELLED_GROUPS
-    lw, ms = (6, 12) if few else (max(0.5, 600 / len(groups)), 3)
+    few = labelled(len(groups))
+    lw, ms = _interval_width(len(groups), 6), 12 if few else 3
     ax.vlines(x, groups["q05"], groups["q95"], color="tab:blue", alpha=0.35, lw=lw, label="prior predictive 90%")
     ax.vlines(x, groups["q25"], groups["q75"], color="tab:blue", alpha=0.8, lw=lw, label="prior predictive 50%")
     ax.plot(x, groups["median"], "_", color="navy", ms=ms, label="prior predictive median")
@@ -145,7 +156,7 @@ def plot_ppc_groups(groups: pd.DataFrame, path: str | os.PathLike, model_id: str
     fig, ax, side = _group_figure(groups, extra_panel=True)
     if len(groups):
         x = _group_positions(ax, groups)
-        few = len(groups) <= LABELLED_GROUPS
+        few = labelled(len(groups))
         n = groups["n"].to_numpy(dtype=float)
         for level, alpha in ((95, 0.25), (90, 0.45), (50, 0.9)):
             ax.vlines(
@@ -154,7 +165,7 @@ def plot_ppc_groups(groups: pd.DataFrame, path: str | os.PathLike, model_id: str
                 groups[f"upper_{level}"] / n,
                 color="tab:blue",
                 alpha=alpha,
-                lw=7 if few else max(0.5, 600 / len(groups)),
+                lw=_interval_width(len(groups), 7),
                 label=f"predictive {level}%",
             )
         outside = ~groups["inside_95"].to_numpy()

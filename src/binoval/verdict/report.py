@@ -313,17 +313,17 @@ def plot_shrinkage(table: pd.DataFrame, model_id: str, path: Path) -> str:
 
 
 def plot_membership(member: pd.DataFrame, model_id: str, path: Path) -> str:
-    """Each group's membership probabilities stacked; one labelled bar per group up to ``LABELLED_GROUPS``."""
+    """Each group's membership probabilities stacked; one labelled bar per group while few (``labelled``)."""
     import matplotlib
 
-    from binoval.predictive.plots import LABELLED_GROUPS
+    from binoval.predictive.plots import labelled
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     cols = [c for c in member.columns if c.startswith("p_cluster_")]
     order = (member["r"] / member["n"]).argsort().to_numpy()
-    few = len(member) <= LABELLED_GROUPS
+    few = labelled(len(member))
     fig, ax = plt.subplots(figsize=(max(5, 0.25 * len(member)) if few else 10, 3))
     bottom = np.zeros(len(member))
     for c in cols:
