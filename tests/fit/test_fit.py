@@ -208,6 +208,8 @@ def test_the_chosen_mass_matrix_reaches_nutpie(monkeypatch, family, adaptation):
     calls = []
 
     class Compiled:
+        shared_var_keys = {}
+
         def with_data(self, **data):
             return self
 

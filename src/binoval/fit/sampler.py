@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from binoval.defaults import SAMPLER
-from binoval.models import MASS_MATRIX_ATTRIBUTE, N_DATA, R_DATA, R_VAR, GroupedCounts
+from binoval.models import MASS_MATRIX_ATTRIBUTE, N_DATA, R_VAR, GroupedCounts, container_values
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,7 @@ class CompiledSampler:
         if self._compiled is not None:
             import nutpie
 
-            compiled = self._compiled.with_data(**{N_DATA: data.n, R_DATA: data.r})
+            compiled = with_data(self._compiled, data)
             idata = nutpie.sample(
                 compiled,
                 draws=s.draws,
@@ -150,6 +150,13 @@ class CompiledSampler:
         return FitResult(idata=drop_transformed(idata), wall_time_s=wall_time)
 
 
+def with_data(compiled, data: GroupedCounts):
+    """nutpie's compiled model with ``data`` in its data containers (those its density reads: a family that writes
+    its own likelihood may not read ``log_binomial_coefficient``, and nutpie knows only the containers it reads)."""
+    used = {variable.name for variable in compiled.shared_var_keys}
+    return compiled.with_data(**{name: values for name, values in container_values(data).items() if name in used})
+
+
 def drop_transformed(idata):
     """Keep only the posterior and sample_stats, without unconstrained-space copies of parameters (``kappa_log__``)."""
     import xarray as xr
@@ -166,7 +173,7 @@ def set_observed(model, data: GroupedCounts) -> None:
     import pymc as pm
 
     with model:
-        pm.set_data({N_DATA: data.n, R_DATA: data.r})
+        pm.set_data(container_values(data))
 
 
 def observed_tree(data: GroupedCounts):

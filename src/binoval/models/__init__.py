@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from binoval.models.base import (
+    DATA_CONTAINERS,
     GROUP_DIM,
     MASS_MATRIX_ATTRIBUTE,
     N_DATA,
@@ -14,12 +15,14 @@ from binoval.models.base import (
     Family,
     GroupedCounts,
     ModelSpec,
+    container_values,
 )
 from binoval.models.formula import FormulaError, parse_formula
 from binoval.models.priors import merge_priors
 from binoval.models.registry import FAMILIES, family_of, fitted_family
 
 __all__ = [
+    "DATA_CONTAINERS",
     "FAMILIES",
     "Family",
     "GroupedCounts",
@@ -31,6 +34,7 @@ __all__ = [
     "R_VAR",
     "expand_models",
     "build_model",
+    "container_values",
     "family_of",
     "fitted_family",
 ]

@@ -27,8 +27,10 @@ import numpy as np
 if TYPE_CHECKING:
     import pandas as pd
 
-#: Names of the data containers every model declares.
-N_DATA, R_DATA = "n", "r_observed"
+#: Names of the data containers every model declares: the trials and successes of each group, and log C(n, r)
+#: (``log_binomial_coefficient``), which depends on the data alone (see ``observe_binomial``).
+N_DATA, R_DATA, LOG_COEFFICIENT_DATA = "n", "r_observed", "log_binomial_coefficient"
+DATA_CONTAINERS = (N_DATA, R_DATA, LOG_COEFFICIENT_DATA)
 #: The attribute of a built ``pm.Model`` that holds its family's mass matrix (``Family.mass_matrix``).
 MASS_MATRIX_ATTRIBUTE = "binoval_mass_matrix"
 #: Name of the observed random variable (and so of the log-likelihood and
@@ -138,6 +140,62 @@ def binomial_logpmf(r, n, p) -> np.ndarray:
     return stats.binom.logpmf(r, n, p)
 
 
+def log_binomial_coefficient(n, r) -> np.ndarray:
+    """log C(n, r), broadcasting."""
+    from scipy import special
+
+    n, r = np.asarray(n, dtype=float), np.asarray(r, dtype=float)
+    return special.gammaln(n + 1.0) - special.gammaln(r + 1.0) - special.gammaln(n - r + 1.0)
+
+
+def container_values(data: GroupedCounts) -> dict[str, np.ndarray]:
+    """What the data containers of a model built by ``Family.build`` hold for ``data`` (by container name).
+
+    Every place that puts a dataset into a built model (nutpie's ``with_data``, ``pm.set_data``, the SBC
+    log-likelihood) takes its values from here, so ``log_binomial_coefficient`` always matches ``n`` and ``r``.
+    """
+    values = (data.n, data.r, log_binomial_coefficient(data.n, data.r))
+    return dict(zip(DATA_CONTAINERS, values, strict=True))
+
+
+def observe_binomial(n, r_observed, *, p=None, logit_p=None):
+    """Declare the observed ``R_VAR``: r ~ Binomial(n, p), the rate given as ``p`` or as ``logit_p``.
+
+    Its log-density is written r log p + (n - r) log(1 - p) (with a logit, r logit_p - n log(1 + e^logit_p)) plus
+    log C(n, r) read from the model's ``log_binomial_coefficient`` container. The value is exactly PyMC's binomial
+    log-density, so every log-likelihood PyMC computes from the model is exact, but the coefficient, which depends
+    on the data alone, is no longer recomputed at every gradient evaluation: three log-gamma functions per group
+    were two thirds of a non-centred hier_logit gradient at 1000 groups (90 against 31 microseconds in nutpie).
+    Draws of ``r`` (prior and posterior predictive) come from PyMC's ``Binomial``.
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+    from pymc.distributions.dist_math import logpow
+
+    if (p is None) == (logit_p is None):
+        raise ValueError("observe_binomial takes exactly one of p and logit_p")
+    log_coefficient = pm.modelcontext(None)[LOG_COEFFICIENT_DATA]
+    if logit_p is not None:
+
+        def draw(n, logit_p, log_coefficient, size):
+            return pm.Binomial.dist(n=n, logit_p=logit_p, size=size)
+
+        def logp(value, n, logit_p, log_coefficient):
+            return log_coefficient + value * logit_p - n * pt.softplus(logit_p)
+
+        rate = logit_p
+    else:
+
+        def draw(n, p, log_coefficient, size):
+            return pm.Binomial.dist(n=n, p=p, size=size)
+
+        def logp(value, n, p, log_coefficient):
+            return log_coefficient + logpow(p, value) + logpow(1.0 - p, n - value)
+
+        rate = p
+    return pm.CustomDist(R_VAR, n, rate, log_coefficient, dist=draw, logp=logp, observed=r_observed, dims=GROUP_DIM)
+
+
 class Family:
     """Base class of a model family.
 
@@ -181,8 +239,10 @@ class Family:
         import pymc as pm
 
         with pm.Model(coords={GROUP_DIM: list(data.groups)}) as model:
-            n = pm.Data(N_DATA, data.n, dims=GROUP_DIM)
-            r_observed = pm.Data(R_DATA, data.r, dims=GROUP_DIM)
+            containers = {
+                name: pm.Data(name, values, dims=GROUP_DIM) for name, values in container_values(data).items()
+            }
+            n, r_observed = containers[N_DATA], containers[R_DATA]
             self.declare(model, data, n, r_observed, priors, **options)
         setattr(model, MASS_MATRIX_ATTRIBUTE, self.mass_matrix(**options))
         return model

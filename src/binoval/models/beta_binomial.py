@@ -5,7 +5,7 @@ p[i] ~ Beta(mu * kappa, (1 - mu) * kappa), r[i] ~ Binomial(n[i], p[i]).
 population variance of rates is mu (1 - mu) / (kappa + 1).
 """
 
-from binoval.models.base import GROUP_DIM, R_VAR, Family, posterior_draws
+from binoval.models.base import GROUP_DIM, Family, observe_binomial, posterior_draws
 from binoval.models.priors import POSITIVE, UNIT, make_rv
 
 
@@ -31,7 +31,7 @@ class BetaBinomial(Family):
         mu = make_rv("mu", priors["mu"])
         kappa = make_rv("kappa", priors["kappa"])
         p = pm.Beta("p", alpha=mu * kappa, beta=(1.0 - mu) * kappa, dims=GROUP_DIM)
-        pm.Binomial(R_VAR, n=n, p=p, observed=r_observed, dims=GROUP_DIM)
+        observe_binomial(n, r_observed, p=p)
 
     def parameter_names(self):
         return ["mu", "kappa", "p"]

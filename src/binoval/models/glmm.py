@@ -31,10 +31,10 @@ import numpy as np
 from binoval.models.base import (
     GROUP_DIM,
     PARAMETERIZATION_SCHEMA,
-    R_VAR,
     Family,
     binomial_logpmf,
     is_centered,
+    observe_binomial,
 )
 from binoval.models.formula import build_design, parse_formula
 from binoval.models.priors import POSITIVE, REAL, make_dist, make_rv
@@ -102,8 +102,8 @@ class Glmm(Family):
                     u = pm.Deterministic(f"u_{g}", pm.Normal(f"z_{g}", 0.0, 1.0, dims=dims) * sigma, dims=dims)
             theta = theta + (u[block.index] * block.matrix).sum(axis=1)
         theta = pm.Deterministic("theta", theta, dims=GROUP_DIM)
-        p = pm.Deterministic("p", pm.math.invlogit(theta), dims=GROUP_DIM)
-        pm.Binomial(R_VAR, n=n, p=p, observed=r_observed, dims=GROUP_DIM)
+        pm.Deterministic("p", pm.math.invlogit(theta), dims=GROUP_DIM)
+        observe_binomial(n, r_observed, logit_p=theta)
 
     def parameter_names(self, formula, lkj_eta=2.0, parameterization="noncentered"):
         parsed = parse_formula(formula)

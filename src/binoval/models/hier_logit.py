@@ -8,7 +8,14 @@ The non-centred form samples well when groups carry little information
 
 import numpy as np
 
-from binoval.models.base import GROUP_DIM, PARAMETERIZATION_SCHEMA, R_VAR, Family, is_centered, posterior_draws
+from binoval.models.base import (
+    GROUP_DIM,
+    PARAMETERIZATION_SCHEMA,
+    Family,
+    is_centered,
+    observe_binomial,
+    posterior_draws,
+)
 from binoval.models.priors import POSITIVE, REAL, make_rv
 from binoval.models.quadrature import normal_logit_marginal
 
@@ -33,8 +40,8 @@ class HierLogit(Family):
         else:
             z = pm.Normal("z", 0.0, 1.0, dims=GROUP_DIM)
             theta = pm.Deterministic("theta", mu + tau * z, dims=GROUP_DIM)
-        p = pm.Deterministic("p", pm.math.invlogit(theta), dims=GROUP_DIM)
-        pm.Binomial(R_VAR, n=n, p=p, observed=r_observed, dims=GROUP_DIM)
+        pm.Deterministic("p", pm.math.invlogit(theta), dims=GROUP_DIM)
+        observe_binomial(n, r_observed, logit_p=theta)
 
     def mass_matrix(self, parameterization="noncentered"):
         """``low_rank`` for the non-centred form: when the data pin the group logits down, ``mu`` moves with every

@@ -19,7 +19,7 @@ held-out group at 4000 draws.
 
 import numpy as np
 
-from binoval.models.base import GROUP_DIM, R_VAR, Family, posterior_draws
+from binoval.models.base import GROUP_DIM, Family, observe_binomial, posterior_draws
 from binoval.models.priors import POSITIVE, REAL, make_rv
 from binoval.models.quadrature import binomial_logpmf_logit
 
@@ -75,8 +75,8 @@ class LogitT(Family):
         nu = make_rv("nu", priors["nu"])
         z = pm.StudentT("z", nu=nu, mu=0.0, sigma=1.0, dims=GROUP_DIM)
         theta = pm.Deterministic("theta", mu + tau * z, dims=GROUP_DIM)
-        p = pm.Deterministic("p", pm.math.invlogit(theta), dims=GROUP_DIM)
-        pm.Binomial(R_VAR, n=n, p=p, observed=r_observed, dims=GROUP_DIM)
+        pm.Deterministic("p", pm.math.invlogit(theta), dims=GROUP_DIM)
+        observe_binomial(n, r_observed, logit_p=theta)
 
     def parameter_names(self):
         return ["mu", "tau", "nu", "z", "theta", "p"]

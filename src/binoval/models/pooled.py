@@ -1,6 +1,6 @@
 """``pooled``: one success probability ``p`` shared by every group."""
 
-from binoval.models.base import GROUP_DIM, R_VAR, Family, binomial_logpmf, posterior_draws
+from binoval.models.base import Family, binomial_logpmf, observe_binomial, posterior_draws
 from binoval.models.priors import UNIT, make_rv
 
 
@@ -10,10 +10,9 @@ class Pooled(Family):
     supports = {"p": UNIT}
 
     def declare(self, model, data, n, r_observed, priors):
-        import pymc as pm
 
         p = make_rv("p", priors["p"])
-        pm.Binomial(R_VAR, n=n, p=p, observed=r_observed, dims=GROUP_DIM)
+        observe_binomial(n, r_observed, p=p)
 
     def parameter_names(self):
         return ["p"]

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from binoval.models.base import GROUP_DIM, R_VAR, Family, posterior_size
+from binoval.models.base import GROUP_DIM, Family, observe_binomial, posterior_size
 from binoval.models.priors import UNIT, make_rv
 
 
@@ -12,10 +12,9 @@ class Unpooled(Family):
     supports = {"p": UNIT}
 
     def declare(self, model, data, n, r_observed, priors):
-        import pymc as pm
 
         p = make_rv("p", priors["p"], dims=GROUP_DIM)
-        pm.Binomial(R_VAR, n=n, p=p, observed=r_observed, dims=GROUP_DIM)
+        observe_binomial(n, r_observed, p=p)
 
     def parameter_names(self):
         return ["p"]

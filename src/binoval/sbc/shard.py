@@ -31,8 +31,8 @@ import pandas as pd
 
 from binoval import seeds
 from binoval.defaults import SAMPLER_INHERITED_BY_SBC, SBC, SBC_SAMPLER
-from binoval.fit.sampler import CompiledSampler, SamplerSettings
-from binoval.models import N_DATA, R_DATA, GroupedCounts, ModelSpec, build_model
+from binoval.fit.sampler import CompiledSampler, SamplerSettings, with_data
+from binoval.models import GroupedCounts, ModelSpec, build_model
 from binoval.sbc.ranks import convergence_diagnostics, ranks, thin_draws, thin_factor
 from binoval.sbc.simulate import (
     LOGLIK,
@@ -309,7 +309,7 @@ class ShardRunner:
 
         start = time.perf_counter()
         trace = nutpie.sample(
-            compiled.with_data(**{N_DATA: data.n, R_DATA: data.r}),
+            with_data(compiled, data),
             draws=s.draws,
             tune=s.tune,
             chains=s.chains,

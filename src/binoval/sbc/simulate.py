@@ -19,7 +19,16 @@ from typing import Any
 
 import numpy as np
 
-from binoval.models import FAMILIES, GROUP_DIM, N_DATA, R_DATA, R_VAR, GroupedCounts, ModelSpec
+from binoval.models import (
+    DATA_CONTAINERS,
+    FAMILIES,
+    GROUP_DIM,
+    N_DATA,
+    R_VAR,
+    GroupedCounts,
+    ModelSpec,
+    container_values,
+)
 from binoval.models.priors import PriorSpecError, merge_priors
 
 #: Name of the joint log-likelihood test quantity.
@@ -210,20 +219,19 @@ class LogLikelihood:
         values = [plain.rvs_to_values[rv] for rv in plain.free_RVs]
         self.names = [rv.name for rv in plain.free_RVs]
         logp = plain.logp(vars=[plain[R_VAR]], jacobian=False, sum=True)
-        n_in = pt.vector("n_in", dtype="int64")
-        r_in = pt.vector("r_in", dtype="int64")
+        inputs = [pt.vector(f"{name}_in", dtype="float64") for name in DATA_CONTAINERS]
         logp = graph_replace(
             logp,
-            {plain[N_DATA]: n_in.astype(plain[N_DATA].dtype), plain[R_DATA]: r_in.astype(plain[R_DATA].dtype)},
+            {plain[name]: new.astype(plain[name].dtype) for name, new in zip(DATA_CONTAINERS, inputs)},
             strict=False,
         )
         batched = [pt.tensor(name=f"{v.name}_draws", shape=(None, *v.type.shape), dtype=v.dtype) for v in values]
         out = vectorize_graph(logp, replace=dict(zip(values, batched)))
         # FAST_COMPILE: compiles in a fraction of a second; evaluation is vectorised NumPy, fast enough.
-        self._fn = pytensor.function([n_in, r_in, *batched], out, mode="FAST_COMPILE", on_unused_input="ignore")
+        self._fn = pytensor.function([*inputs, *batched], out, mode="FAST_COMPILE", on_unused_input="ignore")
 
     def __call__(self, data: GroupedCounts, values: Mapping[str, np.ndarray]) -> np.ndarray:
+        containers = container_values(data)
         args = [np.asarray(values[name], dtype="float64") for name in self.names]
-        return np.asarray(
-            self._fn(np.asarray(data.n, dtype="int64"), np.asarray(data.r, dtype="int64"), *args), dtype=float
-        )
+        data_args = [np.asarray(containers[name], dtype="float64") for name in DATA_CONTAINERS]
+        return np.asarray(self._fn(*data_args, *args), dtype=float)
