@@ -3,13 +3,15 @@
 For each group count G: a seeded logit-normal dataset (``binoval.data.synthetic.simulate_logit_normal_counts``,
 n from 20 to 2000 per group), a fresh working directory, and one cold ``snakemake --cores 2`` of the workflow with
 only ``hier_logit`` enabled and otherwise the default config (``--simulations`` and ``--models`` change that).
-Per run it records the whole run's wall time and peak memory (``/usr/bin/time -v`` when present, else the largest
-job), and per rule the wall seconds summed over its jobs and its largest resident memory, from the run's own
-benchmark files (``run_profile.job_rows``).
+Per run it records the whole run's wall time, its peak memory as the largest single process (``/usr/bin/time -v``
+when present, else the largest job) and as the largest sum over all processes at once (jobs side by side, polled),
+and per rule the wall seconds summed over its jobs and its largest resident memory, from the run's own benchmark
+files (``run_profile.job_rows``).
 
     python benchmarks/group_scaling.py --groups 12 100 1000 --json scaling.json
     python benchmarks/group_scaling.py --groups 10000 --keep /tmp/g10000      # the long one, kept for a look
 
+After the run it builds the HTML report a user opens (``snakemake --report report.html``) and records its size.
 The markdown table goes to standard output; ``--json`` also writes every number.
 """
 
@@ -82,27 +84,71 @@ def run_once(groups: int, seed: int, workdir: Path, models: list[str], simulatio
     command = snakemake_command(workdir, cores=cores, overlay=overlay(data_path, run, models, simulations))
     timer = ["/usr/bin/time", "-v"] if Path("/usr/bin/time").exists() else []
     start = time.perf_counter()
-    done = subprocess.run(timer + command, capture_output=True, text=True)
+    done, tree_peak_mb = run_watching_memory(timer + command)
     wall = time.perf_counter() - start
     if done.returncode != 0:
         tail = "\n".join(done.stderr.splitlines()[-30:])
         raise SystemExit(f"the run on {groups} groups failed (exit {done.returncode}); its last lines:\n{tail}")
     jobs = job_rows(workdir / "results" / run)
     by_rule = jobs.groupby("rule").agg(wall_s=("wall_s", "sum"), max_rss_mb=("max_rss_mb", "max"), jobs=("job", "size"))
-    report = workdir / "results" / run / "report.html"
+    report_mb, report_s = html_report(workdir, cores)
     return {
         "groups": groups,
         "wall_s": wall,
         "peak_rss_mb": peak_rss_mb(done.stderr) or float(jobs["max_rss_mb"].max()),
+        "peak_total_rss_mb": tree_peak_mb,
         "largest_job_rss_mb": float(jobs["max_rss_mb"].max()),
-        "report_mb": report.stat().st_size / 1e6 if report.exists() else None,
+        "report_mb": report_mb,
+        "html_report_s": report_s,
         "rules": {rule: row._asdict() for rule, row in zip(by_rule.index, by_rule.itertuples(index=False))},
     }
 
 
+def run_watching_memory(command: list[str], every_s: float = 0.5) -> tuple[subprocess.CompletedProcess, float]:
+    """Run ``command``; also return the largest sum of resident memory over it and all its descendants (jobs
+    running side by side add up), in MB, polled every ``every_s`` seconds."""
+    import psutil
+
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        process = subprocess.Popen(command, stdout=out, stderr=err, text=True)
+        root, peak = psutil.Process(process.pid), 0.0
+        while process.poll() is None:
+            total = 0
+            try:
+                for member in [root, *root.children(recursive=True)]:
+                    try:
+                        total += member.memory_info().rss
+                    except psutil.Error:  # a job that ended between listing and reading
+                        pass
+            except psutil.Error:
+                pass
+            peak = max(peak, total / 2**20)
+            time.sleep(every_s)
+        out.seek(0), err.seek(0)
+        done = subprocess.CompletedProcess(command, process.returncode, out.read(), err.read())
+    return done, peak
+
+
+def html_report(workdir: Path, cores: int) -> tuple[float, float]:
+    """Build the finished run's HTML report (``snakemake --report``, what a user opens) in ``workdir``; its size in MB
+    and the seconds it took."""
+    path = workdir / "report.html"
+    command = snakemake_command(workdir, "--report", str(path), cores=cores)
+    overlay_path = workdir / "overlay.yaml"
+    command += ["--configfile", str(overlay_path)]
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0 or not path.exists():
+        tail = "\n".join(done.stderr.splitlines()[-30:])
+        raise SystemExit(f"snakemake --report failed in {workdir} (exit {done.returncode}); its last lines:\n{tail}")
+    return path.stat().st_size / 1e6, seconds
+
+
 def markdown(results: list[dict]) -> str:
     """One row per group count: the run's wall time and peak memory, then each stage's summed job seconds."""
-    header = ["groups", "whole run", "peak memory", *STAGES, "other", "report size"]
+    header = ["groups", "whole run", "peak memory (largest job)", "peak memory (all jobs)", *STAGES, "other"]
+    header += ["report size"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---:|" * len(header)]
     for result in results:
         rules = result["rules"]
@@ -113,6 +159,7 @@ def markdown(results: list[dict]) -> str:
             str(result["groups"]),
             f"{int(minutes)} min {seconds:.0f} s",
             f"{result['peak_rss_mb'] / 1024:.2f} GB",
+            f"{result['peak_total_rss_mb'] / 1024:.2f} GB",
             *("" if s is None else f"{s:.0f} s" for s in stage_s),
             f"{other:.0f} s",
             "" if result["report_mb"] is None else f"{result['report_mb']:.1f} MB",
