@@ -103,15 +103,15 @@ def synthetic_table(groups: int, simulations: int = 100, bad_group: int | None =
     """A per-simulation table of uniform ranks for mu, ``groups`` group rates and the log-likelihood; the ranks of
     group ``bad_group`` pile up in the middle."""
     rng = np.random.default_rng(groups)
-    quantities = [("mu", "parameter")] + [(f"p[g{i}]", "group_subset") for i in range(groups)]
-    quantities += [("log_likelihood", "log_likelihood")]
+    quantities = [("mu", "mu", "parameter")] + [(f"p[g{i}]", "p", "group_subset") for i in range(groups)]
+    quantities += [("log_likelihood", "log_likelihood", "log_likelihood")]
     rows = []
     for s in range(simulations):
-        for q, role in quantities:
+        for q, variable, role in quantities:
             u = rng.uniform()
             if bad_group is not None and q == f"p[g{bad_group}]":
                 u = 0.5 + (u - 0.5) * 0.2
-            rows.append({"simulation": s, "quantity": q, "role": role, "status": "ok", "u": u})
+            rows.append({"simulation": s, "quantity": q, "variable": variable, "role": role, "status": "ok", "u": u})
     return pd.DataFrame(rows)
 
 
@@ -120,10 +120,70 @@ def test_many_group_rates_become_a_pooled_panel_and_the_worst_groups():
     assert len(few) == GROUP_PANELS + 2
     many = panels(synthetic_table(200, bad_group=17))
     titles = [panel.title for panel in many]
-    assert titles[:2] == ["mu", "log_likelihood"] and titles[2] == "200 group rates pooled"
+    assert titles[:2] == ["mu", "200 group rates pooled"] and titles[-1] == "log_likelihood"
     assert len(many) == 3 + WORST_GROUPS
-    assert titles[3] == "p[g17] (worst 1)"  # the planted bad group is shown first
-    assert many[2].simulations == 100 and len(many[2].u) == 200 * 100
+    assert titles[2] == "p[g17] (worst 1)"  # the planted bad group is shown first
+    assert many[1].simulations == 100 and len(many[1].u) == 200 * 100
+
+
+def test_each_group_level_variable_is_pooled_on_its_own():
+    table = synthetic_table(30, simulations=20)
+    levels = table[table["variable"] == "p"].assign(
+        quantity=lambda t: t["quantity"].str.replace("p[", "u_site[", regex=False), variable="u_site"
+    )
+    titles = [panel.title for panel in panels(pd.concat([table, levels], ignore_index=True))]
+    assert titles.count("30 group rates pooled") == 1 and titles.count("30 u_site levels pooled") == 1
+    assert len(titles) == 2 + 2 * (1 + WORST_GROUPS)
+    assert all(t.startswith("u_site[") for t in titles[-WORST_GROUPS:])
+
+
+GLMM_MANY = ModelSpec("glmm_sites", "glmm", FAMILIES["glmm"].default_priors, {"formula": "r ~ x + (1 + x | site)"})
+
+
+def many_sites(sites: int, seed: int = 3) -> GroupedCounts:
+    """Two rows per site (x = 0, 1): a varying intercept and slope over ``sites`` sites."""
+    rng = np.random.default_rng(seed)
+    n = rng.integers(5, 60, size=2 * sites)
+    frame = pd.DataFrame(
+        {
+            "group": [f"s{i:03d}_{x}" for i in range(sites) for x in (0, 1)],
+            "n": n,
+            "r": rng.binomial(n, 0.3),
+            "site": [f"s{i:03d}" for i in range(sites) for _ in (0, 1)],
+            "x": [x for _ in range(sites) for x in (0, 1)],
+        }
+    )
+    return GroupedCounts.from_frame(frame)
+
+
+def test_a_glmm_effect_with_many_levels_is_ranked_by_a_subset_and_its_summaries():
+    data = many_sites(60)
+    model = build_model(GLMM_MANY, data)
+    every = sbc_quantities(model, GLMM_MANY, max_group_quantities=200)
+    u_all = [q for q in every if q.variable == "u_site"]
+    assert len(u_all) == 120 and {q.role for q in u_all} == {"parameter"}
+    some = sbc_quantities(model, GLMM_MANY, max_group_quantities=10, rng=np.random.default_rng(4))
+    u = [q for q in some if q.variable == "u_site"]
+    chosen = [q for q in u if q.role == "group_subset"]
+    assert len(chosen) == 20 and len({q.position[0] for q in chosen}) == 10  # 10 sites, both effects of each
+    effects = list(model.coords["site_effect"])
+    pooled = [q for q in u if q.role == "group_pooled"]
+    assert [q.label for q in pooled] == [f"{s}(u_site[{e}])" for e in effects for s in POOLED_SUMMARIES]
+    # the summaries are over all 60 sites, per effect, for draws on leading axes
+    draws = np.random.default_rng(0).normal(size=(2, 5, 60, len(effects)))
+    for q in pooled:
+        effect = q.position[0]
+        np.testing.assert_allclose(q.of(draws, leading=2), POOLED_SUMMARIES[q.summary](draws[:, :, :, effect]))
+    for q in chosen:
+        np.testing.assert_array_equal(q.of(draws, leading=2), draws[:, :, q.position[0], q.position[1]])
+    # the sites' subset covers their order: one from each tenth
+    assert sorted(q.position[0] // 6 for q in chosen[::2]) == list(range(10))
+    p = [q for q in some if q.variable == "p"]  # the 120 rows' rates: 10 by trials and the summaries
+    assert [q.role for q in p] == ["group_subset"] * 10 + ["group_pooled"] * 2
+    assert [q.index for q in pooled[:2]] == [
+        "mean of 60 levels of site, Intercept",
+        "sd of 60 levels of site, Intercept",
+    ]
 
 
 @pytest.mark.parametrize("plot", [plot_ecdf_difference, plot_rank_histograms])

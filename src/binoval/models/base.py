@@ -260,6 +260,12 @@ class Family:
         """Posterior variables a user reads (the contract names), in display order."""
         raise NotImplementedError
 
+    def level_effects(self, **options) -> list[str]:
+        """Posterior variables (of ``parameter_names``) whose first axis indexes the levels of a grouping factor
+        other than the data's groups: SBC ranks a seeded subset of their levels when there are many, as it does
+        for the group rates ``p``. None by default."""
+        return []
+
     def population_parameters(self, groups: int, **options) -> int:
         """The verdict's simplicity count: how many population-level parameters the family has
         (``groups``: the number of groups in the data, for families with one parameter per group)."""

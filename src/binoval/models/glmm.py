@@ -113,6 +113,10 @@ class Glmm(Family):
             names += [f"sigma_{g}"] + ([f"corr_{g}"] if term.correlated else []) + [f"u_{g}"]
         return names + ["theta", "p"]
 
+    def level_effects(self, formula, lkj_eta=2.0, parameterization="noncentered"):
+        """``u_<g>`` of every varying term: one row per level of factor g."""
+        return [f"u_{term.factor}" for term in parse_formula(formula).varying]
+
     def population_parameters(self, groups, formula, lkj_eta=2.0, parameterization="noncentered"):
         """Intercept, one per fixed-effect term, and per varying term its sds (and correlations).
 

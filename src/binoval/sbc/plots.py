@@ -14,12 +14,13 @@ import pandas as pd
 from scipy import stats
 
 from binoval.plotting import panel_grid, save_png
+from binoval.sbc.simulate import GROUP_RATE
 from binoval.sbc.uniformity import chi_square_bins, ecdf_band, ecdf_counts, ecdf_statistic
 
 #: The most group-rate panels drawn one by one; beyond, a pooled panel and the ``WORST_GROUPS`` worst groups.
 GROUP_PANELS = 16
 WORST_GROUPS = 6
-#: Roles (``binoval.sbc.simulate.ROLES``) of the per-group rates.
+#: Roles (``binoval.sbc.simulate.ROLES``) of per-group (per-level) quantities.
 GROUP_ROLES = ("group", "group_subset")
 
 
@@ -34,21 +35,36 @@ class Panel:
 
 
 def panels(table: pd.DataFrame) -> list[Panel]:
-    """The panels of ``table``'s successful fits, in quantity order; group rates pooled beyond ``GROUP_PANELS``."""
+    """The panels of ``table``'s successful fits, in quantity order; per variable, group-level quantities (group
+    rates, or the levels of a GLMM's varying effect) beyond ``GROUP_PANELS`` pooled into one panel followed by
+    the ``WORST_GROUPS`` worst."""
     ok = table[table["status"] == "ok"]
     u_of = {q: part["u"].to_numpy(dtype=float) for q, part in ok.groupby("quantity", sort=False)}
-    roles = dict(zip(table["quantity"], table["role"]))
-    order = list(dict.fromkeys(table["quantity"]))
-    group = [q for q in order if roles[q] in GROUP_ROLES]
+    first = table.drop_duplicates("quantity")
+    order = list(first["quantity"])
+    roles, variable_of = dict(zip(order, first["role"])), dict(zip(order, first["variable"]))
     u = {q: u_of.get(q, np.empty(0)) for q in order}
-    if len(group) <= GROUP_PANELS:
-        return [Panel(q, u[q], len(u[q])) for q in order]
-    others = [Panel(q, u[q], len(u[q])) for q in order if q not in group]
-    pooled_u = np.concatenate([u[q] for q in group])
-    simulations = max(len(u[q]) for q in group)
-    pooled = Panel(f"{len(group)} group rates pooled", pooled_u, simulations)
-    worst = sorted((q for q in group if len(u[q]) >= 2), key=lambda q: ecdf_statistic(u[q]))[:WORST_GROUPS]
-    return others + [pooled] + [Panel(f"{q} (worst {i + 1})", u[q], len(u[q])) for i, q in enumerate(worst)]
+    levels: dict[str, list[str]] = {}
+    for q in order:
+        if roles[q] in GROUP_ROLES:
+            levels.setdefault(variable_of[q], []).append(q)
+    out: list[Panel] = []
+    for q in order:
+        variable = variable_of[q]
+        if roles[q] not in GROUP_ROLES or len(levels[variable]) <= GROUP_PANELS:
+            out.append(Panel(q, u[q], len(u[q])))
+        elif q == levels[variable][0]:
+            out.extend(_pooled_panels(variable, levels[variable], u))
+    return out
+
+
+def _pooled_panels(variable: str, quantities: list[str], u: dict[str, np.ndarray]) -> list[Panel]:
+    """One panel of all ``quantities``' ranks pooled, then the ``WORST_GROUPS`` furthest from uniform."""
+    what = "group rates" if variable == GROUP_RATE else f"{variable} levels"
+    simulations = max(len(u[q]) for q in quantities)
+    pooled = Panel(f"{len(quantities)} {what} pooled", np.concatenate([u[q] for q in quantities]), simulations)
+    worst = sorted((q for q in quantities if len(u[q]) >= 2), key=lambda q: ecdf_statistic(u[q]))[:WORST_GROUPS]
+    return [pooled] + [Panel(f"{q} (worst {i + 1})", u[q], len(u[q])) for i, q in enumerate(worst)]
 
 
 def plot_ecdf_difference(table: pd.DataFrame, path, title: str = "", alpha: float = 0.05) -> None:

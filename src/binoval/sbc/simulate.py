@@ -80,11 +80,13 @@ def simulation_spec(spec: ModelSpec, overrides: Mapping[str, Any] | None) -> Mod
 
 
 #: The roles of SBC test quantities (the ``role`` column of the SBC tables): a population-level parameter; the
-#: rate of a group when every group's rate is ranked; the rate of one of a seeded subset of groups; a summary of
-#: all group rates (``POOLED_SUMMARIES``); the joint log-likelihood.
+#: rate of a group when every group's rate is ranked; one level of a seeded subset of a group-level variable's levels
+#: (group rates ``p``, or the levels of a family's ``level_effects`` such as a GLMM's ``u_<g>``) when it has more
+#: than ``sbc.max_group_quantities``; a summary of all of that variable's levels (``POOLED_SUMMARIES``); the joint
+#: log-likelihood.
 ROLES = ("parameter", "group", "group_subset", "group_pooled", "log_likelihood")
 
-#: Summaries of all group rates ranked alongside a subset: label -> function of the rates (last axis: group).
+#: Summaries of all levels ranked alongside a subset: label -> function of the values (last axis: the levels).
 POOLED_SUMMARIES = {
     "mean": lambda rates: np.mean(rates, axis=-1),
     "sd": lambda rates: np.std(rates, axis=-1),
@@ -112,8 +114,8 @@ class Quantity:
     def of(self, values: np.ndarray, leading: int) -> np.ndarray:
         """This quantity from an array of ``variable`` whose first ``leading`` axes are draws (or simulations)."""
         values = np.asarray(values)
-        if self.summary is not None:
-            return POOLED_SUMMARIES[self.summary](values)
+        if self.summary is not None:  # over the first axis after the draws (the levels); position: the rest
+            values = POOLED_SUMMARIES[self.summary](np.moveaxis(values, leading, -1))
         return values[(*(slice(None),) * leading, *self.position)]
 
 
@@ -143,11 +145,16 @@ def sbc_quantities(
 
     Group rates: each group's when there are at most ``max_group_quantities`` groups (None: no limit); otherwise
     the rates of ``max_group_quantities`` groups drawn with ``rng`` (``group_subset``, stratified by the groups'
-    trials) and the ``POOLED_SUMMARIES`` of all group rates. Group-level latent variables other than ``p``
-    (``z``, ``theta``) are left out: ``theta`` is a monotone transform of ``p`` (identical ranks) and ``z`` is a
-    nuisance of the parameterisation. Constants (``w`` when K = 1) are left out too.
+    trials) and the ``POOLED_SUMMARIES`` of all group rates. The family's ``level_effects`` (a GLMM's ``u_<g>``, one
+    row per level of factor g) are treated alike when they have more levels than ``max_group_quantities``: a subset
+    of levels, stratified by level order, every effect of each, and the summaries across all levels per effect.
+    Group-level latent variables other than ``p`` (``z``, ``theta``) are left out: ``theta`` is a monotone transform
+    of ``p`` (identical ranks) and ``z`` is a nuisance of the parameterisation. Constants (``w`` when K = 1) are
+    left out too.
     """
-    names = FAMILIES[spec.family].parameter_names(**spec.options)
+    family = FAMILIES[spec.family]
+    names = family.parameter_names(**spec.options)
+    level_effects = set(family.level_effects(**spec.options))
     quantities: list[Quantity] = []
     for name in names:
         var = model[name]
@@ -162,22 +169,31 @@ def sbc_quantities(
         coords = [list(model.coords[d]) for d in dims]
         positions = list(np.ndindex(*[len(c) for c in coords]))
         role = "parameter"
-        if name == GROUP_RATE and dims == (GROUP_DIM,):
+        is_group_rate = name == GROUP_RATE and dims == (GROUP_DIM,)
+        if is_group_rate or name in level_effects:
             role = "group"
-            groups = len(positions)
-            if max_group_quantities is not None and groups > int(max_group_quantities):
+            levels = len(coords[0])
+            if max_group_quantities is not None and levels > int(max_group_quantities):
                 if rng is None:
-                    raise ValueError("sbc_quantities: a subset of group rates needs a random generator")
-                trials = np.asarray(model[N_DATA].get_value())
-                positions = [(int(i),) for i in group_subset(trials, int(max_group_quantities), rng)]
+                    raise ValueError("sbc_quantities: a subset of group-level quantities needs a random generator")
+                order = np.asarray(model[N_DATA].get_value()) if is_group_rate else np.zeros(levels)
+                rest = list(np.ndindex(*[len(c) for c in coords[1:]]))
+                chosen = group_subset(order, int(max_group_quantities), rng)
+                positions = [(int(i), *tail) for i in chosen for tail in rest]
                 role = "group_subset"
+            elif not is_group_rate:
+                role = "parameter"
         for position in positions:
             index = ",".join(str(coords[axis][i]) for axis, i in enumerate(position))
             quantities.append(Quantity(f"{name}[{index}]", name, index, tuple(position), role))
         if role == "group_subset":
-            for summary in POOLED_SUMMARIES:
-                label = f"{summary}({name})"
-                quantities.append(Quantity(label, name, f"{summary} of {groups} groups", (), "group_pooled", summary))
+            for tail in rest:
+                effect = ",".join(str(coords[axis + 1][i]) for axis, i in enumerate(tail))
+                for summary in POOLED_SUMMARIES:
+                    label = f"{summary}({name}[{effect}])" if effect else f"{summary}({name})"
+                    what = f"{levels} groups" if is_group_rate else f"{levels} levels of {dims[0]}"
+                    index = f"{summary} of {what}" + (f", {effect}" if effect else "")
+                    quantities.append(Quantity(label, name, index, tail, "group_pooled", summary))
     quantities.append(Quantity(LOGLIK, LOGLIK, "", (), "log_likelihood"))
     return quantities
 
