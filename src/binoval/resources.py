@@ -1,60 +1,63 @@
 """What each job asks a cluster for (``mem_mb``, ``runtime`` in minutes), from the size of its data.
 
-A job's memory and time grow about linearly with the number of groups G (the posterior arrays are chains x draws x G;
-a gradient costs about G). Each rule's cost is a line through two anchors, at 12 and at 1000 groups, times
-``HEADROOM``; SBC shards are sized per simulation. A retried job (Snakemake's ``--retries``; the slurm profile retries once) asks for
-``attempt`` times as much.
+A job's cost grows with the number of groups G, not always linearly (a shard's memory is mostly the interpreter,
+compiled model and allocator at 1000 groups, the draws at 10 000). Each rule's cost is the broken line through its
+measured points, times ``HEADROOM``; SBC shards are sized per simulation. A retried job (Snakemake's ``--retries``;
+the slurm profile retries once) asks for ``attempt`` times as much.
 
-Where the anchors come from: at 12 groups, the largest job of each rule in the default run on hospital12
-(``benchmarks/run_profile.py``, README); at 1000 groups, the SBC shards' seconds per simulation were measured
-(``benchmarks/sbc_group_subset.py``: 17 s matched, 26 s with the wide-tau mismatch, hier_logit, one thread), the other
-1000-group figures are estimates from the arrays a job holds and the gradient's cost, to be replaced by the
-per-rule measurements of ``benchmarks/group_scaling.py``.
+Where the points come from: at 12 groups, the largest job of each rule in the default run on hospital12
+(``benchmarks/run_profile.py``, README: the mixtures' jobs, the costliest families there); at 1000 and 10 000 groups,
+each rule's job in a cold run of hier_logit on synthetic groups with the default config (``benchmarks/group_scaling.py``,
+README "SBC at many groups"; at 10 000 with 4 SBC simulations, and only the rules that run finished there). Where a
+rule costs less at 1000 groups of hier_logit than at 12 of the mixtures, the line stays at the 12-group figure. A
+family that costs far more per group than hier_logit (the mixtures at 1000 groups were not measured) can exceed its
+request: a retry asks for twice as much.
 
 This module imports nothing heavy: the Snakefile reads it while planning.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 
 #: Requests are this many times the measured cost: jobs vary with the data and the simulated datasets, and a job
 #: killed for its memory or time loses its work.
 HEADROOM = 2.0
 
-#: Peak resident memory in MB at 12 and at 1000 groups, per rule.
+#: Peak resident memory in MB per rule, measured at some numbers of groups: {groups: MB}.
 MEMORY_MB = {
-    "fit": (530, 1100),
-    "sbc_shard": (530, 900),
-    "posterior_sbc_shard": (530, 900),
-    "prior_predictive": (440, 700),
-    "ppc": (280, 600),
-    "loo": (500, 1200),
-    "evidence": (380, 800),
-    "sensitivity": (420, 900),
-    "sbc_summary": (280, 400),
-    "posterior_sbc_summary": (280, 400),
-    "report": (420, 700),
+    "fit": {12: 530, 1000: 1460, 10_000: 13_600},
+    "sbc_shard": {12: 530, 1000: 1600, 10_000: 2300},
+    "posterior_sbc_shard": {12: 530, 1000: 1500, 10_000: 5470},
+    "prior_predictive": {12: 440, 1000: 540, 10_000: 1830},
+    "ppc": {12: 280, 1000: 470, 10_000: 6190},
+    "loo": {12: 500, 1000: 1510},
+    "evidence": {12: 380, 1000: 800},  # 1000 groups: not in the default run, an estimate from the arrays it holds
+    "sensitivity": {12: 420, 1000: 680, 10_000: 4150},
+    "sbc_summary": {12: 280, 1000: 280, 10_000: 280},
+    "posterior_sbc_summary": {12: 280, 1000: 280, 10_000: 280},
+    "report": {12: 420, 1000: 560},
 }
 
-#: Wall seconds of one job at 12 and at 1000 groups, per rule; for SBC shards, seconds per simulation (the slowest
-#: family's: mixtures at 12 groups) and the start-up of the shard in ``SHARD_START_S``.
+#: Wall seconds of one job per rule, measured at some numbers of groups: {groups: s}; for SBC shards, seconds per
+#: simulation (at 12 groups the slowest family's, the mixtures'; at 1000 the largest of hier_logit's: 5.8 prior and
+#: 6.3 posterior with n 20-2000 per group, 3.2 on the SBC detection design's n 15-50, benchmarks/sbc_group_subset.py)
+#: and the start-up of the shard in ``SHARD_START_S``.
 SECONDS = {
-    "fit": (35, 120),
-    "sbc_shard": (2.3, 26),
-    "posterior_sbc_shard": (1.8, 26),
-    "prior_predictive": (14, 30),
-    "ppc": (8, 20),
-    "loo": (15, 300),
-    "evidence": (14, 120),
-    "sensitivity": (9, 40),
-    "sbc_summary": (9, 15),
-    "posterior_sbc_summary": (9, 15),
-    "report": (14, 30),
+    "fit": {12: 35, 1000: 95, 10_000: 2220},
+    "sbc_shard": {12: 2.3, 1000: 6.3, 10_000: 155},
+    "posterior_sbc_shard": {12: 1.8, 1000: 6.3, 10_000: 200},
+    "prior_predictive": {12: 14, 1000: 6, 10_000: 26},
+    "ppc": {12: 8, 1000: 7, 10_000: 150},
+    "loo": {12: 15, 1000: 15},
+    "evidence": {12: 14, 1000: 120},  # 1000 groups: an estimate, as its memory
+    "sensitivity": {12: 9, 1000: 5, 10_000: 34},
+    "sbc_summary": {12: 9, 1000: 4, 10_000: 6},
+    "posterior_sbc_summary": {12: 9, 1000: 4, 10_000: 4},
+    "report": {12: 14, 1000: 4},
 }
 SHARD_START_S = 25
-#: The group counts of the two anchors.
-ANCHORS = (12, 1000)
 
 
 #: From this many groups a fit job runs its chains in parallel: sampling 4 x 2000 iterations of hier_logit then
@@ -68,10 +71,16 @@ def fit_threads(groups: int, chains: int) -> int:
     return 1 if int(groups) < THREADED_GROUPS else max(1, int(chains))
 
 
-def _line(anchors: tuple[float, float], groups: int) -> float:
-    """The value at ``groups`` of the line through ``anchors`` (at ``ANCHORS`` groups), never below the first."""
-    (g0, g1), (v0, v1) = ANCHORS, anchors
-    return max(v0, v0 + (v1 - v0) * (int(groups) - g0) / (g1 - g0))
+def _line(measured: dict[int, float], groups: int) -> float:
+    """The value at ``groups`` of the broken line through the ``measured`` points ({groups: value}; beyond the last,
+    its last segment continued; below the first, the first value), never below a measured value at fewer groups:
+    requests never shrink as data grow."""
+    points = sorted(measured.items())
+    g = max(int(groups), points[0][0])  # below the fewest groups measured: that job's cost
+    floor = max(v for a, v in points if a <= g)
+    segment = min(max(bisect.bisect_right([a for a, _ in points], g) - 1, 0), len(points) - 2)
+    (g0, v0), (g1, v1) = points[segment], points[segment + 1]
+    return max(floor, v0 + (v1 - v0) * (g - g0) / (g1 - g0))
 
 
 def mem_mb(rule: str, groups: int, attempt: int = 1) -> int:
