@@ -38,9 +38,13 @@ def test_a_short_fit_is_extended_before_it_is_judged():
     assert sampler["extensions"].eq(2).all() and sampler["draws"].eq(200).all() and sampler["tune"].eq(400).all()
     because = sampler["extended_because"].iloc[0]
     assert because.startswith("100 draws per chain: ") and "ESS of p is" in because
-    assert extended.idata.posterior.sizes["draw"] == 200
     status = fit_status({"parameters": extended.parameters, "sampler": sampler})
     assert any("extended 2 time(s), to 200 draws per chain" in reason for reason in status.reasons)
+    # judged on all 2 x 200 draws (an ESS above the 2 x 50 draws kept), stored thinned to the 50 per chain asked
+    # for, in every group, so later stages hold what the config asked for whatever the extensions
+    assert extended.parameters.set_index("variable").loc["p", "ess_bulk"] > 2 * 50
+    for group in ("posterior", "sample_stats", "log_likelihood", "posterior_predictive"):
+        assert extended.idata[group].sizes["draw"] == 50, group
 
     # without extensions the same fit is judged as it is, and fails on ESS
     as_is = fit_model(spec, data, short, seed=7, extension={"max_extensions": 0})

@@ -102,6 +102,25 @@ def fit_until_converged(
     return ExtendedFit(result, settings, convergence, extensions, because)
 
 
+def thinned_to(idata, draws: int):
+    """``idata`` with every group's draws thinned evenly to about ``draws`` per chain (every k-th, k = its draws //
+    ``draws``); unchanged when it has no more than that.
+
+    An extended fit stores the configured number of draws per chain, not the extension's: the later stages (PPC,
+    LOO, posterior SBC) hold arrays of draws x groups, which at thousands of groups an extension would multiply by
+    ``extend_factor`` (or its square), while every k-th draw of a chain that needed extending keeps nearly all of its
+    effective draws.
+    """
+    k = int(idata["posterior"].sizes["draw"]) // max(1, int(draws))
+    if k <= 1:
+        return idata
+    groups = {}
+    for name in idata.children:
+        dataset = idata[name].to_dataset()
+        groups[name] = dataset.isel(draw=slice(None, None, k)) if "draw" in dataset.dims else dataset
+    return xr.DataTree.from_dict(groups)
+
+
 def fit_model(
     spec: ModelSpec,
     data: GroupedCounts,
@@ -120,11 +139,10 @@ def fit_model(
         log.info("compiled %s (%s) in %.1f s", spec.model_id, settings.backend, time.perf_counter() - start)
         fit = fit_until_converged(sampler, spec, data, seed, extension, thresholds)
         used = fit.settings
-        idata = complete_inference_data(fit.result.idata, model, data, seeds.int_seed(seed, "ppc", spec.model_id))
-        idata = add_task_log_likelihoods(idata, spec, data, seeds.rng(seed, "fit", spec.model_id, 1))
-        parameters = parameter_diagnostics(idata, spec.model_id, free_variable_names(model))
+        # judged on every draw of the (possibly extended) fit: each divergence counts, R-hat and ESS as sampled
+        parameters = parameter_diagnostics(fit.result.idata, spec.model_id, free_variable_names(model))
         chains = sampler_diagnostics(
-            idata,
+            fit.result.idata,
             spec.model_id,
             used.tune,
             used.max_treedepth,
@@ -133,6 +151,9 @@ def fit_model(
             fit.extensions,
             fit.extended_because,
         )
+        stored = thinned_to(fit.result.idata, settings.draws)
+        idata = complete_inference_data(stored, model, data, seeds.int_seed(seed, "ppc", spec.model_id))
+        idata = add_task_log_likelihoods(idata, spec, data, seeds.rng(seed, "fit", spec.model_id, 1))
     except Exception as err:  # noqa: BLE001 - any failure of a fit is recorded, not raised
         message = f"{type(err).__name__}: {err}".splitlines()[0]
         log.exception("fit of %s failed", spec.model_id)
