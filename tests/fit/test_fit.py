@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from conftest import REPO, fit_tables_of
@@ -81,6 +82,19 @@ def test_diagnostics_tables_validate_and_cover_every_quantity(hier_fit):
     assert params["r_hat"].notna().all() and (params["ess_bulk"] > 0).all()
     assert list(sampler["chain"]) == [0, 1] and (sampler["error"] == "").all()
     assert sampler["wall_time_s"].iloc[0] > 0
+
+
+def test_diagnostics_reuse_the_convergence_table_of_the_same_draws(hier_fit):
+    """The fit stage passes the convergence table it judged by; the parameters table is the same as computed afresh
+    (this fit was not extended, so the stored draws are the judged ones)."""
+    from binoval.fit.diagnostics import convergence_table, parameter_diagnostics
+
+    _, out = hier_fit
+    free = {"mu", "tau", "z"}
+    afresh = parameter_diagnostics(out.idata, "hier_logit", free)
+    reused = parameter_diagnostics(out.idata, "hier_logit", free, convergence_table(out.idata))
+    pd.testing.assert_frame_equal(reused, afresh)
+    pd.testing.assert_frame_equal(out.parameters, afresh)
 
 
 def test_same_seed_same_draws():

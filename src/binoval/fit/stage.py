@@ -140,7 +140,7 @@ def fit_model(
         fit = fit_until_converged(sampler, spec, data, seed, extension, thresholds)
         used = fit.settings
         # judged on every draw of the (possibly extended) fit: each divergence counts, R-hat and ESS as sampled
-        parameters = parameter_diagnostics(fit.result.idata, spec.model_id, free_variable_names(model))
+        parameters = parameter_diagnostics(fit.result.idata, spec.model_id, free_variable_names(model), fit.convergence)
         chains = sampler_diagnostics(
             fit.result.idata,
             spec.model_id,
