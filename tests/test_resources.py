@@ -7,7 +7,7 @@ from binoval import resources
 
 @pytest.mark.parametrize("rule", sorted(resources.MEMORY_MB))
 def test_requests_reproduce_the_anchors_with_headroom_and_grow_with_the_groups(rule):
-    assert set(resources.SECONDS[rule]) <= set(resources.MEMORY_MB[rule]) or rule.endswith("sbc_shard")
+    assert set(resources.SECONDS[rule]) <= set(resources.MEMORY_MB[rule])  # time measured where memory was
     for groups, measured in resources.MEMORY_MB[rule].items():
         assert resources.mem_mb(rule, groups) >= measured * resources.HEADROOM
         assert resources.mem_mb(rule, groups) < measured * resources.HEADROOM + 100

@@ -168,32 +168,31 @@ def sbc_quantities(
             continue
         coords = [list(model.coords[d]) for d in dims]
         positions = list(np.ndindex(*[len(c) for c in coords]))
-        role = "parameter"
         is_group_rate = name == GROUP_RATE and dims == (GROUP_DIM,)
-        if is_group_rate or name in level_effects:
-            role = "group"
-            levels = len(coords[0])
-            if max_group_quantities is not None and levels > int(max_group_quantities):
-                if rng is None:
-                    raise ValueError("sbc_quantities: a subset of group-level quantities needs a random generator")
-                order = np.asarray(model[N_DATA].get_value()) if is_group_rate else np.zeros(levels)
-                rest = list(np.ndindex(*[len(c) for c in coords[1:]]))
-                chosen = group_subset(order, int(max_group_quantities), rng)
-                positions = [(int(i), *tail) for i in chosen for tail in rest]
-                role = "group_subset"
-            elif not is_group_rate:
-                role = "parameter"
+        levels = len(coords[0])
+        subset = (
+            (is_group_rate or name in level_effects)
+            and max_group_quantities is not None
+            and levels > int(max_group_quantities)
+        )
+        role = "group_subset" if subset else "group" if is_group_rate else "parameter"
+        if subset:
+            if rng is None:
+                raise ValueError("sbc_quantities: a subset of group-level quantities needs a random generator")
+            order = np.asarray(model[N_DATA].get_value()) if is_group_rate else np.zeros(levels)
+            effects = list(np.ndindex(*[len(c) for c in coords[1:]]))  # [()] for a vector
+            positions = [(int(i), *e) for i in group_subset(order, int(max_group_quantities), rng) for e in effects]
         for position in positions:
             index = ",".join(str(coords[axis][i]) for axis, i in enumerate(position))
             quantities.append(Quantity(f"{name}[{index}]", name, index, tuple(position), role))
-        if role == "group_subset":
-            for tail in rest:
-                effect = ",".join(str(coords[axis + 1][i]) for axis, i in enumerate(tail))
+        if subset:
+            what = f"{levels} groups" if is_group_rate else f"{levels} levels of {dims[0]}"
+            for position in effects:
+                effect = ",".join(str(coords[axis + 1][i]) for axis, i in enumerate(position))
                 for summary in POOLED_SUMMARIES:
                     label = f"{summary}({name}[{effect}])" if effect else f"{summary}({name})"
-                    what = f"{levels} groups" if is_group_rate else f"{levels} levels of {dims[0]}"
                     index = f"{summary} of {what}" + (f", {effect}" if effect else "")
-                    quantities.append(Quantity(label, name, index, tail, "group_pooled", summary))
+                    quantities.append(Quantity(label, name, index, position, "group_pooled", summary))
     quantities.append(Quantity(LOGLIK, LOGLIK, "", (), "log_likelihood"))
     return quantities
 
