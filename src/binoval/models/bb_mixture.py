@@ -4,7 +4,8 @@ w ~ Dirichlet(a, ..., a); cluster means mu_1 < ... < mu_K; kappa_k per cluster;
 r[i] ~ sum_k w_k BetaBinomial(n[i], mu_k kappa_k, (1 - mu_k) kappa_k).
 
 Cluster assignments are marginalised (the sum above), so NUTS samples the
-model and the pointwise log-likelihood is exact. The means are ordered
+model and the pointwise log-likelihood is exact; the sum and its gradient are
+one fused numba kernel (``binoval.models.mixture_density``). The means are ordered
 generatively: mu = cumulative sums of a Dirichlet(1, ..., 1) draw of length
 K + 1, which is the distribution of the order statistics of K Uniform(0, 1)
 variables. Unlike an ``ordered`` transform, this orders prior draws too, so
@@ -18,7 +19,15 @@ Group membership P(z_i = k | r_i, draw) is computed here only
 
 import numpy as np
 
-from binoval.models.base import GROUP_DIM, R_VAR, Family, ModelSpec, draw_categorical, posterior_draws
+from binoval.models.base import (
+    GROUP_DIM,
+    LOG_COEFFICIENT_DATA,
+    R_VAR,
+    Family,
+    ModelSpec,
+    draw_categorical,
+    posterior_draws,
+)
 from binoval.models.beta_binomial import beta_binomial_logpmf
 from binoval.models.priors import POSITIVE, SIMPLEX, make_rv
 
@@ -35,6 +44,31 @@ K_SCHEMA = {
         },
     ]
 }
+
+
+def observe_beta_binomial_mixture(n, r_observed, w, alpha, beta):
+    """Declare the observed ``R_VAR``: r_i ~ sum_k w_k BetaBinomial(n_i, alpha_k, beta_k).
+
+    Its log-density and gradient come from one fused Op (``binoval.models.mixture_density``), with log C(n, r)
+    read from the model's ``log_binomial_coefficient`` container; draws of ``r`` come from PyMC's ``Mixture``
+    of ``BetaBinomial`` components, the same distribution.
+    """
+    import pymc as pm
+
+    from binoval.models.mixture_density import beta_binomial_mixture_logp
+
+    log_coefficient = pm.modelcontext(None)[LOG_COEFFICIENT_DATA]
+
+    def draw(n, log_coefficient, w, alpha, beta, size):
+        components = pm.BetaBinomial.dist(n=n[:, None], alpha=alpha[None, :], beta=beta[None, :])
+        return pm.Mixture.dist(w=w, comp_dists=components, size=size)
+
+    def logp(value, n, log_coefficient, w, alpha, beta):
+        return beta_binomial_mixture_logp(value, n, log_coefficient, w, alpha, beta)
+
+    return pm.CustomDist(
+        R_VAR, n, log_coefficient, w, alpha, beta, dist=draw, logp=logp, observed=r_observed, dims=GROUP_DIM
+    )
 
 
 class BetaBinomialMixture(Family):
@@ -67,8 +101,7 @@ class BetaBinomialMixture(Family):
         gaps = pm.Dirichlet("mu_gaps", a=np.ones(K + 1))
         mu = pm.Deterministic("mu", pt.cumsum(gaps)[:K], dims=CLUSTER_DIM)
         kappa = make_rv("kappa", priors["kappa"], dims=CLUSTER_DIM)
-        components = pm.BetaBinomial.dist(n=n[:, None], alpha=(mu * kappa)[None, :], beta=((1.0 - mu) * kappa)[None, :])
-        pm.Mixture(R_VAR, w=w, comp_dists=components, observed=r_observed, dims=GROUP_DIM)
+        observe_beta_binomial_mixture(n, r_observed, w, mu * kappa, (1.0 - mu) * kappa)
 
     def parameter_names(self, K):
         return ["w", "mu", "kappa"]
