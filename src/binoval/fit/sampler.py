@@ -104,9 +104,9 @@ class CompiledSampler:
         self.adaptation = mass_matrix_of(model, settings)
         self._compiled = None
         if settings.backend == "nutpie":
-            import nutpie
+            from binoval.fit.nutpie_cache import compile_nutpie_model
 
-            self._compiled = nutpie.compile_pymc_model(model)
+            self._compiled = compile_nutpie_model(model)
 
     def fit(self, data: GroupedCounts, seed: int, settings: SamplerSettings | None = None) -> FitResult:
         """Sample the posterior given ``data``; ``seed`` fixes every random choice. ``settings`` may change the
