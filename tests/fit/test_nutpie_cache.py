@@ -85,3 +85,17 @@ def test_a_function_pytensor_could_not_cache_is_compiled_by_nutpie(tmp_path, mon
     from nutpie import compile_pymc
 
     assert compile_pymc._make_c_logp_func.__module__ == "nutpie.compile_pymc"  # nutpie is left as it was
+
+
+def test_a_wrapper_module_is_written_once_and_never_rewritten(tmp_path, monkeypatch):
+    """numba's cache of a wrapper is keyed by its file's time stamp: a second job must not touch the file."""
+    monkeypatch.setenv(nutpie_cache.CALLBACK_DIR_ENV, str(tmp_path))
+    source = "inner = None\n\ndef callback():\n    return inner\n"
+    first = nutpie_cache._load_callback(source, "the function")
+    (path,) = tmp_path.glob("callback_*.py")
+    stamp = path.stat().st_mtime_ns
+    os.utime(path, ns=(stamp - 10**9, stamp - 10**9))
+    second = nutpie_cache._load_callback(source, "the function")
+    assert path.stat().st_mtime_ns == stamp - 10**9
+    assert first() == second() == "the function"
+    assert not list(tmp_path.glob(".*.tmp"))  # no partial files left behind

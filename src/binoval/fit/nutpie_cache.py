@@ -187,9 +187,15 @@ def _load_callback(source: str, inner):
     name = "callback_" + hashlib.sha256(source.encode()).hexdigest()[:32]
     path = directory / f"{name}.py"
     if not path.exists():
+        # linked, never replaced: a file another job wrote first keeps its time stamp, and so numba's cache of it
         partial = directory / f".{name}.{os.getpid()}.tmp"
         partial.write_text(source)
-        os.replace(partial, path)
+        try:
+            os.link(partial, path)
+        except FileExistsError:
+            pass
+        finally:
+            partial.unlink()
     spec = importlib.util.spec_from_file_location(f"binoval_nutpie_{name}", path)
     module = importlib.util.module_from_spec(spec)
     # numba names a function's environment by its module and finds that module in sys.modules when it loads the
