@@ -3,8 +3,9 @@
 Per scalar posterior quantity: posterior mean, sd and 94% HDI; rank-normalised
 split R-hat (values above 1.01 mean the chains disagree); bulk and tail
 effective sample sizes (how many independent draws the chains are worth for
-the centre and for the 5%/95% quantiles); Monte Carlo standard errors of the
-mean and sd. Per chain: divergent transitions, E-BFMI, tree-depth saturation.
+the centre and for the 11%/89% quantiles, ArviZ 1.x's default); Monte Carlo
+standard errors of the mean and sd. These are ArviZ's numbers, computed for all
+scalars of a variable at once (``binoval.mcmc``). Per chain: divergent transitions, E-BFMI, tree-depth saturation.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from __future__ import annotations
 import arviz as az
 import numpy as np
 import pandas as pd
+import xarray as xr
+
+from binoval import mcmc
 
 SAMPLE_DIMS = ("chain", "draw")
 HDI_PROB = 0.94
@@ -28,13 +32,28 @@ def _flatten(ds, var: str) -> pd.Series:
     return pd.Series(values.astype(float), index=labels)
 
 
+def _per_scalar(posterior, statistic, names: tuple[str, ...]) -> dict[str, xr.Dataset]:
+    """``statistic`` (draws (chain, draw, quantity) -> one array per name, ``binoval.mcmc``) of every scalar of
+    every variable of ``posterior``: per name, a dataset of the variables' shapes."""
+    out = {name: {} for name in names}
+    for var, da in posterior.data_vars.items():
+        da = da.transpose(*SAMPLE_DIMS, ...)
+        values = statistic(da.values.reshape(da.shape[0], da.shape[1], -1))
+        values = values if isinstance(values, tuple) else (values,)
+        coords = {d: da.coords[d] for d in da.dims[2:] if d in da.coords}
+        for name, value in zip(names, values, strict=True):
+            out[name][var] = xr.DataArray(value.reshape(da.shape[2:]), dims=da.dims[2:], coords=coords)
+    return {name: xr.Dataset(variables) for name, variables in out.items()}
+
+
 def _convergence_statistics(posterior) -> dict:
-    """Bulk and tail ESS and rank-normalised R-hat of every scalar of ``posterior``, as datasets."""
-    return {
-        "ess_bulk": az.ess(posterior, method="bulk"),
-        "ess_tail": az.ess(posterior, method="tail"),
-        "r_hat": az.rhat(posterior),
+    """Bulk and tail ESS and rank-normalised R-hat of every scalar of ``posterior``, as datasets (ArviZ's numbers,
+    computed for all scalars of a variable at once: ``binoval.mcmc``)."""
+    statistics = {
+        **_per_scalar(posterior, mcmc.rhat_and_ess_bulk, ("r_hat", "ess_bulk")),
+        **_per_scalar(posterior, mcmc.ess_tail, ("ess_tail",)),
     }
+    return {name: statistics[name] for name in ("ess_bulk", "ess_tail", "r_hat")}
 
 
 def convergence_table(idata) -> pd.DataFrame:
@@ -63,8 +82,8 @@ def parameter_diagnostics(
     stats = {
         "mean": posterior.mean(dim=SAMPLE_DIMS),
         "sd": posterior.std(dim=SAMPLE_DIMS, ddof=1),
-        "mcse_mean": az.mcse(posterior, method="mean"),
-        "mcse_sd": az.mcse(posterior, method="sd"),
+        **_per_scalar(posterior, mcmc.mcse_mean, ("mcse_mean",)),
+        **_per_scalar(posterior, mcmc.mcse_sd, ("mcse_sd",)),
     }
     if convergence is None:
         stats.update(_convergence_statistics(posterior))

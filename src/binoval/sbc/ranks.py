@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from binoval import mcmc
 from binoval.defaults import SBC
 
 
@@ -48,40 +49,7 @@ def ranks(draws: np.ndarray, truth: np.ndarray, rng: np.random.Generator) -> np.
     return below + rng.integers(0, ties + 1)
 
 
-def _split_chains(x: np.ndarray) -> np.ndarray:
-    half = x.shape[1] // 2
-    return np.concatenate([x[:, :half], x[:, x.shape[1] - half :]], axis=0)
-
-
-def _z_scale(x: np.ndarray) -> np.ndarray:
-    """Rank-normalise each quantity (last axis) over all its draws, as ArviZ does."""
-    from scipy import special, stats
-
-    flat = x.reshape(-1, x.shape[-1])
-    ranked = stats.rankdata(flat, axis=0, method="average")
-    # the standard normal quantile: what stats.norm.ppf computes, without its argument checks (bit-identical)
-    return special.ndtri((ranked - 0.375) / (flat.shape[0] + 0.25)).reshape(x.shape)
-
-
 def convergence_diagnostics(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rank-normalised split R-hat and bulk ESS of each quantity of ``draws`` (chain, draw, quantity).
-
-    Same numbers as ``arviz.rhat`` / ``arviz.ess(method="bulk")``; the split
-    and rank normalisation are done for all quantities at once (they dominated
-    the per-fit cost), then ArviZ's ``method="identity"`` kernels, which add no
-    further transformation, do the rest.
-    """
-    import arviz as az
-
-    draws = np.asarray(draws, dtype=float)
-    split = _split_chains(draws)
-    bulk = _z_scale(split)
-    folded = _z_scale(np.abs(split - np.median(split.reshape(-1, split.shape[-1]), axis=0)))
-    q = draws.shape[-1]
-    axes = {"chain_axis": 0, "draw_axis": 1, "method": "identity"}
-    rhat = np.maximum(np.asarray(az.rhat(bulk, **axes), dtype=float), np.asarray(az.rhat(folded, **axes), dtype=float))
-    ess = np.asarray(az.ess(bulk, **axes), dtype=float)
-    constant = np.ptp(draws.reshape(-1, q), axis=0) < np.finfo(float).resolution
-    rhat[constant] = np.nan
-    ess[constant] = draws.shape[0] * draws.shape[1]
-    return rhat, ess
+    """Rank-normalised split R-hat and bulk ESS of each quantity of ``draws`` (chain, draw, quantity): the numbers
+    of ``arviz.rhat`` / ``arviz.ess(method="bulk")``, for all quantities at once (``binoval.mcmc``)."""
+    return mcmc.rhat_and_ess_bulk(draws)

@@ -1,0 +1,108 @@
+"""binoval.mcmc's one-pass diagnostics give ArviZ's numbers."""
+
+import arviz as az
+import numpy as np
+import pytest
+
+from binoval import mcmc
+
+
+def seeded_draws(seed, chains=4, draws=500, quantities=40):
+    """AR(1) chains from nearly independent to very sticky, a heavy-tailed one, a chain stuck apart, a constant."""
+    rng = np.random.default_rng(seed)
+    phi = np.linspace(0.0, 0.995, quantities)
+    noise = rng.standard_normal((chains, draws, quantities))
+    x = np.empty_like(noise)
+    x[:, 0] = noise[:, 0]
+    for t in range(1, draws):
+        x[:, t] = phi * x[:, t - 1] + noise[:, t]
+    x[..., 1] = rng.standard_cauchy((chains, draws))
+    x[0, :, 2] += 5.0  # one chain elsewhere: R-hat must see it
+    x[..., 3] = 0.25  # constant
+    x[..., 4] = rng.integers(0, 3, (chains, draws))  # ties
+    return x
+
+
+def arviz_values(x, function, **kwargs):
+    return np.asarray(function(x, chain_axis=0, draw_axis=1, **kwargs), dtype=float)
+
+
+CASES = [
+    (mcmc.ess_bulk, az.ess, {"method": "bulk"}),
+    (mcmc.ess_tail, az.ess, {"method": "tail", "prob": mcmc.TAIL_PROBABILITY}),
+    (mcmc.ess_mean, az.ess, {"method": "mean"}),
+    (mcmc.rhat_rank, az.rhat, {}),
+    (mcmc.mcse_mean, az.mcse, {"method": "mean"}),
+    (mcmc.mcse_sd, az.mcse, {"method": "sd"}),
+]
+
+
+@pytest.mark.parametrize(("ours", "theirs", "kwargs"), CASES, ids=[c[0].__name__ for c in CASES])
+@pytest.mark.parametrize(("seed", "chains", "draws"), [(0, 4, 500), (1, 2, 101), (2, 4, 7), (3, 1, 300)])
+def test_the_same_numbers_as_arviz(ours, theirs, kwargs, seed, chains, draws, monkeypatch):
+    x = seeded_draws(seed, chains, draws)
+    monkeypatch.setattr(mcmc, "BLOCK_VALUES", chains * draws * 7)  # several blocks, the last one short
+    expected = arviz_values(x, theirs, **kwargs)
+    np.testing.assert_allclose(ours(x), expected, rtol=1e-9, atol=1e-12, equal_nan=True)
+
+
+def test_a_quantity_with_a_missing_draw_is_nan_and_the_others_are_not():
+    x = seeded_draws(4)
+    x[1, 10, 7] = np.nan
+    for function in (mcmc.ess_bulk, mcmc.ess_tail, mcmc.rhat_rank, mcmc.mcse_mean, mcmc.mcse_sd):
+        values = function(x)
+        assert np.isnan(values[7]) and np.isfinite(np.delete(values, [3, 7])).all(), function.__name__
+
+
+def test_sticky_chains_are_worth_few_draws_and_stuck_chains_fail_rhat():
+    x = seeded_draws(5)
+    ess = mcmc.ess_bulk(x)
+    assert ess[0] > 1000 and ess[-1] < 100
+    assert mcmc.rhat_rank(x)[2] > 1.1 and mcmc.rhat_rank(x)[0] < 1.01
+
+
+def test_the_tail_probability_is_arvizs_default():
+    """The tables' ess_tail came from ``az.ess(dataset, method="tail")`` before: the same numbers."""
+    import xarray as xr
+
+    x = seeded_draws(6, 4, 300, 12)
+    dataset = xr.Dataset({"theta": (("chain", "draw", "i"), x)})
+    np.testing.assert_allclose(mcmc.ess_tail(x), az.ess(dataset, method="tail")["theta"].values, rtol=1e-9)
+
+
+def test_the_fit_tables_hold_arvizs_diagnostics():
+    """``fit.diagnostics``' parameter and convergence tables: per scalar, what ArviZ computes per variable."""
+    import xarray as xr
+
+    from binoval.fit.diagnostics import convergence_table, parameter_diagnostics
+
+    x = seeded_draws(7, 4, 200, 6)
+    posterior = xr.Dataset(
+        {
+            "p": (("chain", "draw", "group"), x[..., :5], {}),
+            "mu": (("chain", "draw"), x[..., 5]),
+        },
+        coords={"group": list("abcde")},
+    )
+    idata = xr.DataTree.from_dict({"posterior": posterior})
+    table = parameter_diagnostics(idata, "m", {"mu"}).set_index(["variable", "index"])
+    joined = parameter_diagnostics(idata, "m", {"mu"}, convergence_table(idata)).set_index(["variable", "index"])
+    expected = {
+        "ess_bulk": az.ess(posterior, method="bulk"),
+        "ess_tail": az.ess(posterior, method="tail"),
+        "r_hat": az.rhat(posterior),
+        "mcse_mean": az.mcse(posterior, method="mean"),
+        "mcse_sd": az.mcse(posterior, method="sd"),
+    }
+    for column, dataset in expected.items():
+        np.testing.assert_allclose(table.loc[("mu", ""), column], float(dataset["mu"]), rtol=1e-9, equal_nan=True)
+        got = table.loc["p"].loc[list("abcde"), column].to_numpy(dtype=float)
+        np.testing.assert_allclose(got, dataset["p"].values, rtol=1e-9, equal_nan=True)
+        np.testing.assert_allclose(joined[column].to_numpy(dtype=float), table[column].to_numpy(dtype=float))
+
+
+def test_rhat_and_bulk_ess_together_are_each_alone():
+    x = seeded_draws(8)
+    rhat, ess = mcmc.rhat_and_ess_bulk(x)
+    np.testing.assert_array_equal(rhat, mcmc.rhat_rank(x))
+    np.testing.assert_array_equal(ess, mcmc.ess_bulk(x))
