@@ -115,8 +115,8 @@ def mixture_logp_and_gradients(r, n, log_coefficient, w, alpha, beta):
 class BetaBinomialMixtureLogp(Op):
     """(r, n, log C(n, r), w, alpha, beta) -> (log p per group, d/dw, d/dalpha, d/dbeta per group and component).
 
-    Only the first output is a density; the others are its partial derivatives, which ``L_op`` reads so that
-    the gradient costs no second pass (``pullback``). Differentiating the derivatives themselves is not supported.
+    Only the first output is a density; the others are its partial derivatives, which ``pullback`` reads so that
+    the gradient costs no second pass. Differentiating the derivatives themselves is not supported.
     """
 
     __props__ = ()
