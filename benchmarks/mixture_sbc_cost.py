@@ -25,8 +25,8 @@ import numpy as np
 def measure(runner, truths, sims: int, tune: int, target_accept: float, low_rank: bool) -> dict:
     import nutpie
 
+    from binoval.mcmc import rhat_and_ess_bulk
     from binoval.models import N_DATA, R_DATA
-    from binoval.sbc.ranks import convergence_diagnostics
 
     compiled = runner.sampler._compiled
     labels = [q.label for q in runner.quantities if q.variable != "log_likelihood"]
@@ -52,7 +52,7 @@ def measure(runner, truths, sims: int, tune: int, target_accept: float, low_rank
         kept_grads += int(trace.sample_stats["n_steps"].values.sum())
         divergences += int(trace.sample_stats["diverging"].values.sum())
         posterior = {name: trace.posterior[name].values for name in trace.posterior.data_vars}
-        _, ess = convergence_diagnostics(runner._posterior(posterior))
+        _, ess = rhat_and_ess_bulk(runner._posterior(posterior))
         ess_min.append(float(np.nanmin(ess)))
         worst[labels[int(np.nanargmin(ess))]] += 1
     seconds = (time.perf_counter() - start) / sims

@@ -6,10 +6,10 @@ lags. That is fine for a few parameters and minutes for tens of thousands of gro
 takes draws shaped (chain, draw, quantity) and returns one value per quantity, the same as ArviZ's to rounding
 (``tests/test_mcmc.py``); quantities are processed in blocks so memory stays bounded (``BLOCK_VALUES``).
 
-- ``rhat_rank``: rank-normalised split R-hat, the larger of the bulk and the folded (tail) one; above 1.01 the
-  chains disagree.
-- ``ess_bulk`` / ``ess_tail``: how many independent draws the chains are worth for the centre of the distribution
-  / for its 11% and 89% quantiles (the smaller of the two; ``TAIL_PROBABILITY``).
+- ``rhat_and_ess_bulk``: rank-normalised split R-hat, the larger of the bulk and the folded (tail) one (above 1.01
+  the chains disagree), and the bulk ESS: how many independent draws the chains are worth for the centre of the
+  distribution.
+- ``ess_tail``: the same for its 11% and 89% quantiles (the smaller of the two; ``TAIL_PROBABILITY``).
 - ``mcse_mean`` / ``mcse_sd``: Monte Carlo standard errors of the posterior mean and sd.
 """
 
@@ -116,7 +116,8 @@ def ess_of_chains(x: np.ndarray) -> np.ndarray:
 
 
 def rhat_and_ess_bulk(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``rhat_rank`` and ``ess_bulk`` per quantity, the split and the rank normalisation done once for both."""
+    """Rank-normalised split R-hat (ArviZ ``rhat``) and bulk ESS (ESS of the rank-normalised split chains, ArviZ
+    ``ess(method="bulk")``) per quantity, the split and the rank normalisation done once for both."""
     rhats, esses = [], []
     for x in _blocks(draws):
         split = split_chains(x)
@@ -133,17 +134,6 @@ def rhat_and_ess_bulk(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(rhats), np.concatenate(esses)
 
 
-def ess_bulk(draws: np.ndarray) -> np.ndarray:
-    """Bulk ESS per quantity: ESS of the rank-normalised split chains (ArviZ ``ess(method="bulk")``)."""
-
-    def block(x):
-        ess = ess_of_chains(z_scale(split_chains(x)))
-        ess[~_valid(x, 1)] = np.nan
-        return ess
-
-    return _by_block(block, draws)
-
-
 def ess_tail(draws: np.ndarray) -> np.ndarray:
     """Tail ESS per quantity: the smaller ESS of the indicators of being at or below the 11% and the 89% quantile
     (ArviZ ``ess(method="tail")`` at its default ``prob``; ``TAIL_PROBABILITY``)."""
@@ -155,30 +145,6 @@ def ess_tail(draws: np.ndarray) -> np.ndarray:
         ess = np.minimum(low, high)
         ess[~_valid(x, 1)] = np.nan
         return ess
-
-    return _by_block(block, draws)
-
-
-def ess_mean(draws: np.ndarray) -> np.ndarray:
-    """ESS of the split chains as they are (no rank normalisation): what the MCSE of the mean divides by."""
-
-    def block(x):
-        ess = ess_of_chains(split_chains(x))
-        ess[~_valid(x, 1)] = np.nan
-        return ess
-
-    return _by_block(block, draws)
-
-
-def rhat_rank(draws: np.ndarray) -> np.ndarray:
-    """Rank-normalised split R-hat per quantity: the larger of the bulk and the folded one (ArviZ ``rhat``)."""
-
-    def block(x):
-        split = split_chains(x)
-        folded = np.abs(split - np.median(split.reshape(-1, split.shape[-1]), axis=0))
-        rhat = np.maximum(rhat_of_chains(z_scale(split)), rhat_of_chains(z_scale(folded)))
-        rhat[~_valid(x, 2)] = np.nan
-        return rhat
 
     return _by_block(block, draws)
 

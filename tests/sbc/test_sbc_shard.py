@@ -31,16 +31,16 @@ def test_thin_factor():
 
 
 @pytest.mark.parametrize("draws", [1000, 251])
-def test_convergence_diagnostics_match_arviz(draws):
+def test_sbc_convergence_diagnostics_match_arviz(draws):
     import arviz as az
     import xarray as xr
 
-    from binoval.sbc.ranks import convergence_diagnostics
+    from binoval.mcmc import rhat_and_ess_bulk
 
     rng = np.random.default_rng(draws)
     x = rng.normal(size=(3, draws, 4)).cumsum(axis=1) * 0.05 + rng.normal(size=(3, draws, 4))
     ds = xr.Dataset({"q": (("chain", "draw", "quantity"), x)})
-    rhat, ess = convergence_diagnostics(x)
+    rhat, ess = rhat_and_ess_bulk(x)
     np.testing.assert_allclose(rhat, az.rhat(ds)["q"].values)
     np.testing.assert_allclose(ess, az.ess(ds, method="bulk")["q"].values)
 

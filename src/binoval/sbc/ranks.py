@@ -15,7 +15,6 @@ import math
 
 import numpy as np
 
-from binoval import mcmc
 from binoval.defaults import SBC
 
 
@@ -47,9 +46,3 @@ def ranks(draws: np.ndarray, truth: np.ndarray, rng: np.random.Generator) -> np.
     below = (draws < truth[None, :]).sum(axis=0)
     ties = (draws == truth[None, :]).sum(axis=0)
     return below + rng.integers(0, ties + 1)
-
-
-def convergence_diagnostics(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rank-normalised split R-hat and bulk ESS of each quantity of ``draws`` (chain, draw, quantity): the numbers
-    of ``arviz.rhat`` / ``arviz.ess(method="bulk")``, for all quantities at once (``binoval.mcmc``)."""
-    return mcmc.rhat_and_ess_bulk(draws)

@@ -29,11 +29,11 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from binoval import seeds
+from binoval import mcmc, seeds
 from binoval.defaults import SAMPLER_INHERITED_BY_SBC, SBC, SBC_SAMPLER
 from binoval.fit.sampler import CompiledSampler, SamplerSettings, with_data
 from binoval.models import GroupedCounts, ModelSpec, build_model
-from binoval.sbc.ranks import convergence_diagnostics, ranks, thin_draws, thin_factor
+from binoval.sbc.ranks import ranks, thin_draws, thin_factor
 from binoval.sbc.simulate import (
     LOGLIK,
     LogLikelihood,
@@ -292,7 +292,7 @@ class ShardRunner:
     def _checked(self, fit: Draws) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The parameter quantities' draws (chain, draw, quantity) with their R-hat and bulk ESS."""
         draws = self._posterior(fit.posterior)
-        rhat, ess = convergence_diagnostics(draws)
+        rhat, ess = mcmc.rhat_and_ess_bulk(draws)
         return draws, rhat, ess
 
     def sample(self, data: GroupedCounts, seed: int, settings: SamplerSettings | None = None) -> Draws:
