@@ -9,6 +9,7 @@ posterior SBC FAILs it.
 """
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import integrate, special, stats
 
@@ -16,7 +17,13 @@ from binoval.fit.sampler import SamplerSettings
 from binoval.fit.stage import fit_model
 from binoval.models import FAMILIES, GroupedCounts, ModelSpec, build_model
 from binoval.sbc.check import posterior_sbc_status
-from binoval.sbc.posterior import PosteriorShardRunner, fold_replicate, reference_positions
+from binoval.sbc.posterior import (
+    PosteriorShardRunner,
+    effective_draws_per_draw,
+    fold_replicate,
+    reference_positions,
+    reference_sized_draws,
+)
 from binoval.sbc.shard import sbc_sampler_settings
 from binoval.sbc.simulate import LogLikelihood
 from binoval.sbc.summary import summarise
@@ -132,6 +139,50 @@ def test_the_replicate_reads_variables_that_are_not_ranked(hospital12_counts):
     table = runner.run(0)
     SbcSimulations.validate(table)
     assert set(table["status"]) == {"ok"}
+
+
+def test_fits_start_with_the_draws_the_observed_fit_says_min_ranks_needs():
+    # 1.5 x 100 effective draws over 2 chains at 0.05 per draw: 1500 per chain
+    assert reference_sized_draws(500, 2, 0.05, 100, 4) == 1500
+    assert reference_sized_draws(500, 2, 0.5, 100, 4) == 500  # never fewer than configured
+    assert reference_sized_draws(500, 2, 0.001, 100, 4) == 2000  # at most extend_factor x the draws
+    assert reference_sized_draws(500, 2, 0.001, 100, 1) == 500  # extend_factor 1: never more draws
+    assert reference_sized_draws(500, 2, float("nan"), 100, 4) == 500  # nothing known
+
+
+def test_the_rate_is_per_sampled_draw_not_per_stored_draw():
+    """An extended fit stores thinned draws; its diagnostics tables hold ESS and draw counts of every sampled draw."""
+    parameters = pd.DataFrame({"variable": ["mu", "mu", "kappa", "w"], "ess_bulk": [650.0, 900.0, 3000.0, np.nan]})
+    sampler = pd.DataFrame({"chain": [0, 1, 2, 3], "draws": [2000] * 4})
+    rates = effective_draws_per_draw(parameters, sampler)
+    assert rates == {"mu": 650.0 / 8000, "kappa": 3000.0 / 8000}
+    assert effective_draws_per_draw(parameters.iloc[:0], sampler) == {}
+
+
+def test_the_shard_fits_with_the_sized_draws(pooled_fit, hospital12_counts):
+    settings = sbc_sampler_settings({}, {"chains": 2, "draws": 100, "tune": 100})
+    sized = PosteriorShardRunner(
+        spec_of("pooled"),
+        hospital12_counts,
+        settings,
+        3,
+        1,
+        posterior=pooled_fit.posterior,
+        reference_rates={"p": 0.25},
+    )
+    assert sized.settings.draws == 300  # 1.5 x 100 / (2 x 0.25)
+    truths = sized.simulate_truths(0, 1, np.random.default_rng(0))
+    assert sized.sample(sized.dataset(truths, 0), 1).posterior["p"].shape == (2, 300)
+    unranked = PosteriorShardRunner(
+        spec_of("pooled"),
+        hospital12_counts,
+        settings,
+        3,
+        1,
+        posterior=pooled_fit.posterior,
+        reference_rates={"x": 0.01},
+    )
+    assert unranked.settings.draws == 100
 
 
 def test_same_seed_same_table_and_a_failed_fit_is_recorded(pooled_fit, hospital12_counts):

@@ -8,6 +8,8 @@ rule posterior_sbc_shard:
     input:
         data=rules.validate_data.output.data,
         idata=rules.fit.output.idata,
+        parameters=rules.fit.output.parameters,
+        sampler=rules.fit.output.sampler,
     output:
         table=results("posterior_sbc/shards/{model_id}/{shard}.parquet"),
     log:

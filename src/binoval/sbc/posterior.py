@@ -32,20 +32,57 @@ through ``with_data``; no model is rebuilt or recompiled.
 
 Reference draws are spread over the chains (simulation g uses chain g mod chains)
 and drawn at random within a chain, seeded from (seed, "posterior_sbc", model id,
-shard). Everything else (thinning, extension, ranks, the tables) is prior SBC's.
+shard). Everything else (thinning, extension, ranks, the tables) is prior SBC's,
+with one difference: every posterior SBC fit is to data like the observed, so the
+observed fit says how many draws ``min_ranks`` effective draws need, and the fits
+start with that many (``reference_sized_draws``) instead of finding out by an
+extension each.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from binoval.models import GroupedCounts, build_model, family_of
-from binoval.sbc.shard import ShardRunner
+from binoval.sbc.shard import EXTENSION_MARGIN, ShardRunner
+
+log = logging.getLogger(__name__)
+
+
+def effective_draws_per_draw(parameters: pd.DataFrame, sampler: pd.DataFrame) -> dict[str, float]:
+    """Per variable of the observed fit: its smallest bulk ESS over the draws the fit sampled (all chains).
+
+    ``parameters`` and ``sampler`` are the fit's diagnostics tables (``diagnostics/<model_id>_parameters.parquet``
+    and ``_sampler.parquet``): their ESS is computed on every draw of the fit, extensions included, while the
+    stored posterior may be thinned, so its own draws would overstate the rate. Empty when the fit failed.
+    """
+    sampled = float(pd.to_numeric(sampler["draws"], errors="coerce").sum()) if len(sampler) else 0.0
+    if not sampled > 0 or parameters.empty:
+        return {}
+    ess = parameters.groupby("variable")["ess_bulk"].min()
+    return {str(name): float(value) / sampled for name, value in ess.items() if np.isfinite(value)}
+
+
+def reference_sized_draws(draws: int, chains: int, per_draw: float, min_ranks: int, extend_factor: int) -> int:
+    """Draws per chain of each posterior SBC fit, given the observed fit's effective draws per draw ``per_draw``.
+
+    What ``min_ranks`` effective draws need at that rate over ``chains`` chains, with ``EXTENSION_MARGIN`` (the
+    fits are to other data, observed plus replicate, and their rates scatter around the observed fit's); never
+    fewer than ``draws`` and at most ``extend_factor`` times ``draws`` (1: never more). A fit that still falls
+    short is extended as in prior SBC.
+    """
+    most = int(draws) * max(1, int(extend_factor))
+    if not per_draw > 0:
+        return int(draws)
+    needed = math.ceil(EXTENSION_MARGIN * int(min_ranks) / (int(chains) * float(per_draw)))
+    return int(min(most, max(int(draws), needed)))
 
 
 def reference_positions(
@@ -76,6 +113,9 @@ class PosteriorShardRunner(ShardRunner):
     posterior: Any = None
     #: why the observed fit has no posterior (then every simulation is recorded as failed with this error)
     fit_error: str = ""
+    #: the observed fit's effective draws per draw by variable (``effective_draws_per_draw``); empty: fits keep
+    #: the configured draws
+    reference_rates: Mapping[str, float] | None = None
     stage: ClassVar[str] = "posterior_sbc"
     check_predictive: ClassVar[bool] = False
 
@@ -86,10 +126,27 @@ class PosteriorShardRunner(ShardRunner):
             raise ValueError("posterior SBC needs the posterior of the observed fit")
         if not self.fit_error:
             super().__post_init__()
+            configured = self.settings.draws
+            self.settings = replace(self.settings, draws=self.sized_draws())
+            if self.settings.draws != configured:
+                log.info(
+                    "posterior_sbc %s: %d draws per chain instead of %d (the observed fit's effective draws per draw)",
+                    self.spec.model_id,
+                    self.settings.draws,
+                    configured,
+                )
             return
         self.model = build_model(self.spec, self.data)  # the test quantities only; nothing to compile
         self.quantities = self.test_quantities()
         self.compile_time_s = 0.0
+
+    def sized_draws(self) -> int:
+        """Draws per chain of this shard's fits: ``reference_sized_draws`` at the smallest rate of the ranked
+        variables in ``reference_rates`` (the configured draws when none is known)."""
+        rates = [self.reference_rates[v] for v in self.variables if v in (self.reference_rates or {})]
+        return reference_sized_draws(
+            self.settings.draws, self.settings.chains, min(rates, default=math.nan), self.min_ranks, self.extend_factor
+        )
 
     def run(self, shard: int, progress_every: int | None = None) -> pd.DataFrame:
         """The shard's simulations (``ShardRunner.run``); all recorded as failed when the observed fit failed."""

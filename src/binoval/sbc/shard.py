@@ -300,7 +300,7 @@ class ShardRunner:
         s = settings or self.settings
         compiled = getattr(self.sampler, "_compiled", None)
         if compiled is None:  # PyMC backend: the generic path
-            fit = CompiledSampler(self.model, s).fit(data, seed) if settings else self.sampler.fit(data, seed)
+            fit = self.sampler.fit(data, seed, s)
             stats = fit.idata.sample_stats
             posterior = {name: fit.idata.posterior[name].values for name in fit.idata.posterior.data_vars}
             energy = stats["energy"].values if "energy" in stats else None
