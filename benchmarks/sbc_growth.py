@@ -28,6 +28,7 @@ from pathlib import Path
 import pandas as pd
 from workflow_command import default_config, snakemake_command
 
+from binoval.defaults import SBC
 from binoval.sbc.check import sbc_status
 
 
@@ -79,7 +80,9 @@ def main() -> None:
         choices=["defaults", "4x1000"],
         help="SBC sampler: the stage defaults (2 x 500, 300 tune) or 4 chains x 1000 (1000 tune)",
     )
-    parser.add_argument("--sims-per-shard", type=int, default=100, help="sbc.sims_per_shard (the config default is 50)")
+    parser.add_argument(
+        "--sims-per-shard", type=int, default=SBC["sims_per_shard"], help="sbc.sims_per_shard (default: the config's)"
+    )
     parser.add_argument("--cores", type=int, default=2)
     args = parser.parse_args()
     sampler = {} if args.sampler == "defaults" else {"chains": 4, "draws": 1000, "tune": 1000}

@@ -1,11 +1,14 @@
 """CI checks of the workflow itself: lint clean, and every shipped config plans without error."""
 
+import math
 import subprocess
 import sys
 
 import pytest
 import yaml
 from conftest import REPO, SNAKEFILE
+
+from binoval.defaults import SBC
 
 pytestmark = pytest.mark.workflow
 
@@ -86,13 +89,14 @@ def test_job_resources_grow_with_the_groups(tmp_path):
         assert len(values) == 1, (rule, values)
         return int(values.pop())
 
-    assert sum(job["rule"] == "sbc_shard" for job in large) == 10
+    per_shard = SBC["sims_per_shard"]
+    assert sum(job["rule"] == "sbc_shard" for job in large) == math.ceil(1000 / per_shard)
     for rule in ("sbc_shard", "posterior_sbc_shard", "fit", "loo"):
         assert field(large, rule, "mem_mb") == resources.mem_mb(rule, 1000)
         assert field(large, rule, "mem_mb") > field(small, rule, "mem_mb")
         assert field(large, rule, "runtime") >= field(small, rule, "runtime")
     for rule in ("sbc_shard", "posterior_sbc_shard"):
         assert field(large, rule, "runtime") > 2 * field(small, rule, "runtime")
-    assert field(large, "sbc_shard", "runtime") == resources.runtime_min("sbc_shard", 1000, 100)
+    assert field(large, "sbc_shard", "runtime") == resources.runtime_min("sbc_shard", 1000, per_shard)
     assert [job.get("threads") for job in large if job["rule"] == "fit"] == ["2"]  # 4 chains, capped by --cores 2
     assert {job.get("threads", "1") for job in small if job["rule"] == "fit"} == {"1"}  # 1 is not printed
