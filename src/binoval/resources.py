@@ -8,7 +8,8 @@ the slurm profile retries once) asks for ``attempt`` times as much.
 Where the points come from: at 12 groups, the largest job of each rule in the default run on hospital12
 (``benchmarks/run_profile.py``, README: the mixtures' jobs, the costliest families there); at 1000 and 10 000 groups,
 each rule's job in a cold run of hier_logit on synthetic groups with the default config (``benchmarks/group_scaling.py``,
-README "SBC at many groups"; at 10 000 with 4 SBC simulations, and only the rules that run finished there). Where a
+README "SBC at many groups"; at 10 000 with 4 SBC simulations, the run with the fit's thinned draws at 9a4b9d3, which
+shared the machine with a CI run: its times are upper bounds). Where a
 rule costs less at 1000 groups of hier_logit than at 12 of the mixtures, the line stays at the 12-group figure. A
 family that costs far more per group than hier_logit (the mixtures at 1000 groups were not measured) can exceed its
 request: a retry asks for twice as much.
@@ -27,17 +28,17 @@ HEADROOM = 2.0
 
 #: Peak resident memory in MB per rule, measured at some numbers of groups: {groups: MB}.
 MEMORY_MB = {
-    "fit": {12: 530, 1000: 1460, 10_000: 13_600},
-    "sbc_shard": {12: 530, 1000: 1600, 10_000: 2300},
-    "posterior_sbc_shard": {12: 530, 1000: 1500, 10_000: 5470},
-    "prior_predictive": {12: 440, 1000: 540, 10_000: 1830},
-    "ppc": {12: 280, 1000: 470, 10_000: 6190},
-    "loo": {12: 500, 1000: 1510},
+    "fit": {12: 530, 1000: 1460, 10_000: 15_600},
+    "sbc_shard": {12: 530, 1000: 1600, 10_000: 3200},
+    "posterior_sbc_shard": {12: 530, 1000: 1500, 10_000: 2650},
+    "prior_predictive": {12: 440, 1000: 540, 10_000: 1540},
+    "ppc": {12: 280, 1000: 470, 10_000: 1950},
+    "loo": {12: 500, 1000: 1510, 10_000: 5220},
     "evidence": {12: 380, 1000: 800},  # 1000 groups: not in the default run, an estimate from the arrays it holds
-    "sensitivity": {12: 420, 1000: 680, 10_000: 4150},
+    "sensitivity": {12: 420, 1000: 680, 10_000: 1910},
     "sbc_summary": {12: 280, 1000: 280, 10_000: 280},
     "posterior_sbc_summary": {12: 280, 1000: 280, 10_000: 280},
-    "report": {12: 420, 1000: 560},
+    "report": {12: 420, 1000: 560, 10_000: 1990},
 }
 
 #: Wall seconds of one job per rule, measured at some numbers of groups: {groups: s}; for SBC shards, seconds per
@@ -45,17 +46,17 @@ MEMORY_MB = {
 #: 6.3 posterior with n 20-2000 per group, 3.2 on the SBC detection design's n 15-50, benchmarks/sbc_group_subset.py)
 #: and the start-up of the shard in ``SHARD_START_S``.
 SECONDS = {
-    "fit": {12: 35, 1000: 95, 10_000: 2220},
-    "sbc_shard": {12: 2.3, 1000: 6.3, 10_000: 155},
-    "posterior_sbc_shard": {12: 1.8, 1000: 6.3, 10_000: 200},
-    "prior_predictive": {12: 14, 1000: 6, 10_000: 26},
-    "ppc": {12: 8, 1000: 7, 10_000: 150},
-    "loo": {12: 15, 1000: 15},
+    "fit": {12: 35, 1000: 95, 10_000: 1620},
+    "sbc_shard": {12: 2.3, 1000: 6.3, 10_000: 212},
+    "posterior_sbc_shard": {12: 1.8, 1000: 6.3, 10_000: 167},
+    "prior_predictive": {12: 14, 1000: 6, 10_000: 31},
+    "ppc": {12: 8, 1000: 7, 10_000: 25},
+    "loo": {12: 15, 1000: 15, 10_000: 104},
     "evidence": {12: 14, 1000: 120},  # 1000 groups: an estimate, as its memory
-    "sensitivity": {12: 9, 1000: 5, 10_000: 34},
+    "sensitivity": {12: 9, 1000: 5, 10_000: 17},
     "sbc_summary": {12: 9, 1000: 4, 10_000: 6},
     "posterior_sbc_summary": {12: 9, 1000: 4, 10_000: 4},
-    "report": {12: 14, 1000: 4},
+    "report": {12: 14, 1000: 4, 10_000: 9},
 }
 SHARD_START_S = 25
 
