@@ -103,6 +103,13 @@ class BetaBinomialMixture(Family):
         kappa = make_rv("kappa", priors["kappa"], dims=CLUSTER_DIM)
         observe_beta_binomial_mixture(n, r_observed, w, mu * kappa, (1.0 - mu) * kappa)
 
+    def mass_matrix(self, K):
+        """``low_rank`` for K >= 2: every cluster mean is a cumulative sum of the same gaps, and a group that could
+        sit in either of two near clusters moves their weights and means together, correlations a diagonal mass
+        matrix cannot follow (SBC fits on hospital12: 22-38% fewer leapfrog steps per draw for K = 2-4 at the
+        same effective draws, 10-14% less time per fit; README, issue 17). ``diag`` for K = 1."""
+        return "low_rank" if int(K) >= 2 else "diag"
+
     def parameter_names(self, K):
         return ["w", "mu", "kappa"]
 
