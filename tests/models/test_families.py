@@ -137,6 +137,43 @@ def test_unpooled_prior_predictive_under_a_uniform_prior():
         assert got[j] == pytest.approx(np.log(value), abs=1e-9)
 
 
+@pytest.mark.parametrize(
+    "prior, reference",
+    [
+        ({"dist": "Beta", "alpha": 2.0, "beta": 8.0}, stats.beta(2.0, 8.0)),
+        ({"dist": "Uniform", "lower": 0.2, "upper": 0.7}, stats.uniform(0.2, 0.5)),
+    ],
+)
+def test_a_new_unpooled_group_draws_its_rate_from_the_prior_of_p(prior, reference):
+    """Without PyMC (the report and loo jobs only read tables): draws whose distribution is the prior's."""
+    from binoval.models.unpooled import draw_unit_prior
+
+    draws = draw_unit_prior(prior, 20_000, np.random.default_rng(4))
+    assert draws.shape == (20_000,)
+    assert stats.kstest(draws, reference.cdf).pvalue > 0.01
+    with pytest.raises(ValueError, match="must be Beta or Uniform, got Normal"):
+        draw_unit_prior({"dist": "Normal", "mu": 0, "sigma": 1}, 3, np.random.default_rng(0))
+
+
+def test_the_binomial_and_beta_binomial_densities_are_scipys():
+    from binoval.models.base import binomial_logpmf
+    from binoval.models.beta_binomial import beta_binomial_logpmf
+
+    rng = np.random.default_rng(8)
+    n = np.concatenate([[0, 1, 5, 5, 2000], rng.integers(0, 3000, 200)])
+    r = rng.integers(0, n + 1)
+    r[:5] = [0, 0, 0, 5, 1999]
+    p = np.concatenate([[0.5, 0.0, 1.0, 1.0, 1e-9], rng.uniform(0, 1, len(n) - 5)])
+    np.testing.assert_allclose(binomial_logpmf(r, n, p), stats.binom.logpmf(r, n, p), rtol=1e-10, atol=1e-10)
+    mu, kappa = rng.uniform(0.001, 0.999, len(n)), np.exp(rng.uniform(-3, 8, len(n)))
+    np.testing.assert_allclose(
+        beta_binomial_logpmf(r, n, mu, kappa),
+        stats.betabinom.logpmf(r, n, mu * kappa, (1 - mu) * kappa),
+        rtol=1e-9,
+        atol=1e-9,
+    )
+
+
 def test_heldout_density_is_the_marginal_of_the_heldout_row():
     data = GroupedCounts(("a", "b"), np.array([40, 60]), np.array([5, 30]))
     idata = az.from_dict({"posterior": {"mu": np.array([[-2.0, -1.0]]), "tau": np.array([[0.5, 1.2]])}})

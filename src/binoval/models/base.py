@@ -134,10 +134,12 @@ def posterior_size(idata) -> int:
 
 
 def binomial_logpmf(r, n, p) -> np.ndarray:
-    """log Binomial(r | n, p), broadcasting."""
-    from scipy import stats
+    """log Binomial(r | n, p), broadcasting (``scipy.special``: table-only jobs call it without importing
+    ``scipy.stats``)."""
+    from scipy import special
 
-    return stats.binom.logpmf(r, n, p)
+    n, r = np.asarray(n, dtype=float), np.asarray(r, dtype=float)
+    return log_binomial_coefficient(n, r) + special.xlogy(r, p) + special.xlog1py(n - r, -np.asarray(p, dtype=float))
 
 
 def log_binomial_coefficient(n, r) -> np.ndarray:

@@ -5,16 +5,17 @@ p[i] ~ Beta(mu * kappa, (1 - mu) * kappa), r[i] ~ Binomial(n[i], p[i]).
 population variance of rates is mu (1 - mu) / (kappa + 1).
 """
 
-from binoval.models.base import GROUP_DIM, Family, observe_binomial, posterior_draws
+from binoval.models.base import GROUP_DIM, Family, log_binomial_coefficient, observe_binomial, posterior_draws
 from binoval.models.priors import POSITIVE, UNIT, make_rv
 
 
 def beta_binomial_logpmf(r, n, mu, kappa):
     """log BetaBinomial(r | n, mu kappa, (1 - mu) kappa), broadcasting: a rate from Beta(mean mu, concentration
     kappa) integrated out exactly."""
-    from scipy import stats
+    from scipy import special
 
-    return stats.betabinom.logpmf(r, n, mu * kappa, (1.0 - mu) * kappa)
+    alpha, beta = mu * kappa, (1.0 - mu) * kappa
+    return log_binomial_coefficient(n, r) + special.betaln(r + alpha, n - r + beta) - special.betaln(alpha, beta)
 
 
 class BetaBinomial(Family):

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from binoval.models.base import GROUP_DIM, Family, observe_binomial, posterior_size
+from binoval.models.base import GROUP_DIM, Family, log_binomial_coefficient, observe_binomial, posterior_size
 from binoval.models.priors import UNIT, make_rv
 
 
@@ -24,13 +24,11 @@ class Unpooled(Family):
         return groups
 
     def _prior_rates(self, spec, idata, rng) -> np.ndarray:
-        """One draw of ``p`` from its prior per posterior draw (S,): the only thing a new group can be given."""
-        import pymc as pm
+        """One draw of ``p`` from its prior per posterior draw (S,): the only thing a new group can be given.
 
-        from binoval.models.priors import make_dist
-
-        draws = pm.draw(make_dist(spec.priors["p"]), draws=posterior_size(idata), random_seed=rng)
-        return np.asarray(draws, dtype=float)
+        Drawn with numpy, not PyMC: the read-outs that need it run in jobs that only read tables (report, loo).
+        """
+        return draw_unit_prior(spec.priors["p"], posterior_size(idata), rng)
 
     def population_rate_draws(self, spec, idata, rng):
         """No population: a new group's rate comes from the prior of ``p``."""
@@ -45,17 +43,27 @@ class Unpooled(Family):
         return np.broadcast_to(density, (posterior_size(idata), len(data.groups))).copy()
 
 
+def draw_unit_prior(prior: dict, size: int, rng: np.random.Generator) -> np.ndarray:
+    """``size`` draws from a prior on (0, 1): Beta(alpha, beta) or Uniform(lower, upper), the priors ``UNIT`` allows."""
+    if prior["dist"] == "Beta":
+        return rng.beta(float(prior["alpha"]), float(prior["beta"]), size=int(size))
+    if prior["dist"] == "Uniform":
+        return rng.uniform(float(prior["lower"]), float(prior["upper"]), size=int(size))
+    raise ValueError(f"a prior on (0, 1) must be Beta or Uniform, got {prior['dist']}")
+
+
 def prior_binomial_marginal(prior: dict, n, r) -> np.ndarray:
     """log of the integral of Binomial(r | n, p) over p from a Beta or Uniform(lower, upper) prior, per group.
 
     Beta(a, b): the beta-binomial pmf. Uniform(l, u): (I_u(r + 1, n - r + 1) - I_l(r + 1, n - r + 1)) / ((n + 1)(u - l)),
     I the regularised incomplete beta function, since the binomial pmf integrates to 1 / (n + 1) over (0, 1).
     """
-    from scipy import special, stats
+    from scipy import special
 
     n, r = np.asarray(n), np.asarray(r)
     if prior["dist"] == "Beta":
-        return stats.betabinom.logpmf(r, n, prior["alpha"], prior["beta"])
+        a, b = float(prior["alpha"]), float(prior["beta"])
+        return log_binomial_coefficient(n, r) + special.betaln(r + a, n - r + b) - special.betaln(a, b)
     if prior["dist"] == "Uniform":
         lower, upper = float(prior["lower"]), float(prior["upper"])
         mass = special.betainc(r + 1, n - r + 1, upper) - special.betainc(r + 1, n - r + 1, lower)
