@@ -61,10 +61,11 @@ def panel_grid(count: int, columns: int = 4, max_height: float | None = None, ga
     return fig, list(axes.flat)
 
 
-def save_png(fig, path: str | os.PathLike, tight: bool = False) -> None:
-    """Write ``fig`` to ``path`` as a PNG, atomically, and close it; ``tight`` trims the margins."""
+def save_png(fig, path: str | os.PathLike, tight: bool = False, dpi: int = DPI) -> None:
+    """Write ``fig`` to ``path`` as a PNG, atomically, and close it; ``tight`` trims the margins (one more drawing
+    of the figure)."""
     from binoval.io import atomic_path
 
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=DPI, **({"bbox_inches": "tight"} if tight else {}))
+        fig.savefig(tmp, format="png", dpi=dpi, **({"bbox_inches": "tight"} if tight else {}))
     pyplot().close(fig)

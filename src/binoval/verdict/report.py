@@ -202,12 +202,15 @@ def verdict_rst(verdict: Mapping, reason: str, report_md: str) -> str:
     return "\n".join(lines)
 
 
-def _savefig(fig, path: Path) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90, bbox_inches="tight")
-    import matplotlib.pyplot as plt
+#: Resolution of the report's own figures (lower than the stages' plots: they sit in the text).
+REPORT_DPI = 90
 
-    plt.close(fig)
+
+def _savefig(fig, path: Path, tight: bool = True) -> str:
+    from binoval.plotting import save_png
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_png(fig, path, tight=tight, dpi=REPORT_DPI)
     return str(path)
 
 
@@ -261,21 +264,13 @@ def plot_k_posterior(mixtures: pd.DataFrame, path: Path) -> str:
 
 def plot_pareto_k(loo_tables: Mapping[str, pd.DataFrame], task: str, path: Path) -> str:
     """Per model, the Pareto k of each point of ``task`` (exact refits marked), against the threshold."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from binoval.loo.psis import k_threshold, task_table
+    from binoval.plotting import panel_grid
 
     tables = {m: task_table(t, task) for m, t in loo_tables.items()}
     models = [m for m, t in tables.items() if len(t) and int(t["total_draws"].iloc[0]) > 0]
-    cols = max(1, min(3, len(models)))
-    rows = max(1, int(np.ceil(len(models) / cols)))
-    fig, axes = plt.subplots(
-        rows, cols, figsize=(4 * cols, 2.8 * rows), squeeze=False, sharey=True, layout="constrained"
-    )
-    for ax, model_id in zip(axes.flat, models):
+    fig, axes = panel_grid(max(1, len(models)), columns=3, gaps=(0.45, 0.8))
+    for ax, model_id in zip(axes, models):
         t = tables[model_id]
         threshold = k_threshold(int(t["total_draws"].iloc[0]))
         k = np.where(np.isfinite(t["pareto_k"]), t["pareto_k"], np.nan)
@@ -287,10 +282,14 @@ def plot_pareto_k(loo_tables: Mapping[str, pd.DataFrame], task: str, path: Path)
         ax.axhline(threshold, color="tab:red", linestyle="--", linewidth=1)
         ax.set_title(model_id, fontsize=9)
         ax.set_xlabel("point index", fontsize=8)
-    for ax in list(axes.flat)[len(models) :]:
-        ax.set_visible(False)
-    axes[0, 0].set_ylabel(f"Pareto k ({task})")
-    return _savefig(fig, path)
+    if len(models) > 1:  # one k scale across the panels, as the threshold lines are compared between models
+        low, high = zip(*(ax.get_ylim() for ax in axes[: len(models)]))
+        for ax in axes[: len(models)]:
+            ax.set_ylim(min(low), max(high))
+    if not models:
+        axes[0].set_visible(False)
+    axes[0].set_ylabel(f"Pareto k ({task})")
+    return _savefig(fig, path, tight=False)
 
 
 def plot_shrinkage(table: pd.DataFrame, model_id: str, path: Path) -> str:
