@@ -11,6 +11,7 @@ posterior SBC FAILs it.
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 from scipy import integrate, special, stats
 
 from binoval.fit.sampler import SamplerSettings
@@ -152,10 +153,16 @@ def test_fits_start_with_the_draws_the_observed_fit_says_min_ranks_needs():
 
 def test_the_rate_is_per_sampled_draw_not_per_stored_draw():
     """An extended fit stores thinned draws; its diagnostics tables hold ESS and draw counts of every sampled draw."""
-    parameters = pd.DataFrame({"variable": ["mu", "mu", "kappa", "w"], "ess_bulk": [650.0, 900.0, 3000.0, np.nan]})
+    parameters = pd.DataFrame(
+        {
+            "variable": ["mu", "mu", "kappa", "w"],
+            "index": ["1", "2", "1", "1"],
+            "ess_bulk": [650.0, 900.0, 3000.0, np.nan],
+        }
+    )
     sampler = pd.DataFrame({"chain": [0, 1, 2, 3], "draws": [2000] * 4})
     rates = effective_draws_per_draw(parameters, sampler)
-    assert rates == {"mu": 650.0 / 8000, "kappa": 3000.0 / 8000}
+    assert rates == {("mu", "1"): 650.0 / 8000, ("mu", "2"): 900.0 / 8000, ("kappa", "1"): 3000.0 / 8000}
     assert effective_draws_per_draw(parameters.iloc[:0], sampler) == {}
 
 
@@ -168,7 +175,7 @@ def test_the_shard_fits_with_the_sized_draws(pooled_fit, hospital12_counts):
         3,
         1,
         posterior=pooled_fit.posterior,
-        reference_rates={"p": 0.25},
+        reference_rates={("p", ""): 0.25},
     )
     assert sized.settings.draws == 300  # 1.5 x 100 / (2 x 0.25)
     truths = sized.simulate_truths(0, 1, np.random.default_rng(0))
@@ -180,9 +187,31 @@ def test_the_shard_fits_with_the_sized_draws(pooled_fit, hospital12_counts):
         3,
         1,
         posterior=pooled_fit.posterior,
-        reference_rates={"x": 0.01},
+        reference_rates={("x", ""): 0.01},
     )
     assert unranked.settings.draws == 100
+
+
+def test_the_sized_draws_follow_the_ranked_group_rates_only():
+    """With a subset of group rates ranked, a slow unranked group does not size the fits; a slow ranked one does."""
+    from binoval.data.synthetic import simulate_logit_normal_counts
+
+    data = GroupedCounts.from_frame(simulate_logit_normal_counts(60, 3))
+    spec = spec_of("hier_logit", parameterization="centered")
+    reference = xr.Dataset()  # the sizing reads only the rates; the draws are read when simulating
+    settings = sbc_sampler_settings({}, {"chains": 2, "draws": 100, "tune": 100})
+
+    def runner(rates):
+        return PosteriorShardRunner(
+            spec, data, settings, 3, 1, posterior=reference, max_group_quantities=5, reference_rates=rates
+        )
+
+    ranked = runner({}).quantities
+    groups = [q.index for q in ranked if q.variable == "p" and q.role == "group_subset"]
+    unranked = next(str(i) for i in data.groups if str(i) not in groups)
+    fast = {("mu", ""): 1.0, ("tau", ""): 1.0, **{("p", g): 1.0 for g in groups}}
+    assert runner({**fast, ("p", unranked): 0.01}).settings.draws == 100
+    assert runner({**fast, ("p", groups[0]): 0.25}).settings.draws == 300  # 1.5 x 100 / (2 x 0.25)
 
 
 def test_same_seed_same_table_and_a_failed_fit_is_recorded(pooled_fit, hospital12_counts):

@@ -56,8 +56,9 @@ from binoval.sbc.shard import EXTENSION_MARGIN, ShardRunner
 log = logging.getLogger(__name__)
 
 
-def effective_draws_per_draw(parameters: pd.DataFrame, sampler: pd.DataFrame) -> dict[str, float]:
-    """Per variable of the observed fit: its smallest bulk ESS over the draws the fit sampled (all chains).
+def effective_draws_per_draw(parameters: pd.DataFrame, sampler: pd.DataFrame) -> dict[tuple[str, str], float]:
+    """Per scalar of the observed fit, keyed by (variable, index): its bulk ESS per draw the fit sampled (all
+    chains).
 
     ``parameters`` and ``sampler`` are the fit's diagnostics tables (``diagnostics/<model_id>_parameters.parquet``
     and ``_sampler.parquet``): their ESS is computed on every draw of the fit, extensions included, while the
@@ -66,8 +67,8 @@ def effective_draws_per_draw(parameters: pd.DataFrame, sampler: pd.DataFrame) ->
     sampled = float(pd.to_numeric(sampler["draws"], errors="coerce").sum()) if len(sampler) else 0.0
     if not sampled > 0 or parameters.empty:
         return {}
-    ess = parameters.groupby("variable")["ess_bulk"].min()
-    return {str(name): float(value) / sampled for name, value in ess.items() if np.isfinite(value)}
+    rows = zip(parameters["variable"], parameters["index"], parameters["ess_bulk"])
+    return {(str(v), str(i)): float(ess) / sampled for v, i, ess in rows if np.isfinite(ess)}
 
 
 def reference_sized_draws(draws: int, chains: int, per_draw: float, min_ranks: int, extend_factor: int) -> int:
@@ -113,9 +114,9 @@ class PosteriorShardRunner(ShardRunner):
     posterior: Any = None
     #: why the observed fit has no posterior (then every simulation is recorded as failed with this error)
     fit_error: str = ""
-    #: the observed fit's effective draws per draw by variable (``effective_draws_per_draw``); empty: fits keep
-    #: the configured draws
-    reference_rates: Mapping[str, float] | None = None
+    #: the observed fit's effective draws per draw by (variable, index) (``effective_draws_per_draw``); empty:
+    #: fits keep the configured draws
+    reference_rates: Mapping[tuple[str, str], float] | None = None
     stage: ClassVar[str] = "posterior_sbc"
     check_predictive: ClassVar[bool] = False
 
@@ -141,9 +142,12 @@ class PosteriorShardRunner(ShardRunner):
         self.compile_time_s = 0.0
 
     def sized_draws(self) -> int:
-        """Draws per chain of this shard's fits: ``reference_sized_draws`` at the smallest rate of the ranked
-        variables in ``reference_rates`` (the configured draws when none is known)."""
-        rates = [self.reference_rates[v] for v in self.variables if v in (self.reference_rates or {})]
+        """Draws per chain of this shard's fits: ``reference_sized_draws`` at the smallest rate among the ranked
+        scalars in ``reference_rates`` (the configured draws when none is known). Quantities the fit's table has no
+        row for (the joint log-likelihood, pooled summaries of a subset's group rates) do not size the fits; a fit
+        they leave short is extended as any other."""
+        known = self.reference_rates or {}
+        rates = [known[(q.variable, q.index)] for q in self.quantities if (q.variable, q.index) in known]
         return reference_sized_draws(
             self.settings.draws, self.settings.chains, min(rates, default=math.nan), self.min_ranks, self.extend_factor
         )
