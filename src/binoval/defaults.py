@@ -85,13 +85,14 @@ COMPARE = {
 #: Population read-out: a never-seen group of 100 trials; no group pairs compared.
 READOUT = {"new_group_n": 100, "compare_groups": []}
 
-#: Simulation-based calibration: 200 simulations per model in one shard. Each shard job pays a fixed cost
-#: (interpreter, imports, one compile from the caches: 4-6 s on our 2-core machine) that a shard of 200 amortises;
-#: the default run still has two SBC jobs per model (prior and posterior), and a release-size SBC (1000) spreads
-#: over 5 jobs per model on a cluster.
+#: Simulation-based calibration: 200 simulations per model in shards of 100 (2 jobs per model). Each shard job pays
+#: a fixed cost (interpreter, imports, one compile from the caches: 4-6 s) that 100 simulations amortise on a small
+#: machine, while one model on large data still gets two shards per stage to run side by side (shards of 200
+#: serialised hier_logit's run at 1000 groups on 2 cores: README, issue 17 fourth steps); a release-size SBC (1000)
+#: spreads over 10 jobs per model on a cluster.
 SBC = {
     "simulations": 200,
-    "sims_per_shard": 200,
+    "sims_per_shard": 100,
     "sampler": {},  # overrides of SBC_SAMPLER for SBC fits only
     "thin": "auto",  # thin each fit to about its bulk ESS (never below min_ranks draws); or an integer factor
     "min_ranks": 100,  # thinning never keeps fewer draws than this
@@ -100,10 +101,10 @@ SBC = {
     "max_group_quantities": 50,  # more groups: rank a seeded subset of this many group rates, plus pooled summaries
 }
 
-#: Posterior SBC (``binoval.sbc.posterior``): 200 simulations per model in one shard, reference draws from the
+#: Posterior SBC (``binoval.sbc.posterior``): 200 simulations per model in shards of 100, reference draws from the
 #: observed fit; SBC fit settings as prior SBC's (``sampler`` overrides them for posterior SBC only; thinning and
 #: extension are ``sbc``'s).
-POSTERIOR_SBC = {"enabled": True, "simulations": 200, "sims_per_shard": 200, "sampler": {}}
+POSTERIOR_SBC = {"enabled": True, "simulations": 200, "sims_per_shard": 100, "sampler": {}}
 
 #: Prior sensitivity (``binoval.sensitivity``): power-scaling of the prior and the likelihood of every fit.
 SENSITIVITY = {"enabled": True}
