@@ -168,28 +168,17 @@ def test_the_rate_is_per_sampled_draw_not_per_stored_draw():
 
 def test_the_shard_fits_with_the_sized_draws(pooled_fit, hospital12_counts):
     settings = sbc_sampler_settings({}, {"chains": 2, "draws": 100, "tune": 100})
-    sized = PosteriorShardRunner(
-        spec_of("pooled"),
-        hospital12_counts,
-        settings,
-        3,
-        1,
-        posterior=pooled_fit.posterior,
-        reference_rates={("p", ""): 0.25},
-    )
+
+    def runner(rates):
+        return PosteriorShardRunner(
+            spec_of("pooled"), hospital12_counts, settings, 3, 1, posterior=pooled_fit.posterior, reference_rates=rates
+        )
+
+    sized = runner({("p", ""): 0.25})
     assert sized.settings.draws == 300  # 1.5 x 100 / (2 x 0.25)
     truths = sized.simulate_truths(0, 1, np.random.default_rng(0))
     assert sized.sample(sized.dataset(truths, 0), 1).posterior["p"].shape == (2, 300)
-    unranked = PosteriorShardRunner(
-        spec_of("pooled"),
-        hospital12_counts,
-        settings,
-        3,
-        1,
-        posterior=pooled_fit.posterior,
-        reference_rates={("x", ""): 0.01},
-    )
-    assert unranked.settings.draws == 100
+    assert runner({("x", ""): 0.01}).settings.draws == 100  # a variable it does not rank
 
 
 def test_the_sized_draws_follow_the_ranked_group_rates_only():
