@@ -12,9 +12,14 @@ from binoval.models.priors import POSITIVE, UNIT, make_rv
 def beta_binomial_logpmf(r, n, mu, kappa):
     """log BetaBinomial(r | n, mu kappa, (1 - mu) kappa), broadcasting: a rate from Beta(mean mu, concentration
     kappa) integrated out exactly."""
+    return beta_binomial_shape_logpmf(r, n, mu * kappa, (1.0 - mu) * kappa)
+
+
+def beta_binomial_shape_logpmf(r, n, alpha, beta):
+    """log BetaBinomial(r | n, alpha, beta), broadcasting: a rate from Beta(alpha, beta) integrated out exactly
+    (``scipy.special``: table-only jobs call it without importing ``scipy.stats``)."""
     from scipy import special
 
-    alpha, beta = mu * kappa, (1.0 - mu) * kappa
     return log_binomial_coefficient(n, r) + special.betaln(r + alpha, n - r + beta) - special.betaln(alpha, beta)
 
 

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from binoval.models.base import GROUP_DIM, Family, log_binomial_coefficient, observe_binomial, posterior_size
+from binoval.models.base import GROUP_DIM, Family, observe_binomial, posterior_size
+from binoval.models.beta_binomial import beta_binomial_shape_logpmf
 from binoval.models.priors import UNIT, make_rv
 
 
@@ -62,8 +63,7 @@ def prior_binomial_marginal(prior: dict, n, r) -> np.ndarray:
 
     n, r = np.asarray(n), np.asarray(r)
     if prior["dist"] == "Beta":
-        a, b = float(prior["alpha"]), float(prior["beta"])
-        return log_binomial_coefficient(n, r) + special.betaln(r + a, n - r + b) - special.betaln(a, b)
+        return beta_binomial_shape_logpmf(r, n, float(prior["alpha"]), float(prior["beta"]))
     if prior["dist"] == "Uniform":
         lower, upper = float(prior["lower"]), float(prior["upper"])
         mass = special.betainc(r + 1, n - r + 1, upper) - special.betainc(r + 1, n - r + 1, lower)

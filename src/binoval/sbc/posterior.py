@@ -64,7 +64,7 @@ def effective_draws_per_draw(parameters: pd.DataFrame, sampler: pd.DataFrame) ->
     and ``_sampler.parquet``): their ESS is computed on every draw of the fit, extensions included, while the
     stored posterior may be thinned, so its own draws would overstate the rate. Empty when the fit failed.
     """
-    sampled = float(pd.to_numeric(sampler["draws"], errors="coerce").sum()) if len(sampler) else 0.0
+    sampled = float(sampler["draws"].sum())
     if not sampled > 0 or parameters.empty:
         return {}
     rows = zip(parameters["variable"], parameters["index"], parameters["ess_bulk"])

@@ -209,8 +209,7 @@ REPORT_DPI = 90
 def _savefig(fig, path: Path, tight: bool = True) -> str:
     from binoval.plotting import save_png
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_png(fig, path, tight=tight, dpi=REPORT_DPI)
+    save_png(fig, path, tight=tight, dpi=REPORT_DPI)  # atomic; creates the folder
     return str(path)
 
 
