@@ -99,3 +99,34 @@ def test_a_wrapper_module_is_written_once_and_never_rewritten(tmp_path, monkeypa
     assert path.stat().st_mtime_ns == stamp - 10**9
     assert first() == second() == "the function"
     assert not list(tmp_path.glob(".*.tmp"))  # no partial files left behind
+
+
+#: Imports nutpie as a sampling job does, then converts a trace to ArviZ as the fit stage does.
+NUTPIE_WITHOUT_ARVIZ = """
+import json, sys
+import pymc as pm
+from binoval.fit.nutpie_cache import compile_nutpie_model
+with pm.Model() as model:
+    pm.Normal("x")
+compiled = compile_nutpie_model(model)
+import nutpie
+loaded = [name for name in ("arviz", "arviz_stats", "matplotlib") if name in sys.modules]
+raw = nutpie.sample(compiled, draws=20, tune=20, chains=1, seed=1, progress_bar=False, return_raw_trace=True)
+still = "arviz" in sys.modules
+tree = nutpie.sample(compiled, draws=20, tune=20, chains=1, seed=1, progress_bar=False)
+import arviz
+print(json.dumps([loaded, still, type(tree).__name__, tree.posterior["x"].shape[1], type(arviz).__name__,
+                  sys.modules["nutpie.sample"].arviz.from_dict is arviz.from_dict]))
+"""
+
+
+def test_nutpie_is_imported_without_arviz_until_it_converts_a_trace(tmp_path):
+    """A shard reads nutpie's raw trace and never pays ArviZ's import; the fit stage's conversion still works."""
+    env = {**os.environ, nutpie_cache.CALLBACK_DIR_ENV: str(tmp_path)}
+    env["PYTHONPATH"] = os.pathsep.join([*sys.path, env.get("PYTHONPATH", "")])
+    out = subprocess.run(
+        [sys.executable, "-c", NUTPIE_WITHOUT_ARVIZ], env=env, capture_output=True, text=True, check=True
+    )
+    loaded, still, tree, draws, arviz_type, same = json.loads(out.stdout.strip().splitlines()[-1])
+    assert loaded == [] and still is False
+    assert (tree, draws, arviz_type, same) == ("DataTree", 20, "module", True)

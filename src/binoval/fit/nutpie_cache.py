@@ -24,6 +24,7 @@ import itertools
 import os
 import sys
 import threading
+import types
 from pathlib import Path
 
 #: Where the generated wrapper modules and numba's cache of them live (beside PyTensor's own cache).
@@ -46,9 +47,39 @@ def callback_dir() -> Path:
     return Path(pytensor.config.compiledir).parent / "binoval_nutpie"
 
 
+class _ArvizOnFirstUse(types.ModuleType):
+    """Stands for ``arviz`` in ``nutpie.sample``: the real module is imported when nutpie first reads an attribute
+    of it, i.e. when it converts a trace to ArviZ (SBC shards read nutpie's raw trace and never do)."""
+
+    def __getattr__(self, name):
+        if sys.modules.get("arviz") is self:
+            del sys.modules["arviz"]
+        return getattr(importlib.import_module("arviz"), name)
+
+
+def import_nutpie():
+    """``nutpie``, imported without importing ArviZ until nutpie uses it.
+
+    nutpie 0.16 imports ArviZ when it is imported (``nutpie.sample``), and ArviZ imports arviz-stats, arviz-plots,
+    matplotlib and scipy.stats: 1.1-1.5 s of every job that samples, most of a shard's start-up, for a module only
+    its conversion to ArviZ uses. A process that has imported ArviZ already gets nutpie as it is.
+    """
+    if "nutpie" in sys.modules or "arviz" in sys.modules:
+        import nutpie
+
+        return nutpie
+    sys.modules["arviz"] = _ArvizOnFirstUse("arviz")
+    try:
+        import nutpie
+    finally:
+        if isinstance(sys.modules.get("arviz"), _ArvizOnFirstUse):
+            del sys.modules["arviz"]
+    return nutpie
+
+
 def compile_nutpie_model(model):
     """``nutpie.compile_pymc_model(model)`` (numba backend, nutpie's defaults), with cached C callbacks."""
-    import nutpie
+    nutpie = import_nutpie()
 
     with _PATCH_LOCK:
         try:
