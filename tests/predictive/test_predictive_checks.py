@@ -16,6 +16,7 @@ from binoval.predictive.check import (
 from binoval.predictive.posterior import posterior_predictive_check
 from binoval.predictive.primitives import (
     central_interval,
+    central_intervals,
     midrank_quantile,
     p_value,
     randomised_pit,
@@ -81,6 +82,20 @@ def test_central_interval_ends_are_attainable():
     counts = np.random.default_rng(0).binomial(30, 0.2, size=(4000, 3))
     low, high = central_interval(counts, 0.9, axis=0)
     assert low.shape == (3,) and np.all(np.mod(low, 1) == 0) and np.all(low < high)
+
+
+@pytest.mark.parametrize("draws", [1, 2, 3, 39, 40, 41, 1000, 4000])
+def test_central_intervals_from_one_partial_sort_are_central_interval_exactly(draws):
+    """Every level's ends are the order statistics ``np.quantile``'s inverted CDF picks, ties and odd sizes included."""
+    gen = np.random.default_rng(draws)
+    counts = gen.binomial(gen.integers(1, 40, 7), 0.3, size=(draws, 7))
+    proportions = gen.beta(0.5, 3, size=(5, draws))
+    levels = (0.5, 0.8, 0.9, 0.95, 0.99)
+    for values, axis in ((counts, 0), (proportions, 1)):
+        together = central_intervals(values, levels, axis=axis)
+        for level in levels:
+            alone = central_interval(values, level, axis=axis)
+            assert np.array_equal(together[level][0], alone[0]) and np.array_equal(together[level][1], alone[1])
 
 
 def test_randomised_pit_is_uniform_for_data_from_the_predictive():

@@ -102,3 +102,27 @@ def test_max_gap_separates_clusters_from_one_population():
 def test_unknown_statistic_is_rejected():
     with pytest.raises(KeyError, match="unknown statistics"):
         st.compute_statistics(R, N, names=["nope"])
+
+
+def test_all_at_once_equals_each_alone_exactly():
+    """``compute_statistics`` shares the proportions and their spread between statistics; the numbers are those of
+    each statistic computed on its own from the counts, with plain numpy, on ordinary and degenerate datasets."""
+    gen = np.random.default_rng(5)
+    n = gen.integers(1, 60, 13)
+    r = np.concatenate([gen.binomial(n, gen.beta(1, 4, (300, 1))), np.zeros((1, 13), int), n[None], n[None] // 2])
+    together = st.compute_statistics(r, n)
+    p = r / n
+    plain = {
+        "total_successes": r.sum(-1),
+        "pooled_proportion": r.sum(-1) / n.sum(),
+        "sd_proportion": p.std(-1),
+        "var_proportion": p.var(-1),
+        "min_proportion": p.min(-1),
+        "max_proportion": p.max(-1),
+        "n_zero": (r == 0).sum(-1),
+        "n_full": (r == n).sum(-1),
+    }
+    for name, values in plain.items():
+        assert np.array_equal(together[name], values), name
+    for name in st.STATISTIC_NAMES:
+        assert np.array_equal(together[name], st.STATISTICS[name].function(r, n)), name

@@ -22,6 +22,7 @@ from binoval import seeds
 from binoval.models import N_DATA, R_VAR, GroupedCounts, fitted_family
 from binoval.predictive.primitives import (
     central_interval,
+    central_intervals,
     group_table,
     predictive_p_values,
     randomised_pit,
@@ -137,9 +138,8 @@ def posterior_predictive_check(model_id: str, idata, seed: int) -> PosteriorPred
         data,
         mean=r_rep.mean(axis=0),
     )
-    for level in GROUP_LEVELS:
+    for level, (low, high) in central_intervals(r_rep, GROUP_LEVELS).items():
         tag = f"{round(level * 100)}"
-        low, high = central_interval(r_rep, level, axis=0)
         groups[f"lower_{tag}"] = low.astype("int64")
         groups[f"upper_{tag}"] = high.astype("int64")
         groups[f"inside_{tag}"] = (low <= data.r) & (data.r <= high)

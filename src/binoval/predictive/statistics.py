@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -30,43 +31,63 @@ import numpy as np
 _NO_SPREAD = 1e-12
 
 
-def _arrays(r, n) -> tuple[np.ndarray, np.ndarray]:
-    r = np.asarray(r, dtype=float)
-    n = np.broadcast_to(np.asarray(n, dtype=float), r.shape)
-    if r.ndim == 0:
-        raise ValueError("r must have a trailing group axis")
-    return r, n
+class Datasets:
+    """Datasets ``r`` (shape ``(..., G)``) out of ``n`` trials, with what several statistics share computed once."""
+
+    def __init__(self, r, n):
+        self.r = np.asarray(r, dtype=float)
+        if self.r.ndim == 0:
+            raise ValueError("r must have a trailing group axis")
+        self.n = np.broadcast_to(np.asarray(n, dtype=float), self.r.shape)
+
+    @cached_property
+    def proportions(self) -> np.ndarray:
+        return self.r / self.n
+
+    @cached_property
+    def mean(self) -> np.ndarray:
+        return self.proportions.mean(axis=-1)
+
+    @cached_property
+    def var(self) -> np.ndarray:
+        return self.proportions.var(axis=-1)
+
+    @cached_property
+    def sd(self) -> np.ndarray:
+        return np.sqrt(self.var)  # what ``ndarray.std`` computes
+
+
+def _datasets(r, n) -> Datasets:
+    return r if isinstance(r, Datasets) else Datasets(r, n)
 
 
 def proportions(r, n) -> np.ndarray:
     """Per-group proportions ``r / n`` (same shape as ``r``)."""
-    r, n = _arrays(r, n)
-    return r / n
+    return _datasets(r, n).proportions
 
 
-def total_successes(r, n) -> np.ndarray:
+def total_successes(r, n=None) -> np.ndarray:
     """Sum of successes over groups: the overall event count."""
-    r, _ = _arrays(r, n)
-    return r.sum(axis=-1)
+    return _datasets(r, n).r.sum(axis=-1)
 
 
-def pooled_proportion(r, n) -> np.ndarray:
+def pooled_proportion(r, n=None) -> np.ndarray:
     """Total successes over total trials: the rate if every group shared one."""
-    r, n = _arrays(r, n)
-    return r.sum(axis=-1) / n.sum(axis=-1)
+    d = _datasets(r, n)
+    return d.r.sum(axis=-1) / d.n.sum(axis=-1)
 
 
-def var_proportion(r, n) -> np.ndarray:
+def var_proportion(r, n=None) -> np.ndarray:
     """Variance (ddof = 0) of the group proportions: between-group spread of rates."""
-    return proportions(r, n).var(axis=-1)
+    return _datasets(r, n).var
 
 
-def sd_proportion(r, n) -> np.ndarray:
+def sd_proportion(r, n=None) -> np.ndarray:
     """Standard deviation (ddof = 0) of the group proportions."""
-    return proportions(r, n).std(axis=-1)
+    return _datasets(r, n).sd
 
 
-def chi2_overdispersion(r, n) -> np.ndarray:
+def chi2_overdispersion(r, n=None) -> np.ndarray:
     """Pearson chi-square against one pooled rate: sum (r - n p)^2 / (n p (1 - p)), p pooled.
 
     Under a single shared rate it is about chi-square with G - 1 degrees of
@@ -74,7 +95,8 @@ def chi2_overdispersion(r, n) -> np.ndarray:
     between groups. When the pooled rate is 0 or 1 every group sits at 0 or at
     n, the numerators are all zero and the statistic is 0.
     """
-    r, n = _arrays(r, n)
+    d = _datasets(r, n)
+    r, n = d.r, d.n
     p = r.sum(axis=-1, keepdims=True) / n.sum(axis=-1, keepdims=True)
     expected = n * p
     denominator = expected * (1.0 - p)
@@ -83,41 +105,39 @@ def chi2_overdispersion(r, n) -> np.ndarray:
     return terms.sum(axis=-1)
 
 
-def min_proportion(r, n) -> np.ndarray:
+def min_proportion(r, n=None) -> np.ndarray:
     """Smallest group proportion."""
-    return proportions(r, n).min(axis=-1)
+    return _datasets(r, n).proportions.min(axis=-1)
 
 
-def max_proportion(r, n) -> np.ndarray:
+def max_proportion(r, n=None) -> np.ndarray:
     """Largest group proportion."""
-    return proportions(r, n).max(axis=-1)
+    return _datasets(r, n).proportions.max(axis=-1)
 
 
-def n_zero(r, n) -> np.ndarray:
+def n_zero(r, n=None) -> np.ndarray:
     """Number of groups without any success (r = 0)."""
-    r, _ = _arrays(r, n)
-    return (r == 0).sum(axis=-1).astype(float)
+    return (_datasets(r, n).r == 0).sum(axis=-1).astype(float)
 
 
-def n_full(r, n) -> np.ndarray:
+def n_full(r, n=None) -> np.ndarray:
     """Number of groups where every trial succeeded (r = n)."""
-    r, n = _arrays(r, n)
-    return (r == n).sum(axis=-1).astype(float)
+    d = _datasets(r, n)
+    return (d.r == d.n).sum(axis=-1).astype(float)
 
 
-def cv_proportion(r, n) -> np.ndarray:
+def cv_proportion(r, n=None) -> np.ndarray:
     """Coefficient of variation of the group proportions: SD (ddof = 0) over mean.
 
     Relative spread of rates; 0 when all proportions are 0 (no spread).
     """
-    p = proportions(r, n)
-    mean = p.mean(axis=-1)
-    sd = p.std(axis=-1)
+    d = _datasets(r, n)
+    mean, sd = d.mean, d.sd
     spread = (mean > 0) & (sd > _NO_SPREAD)
     return np.where(spread, sd / np.where(spread, mean, 1.0), 0.0)
 
 
-def max_gap(r, n) -> np.ndarray:
+def max_gap(r, n=None) -> np.ndarray:
     """Largest gap between neighbouring sorted group proportions, in units of their SD.
 
     Sensitive to multimodality: when groups form separated clusters of rates
@@ -136,11 +156,12 @@ def max_gap(r, n) -> np.ndarray:
     outlying group (a gap at the edge), which a predictive check should see
     as well.
     """
-    p = np.sort(proportions(r, n), axis=-1)
-    if p.shape[-1] < 2:
-        return np.zeros(p.shape[:-1])
-    gap = np.diff(p, axis=-1).max(axis=-1)
-    sd = p.std(axis=-1)
+    d = _datasets(r, n)
+    if d.r.shape[-1] < 2:
+        return np.zeros(d.r.shape[:-1])
+    ordered = np.sort(d.proportions, axis=-1)
+    gap = np.diff(ordered, axis=-1).max(axis=-1)
+    sd = ordered.std(axis=-1)  # of the sorted values, as always: the same SD up to the order of summation
     spread = sd > _NO_SPREAD
     return np.where(spread, gap / np.where(spread, sd, 1.0), 0.0)
 
@@ -199,10 +220,12 @@ def compute_statistics(r, n, names=STATISTIC_NAMES) -> dict[str, np.ndarray]:
     unknown = [name for name in names if name not in STATISTICS]
     if unknown:
         raise KeyError(f"unknown statistics {unknown}; known: {', '.join(STATISTICS)}")
-    return {name: STATISTICS[name].function(r, n) for name in names}
+    datasets = Datasets(r, n)
+    return {name: STATISTICS[name].function(datasets) for name in names}
 
 
 def is_degenerate(r, n) -> np.ndarray:
     """True for datasets whose groups are all at 0 or all at n (no information on spread)."""
-    r, n = _arrays(r, n)
+    d = _datasets(r, n)
+    r, n = d.r, d.n
     return (r == 0).all(axis=-1) | (r == n).all(axis=-1)
