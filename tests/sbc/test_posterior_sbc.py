@@ -181,6 +181,38 @@ def test_the_shard_fits_with_the_sized_draws(pooled_fit, hospital12_counts):
     assert runner({("x", ""): 0.01}).settings.draws == 100  # a variable it does not rank
 
 
+def test_a_sized_fit_is_extended_to_at_most_extend_factor_times_the_configured_draws(pooled_fit, hospital12_counts):
+    """Sized fits that fall short are refitted no longer than any other SBC fit may get; at the most already, not
+    refitted at all (a refit of the same length would only cost)."""
+    settings = sbc_sampler_settings({}, {"chains": 2, "draws": 100, "tune": 100})
+
+    def draws_asked(rates):
+        runner = PosteriorShardRunner(
+            spec_of("pooled"),
+            hospital12_counts,
+            settings,
+            3,
+            1,
+            posterior=pooled_fit.posterior,
+            reference_rates=rates,
+            min_ranks=100_000,
+            extend_factor=4,
+        )
+        asked, sample = [], runner.sample
+
+        def recording(data, seed, s=None):
+            asked.append((s or runner.settings).draws)
+            return sample(data, seed, s)
+
+        runner.sample = recording
+        table = runner.run(0)
+        return asked, bool(table["extended"].iloc[0])
+
+    # min_ranks 100 000 at 250 effective draws per draw: 1.5 x 100 000 / (2 x 250) = 300 per chain
+    assert draws_asked({("p", ""): 250.0}) == ([300, 400], True)  # sized to 300, refitted at 4 x 100
+    assert draws_asked({("p", ""): 0.0001}) == ([400], False)  # sized to the most: no refit
+
+
 def test_the_sized_draws_follow_the_ranked_group_rates_only():
     """With a subset of group rates ranked, a slow unranked group does not size the fits; a slow ranked one does."""
     from binoval.data.synthetic import simulate_logit_normal_counts

@@ -223,3 +223,7 @@ def test_extension_draws_are_sized_by_the_first_fits_effective_draws():
     assert extension_draws(500, 0.0, 100, 3) == 1500
     # never more than extend_factor x, never less than 2x
     assert extension_draws(500, 99.0, 100, 2) == 1000
+    # a fit that started longer than configured (posterior SBC's sized draws) is capped at extend_factor x the
+    # configured draws, not at extend_factor x its own
+    assert extension_draws(1341, 80.0, 100, 4, configured_draws=500) == 2000
+    assert extension_draws(700, 80.0, 100, 4, configured_draws=500) == 1400

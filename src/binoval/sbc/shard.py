@@ -68,14 +68,17 @@ def sbc_sampler_settings(
 EXTENSION_MARGIN = 1.5
 
 
-def extension_draws(draws: int, ess_min: float, min_ranks: int, extend_factor: int) -> int:
+def extension_draws(
+    draws: int, ess_min: float, min_ranks: int, extend_factor: int, configured_draws: int | None = None
+) -> int:
     """Draws per chain of the refit of a fit with ``draws`` per chain and smallest bulk ESS ``ess_min`` < ``min_ranks``.
 
     Enough for ``min_ranks`` effective draws at the first fit's effective draws per draw, with
-    ``EXTENSION_MARGIN``; at least twice and at most ``extend_factor`` times ``draws``. A fit with no
-    effective draws to speak of gets ``extend_factor`` times the draws.
+    ``EXTENSION_MARGIN``; at least twice ``draws`` and at most ``extend_factor`` times the configured draws
+    (``configured_draws``; ``draws`` when not given; a fit that started longer than configured, as posterior SBC's
+    do, is not extended past that). A fit with no effective draws to speak of gets the most.
     """
-    most = int(draws) * int(extend_factor)
+    most = int(configured_draws or draws) * int(extend_factor)
     if not ess_min > 0:
         return most
     needed = math.ceil(int(draws) * EXTENSION_MARGIN * min_ranks / ess_min)
@@ -165,6 +168,8 @@ class ShardRunner:
 
     def __post_init__(self):
         start = time.perf_counter()
+        #: the configured draws per chain, which ``extend_factor`` multiplies whatever draws a fit starts with
+        self.configured_draws = self.settings.draws
         self.model = build_model(self.spec, self.data)
         overrides = dict(self.simulate_priors or {})
         self.sim_model = build_model(simulation_spec(self.spec, overrides), self.data) if overrides else self.model
@@ -277,12 +282,17 @@ class ShardRunner:
         the non-centred hier_logit) gets a longer run instead of being ranked on
         autocorrelated draws or judged non-converged for being short. The longer
         run's draws are ``extension_draws``: sized by the first fit's effective
-        draws per draw, at most ``extend_factor`` times the draws. The extended
-        fit replaces the first; its convergence is what gets judged.
+        draws per draw, at most ``extend_factor`` times the configured draws (a
+        fit that already had that many is not refitted). The extended fit
+        replaces the first; its convergence is what gets judged.
         """
         if self.extend_factor <= 1 or not np.isfinite(ess).any() or float(np.nanmin(ess)) >= self.min_ranks:
             return None
-        per_chain = extension_draws(self.settings.draws, float(np.nanmin(ess)), self.min_ranks, self.extend_factor)
+        per_chain = extension_draws(
+            self.settings.draws, float(np.nanmin(ess)), self.min_ranks, self.extend_factor, self.configured_draws
+        )
+        if per_chain <= self.settings.draws:  # started at the most already: a refit could be no longer
+            return None
         longer = replace(self.settings, draws=per_chain)
         seed = int(sampler_seq.spawn(1)[0].generate_state(1, dtype=np.uint32)[0])
         extended = self.sample(data, seed, longer)
