@@ -127,14 +127,13 @@ class PosteriorShardRunner(ShardRunner):
             raise ValueError("posterior SBC needs the posterior of the observed fit")
         if not self.fit_error:
             super().__post_init__()
-            configured = self.settings.draws
             self.settings = replace(self.settings, draws=self.sized_draws())
-            if self.settings.draws != configured:
+            if self.settings.draws != self.configured_draws:
                 log.info(
                     "posterior_sbc %s: %d draws per chain instead of %d (the observed fit's effective draws per draw)",
                     self.spec.model_id,
                     self.settings.draws,
-                    configured,
+                    self.configured_draws,
                 )
             return
         self.model = build_model(self.spec, self.data)  # the test quantities only; nothing to compile
@@ -149,7 +148,11 @@ class PosteriorShardRunner(ShardRunner):
         known = self.reference_rates or {}
         rates = [known[(q.variable, q.index)] for q in self.quantities if (q.variable, q.index) in known]
         return reference_sized_draws(
-            self.settings.draws, self.settings.chains, min(rates, default=math.nan), self.min_ranks, self.extend_factor
+            self.configured_draws,
+            self.settings.chains,
+            min(rates, default=math.nan),
+            self.min_ranks,
+            self.extend_factor,
         )
 
     def run(self, shard: int, progress_every: int | None = None) -> pd.DataFrame:
