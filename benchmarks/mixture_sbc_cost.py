@@ -9,6 +9,7 @@ the quantity that most often has the smallest ESS, and divergences.
 
     PYTHONPATH=src python benchmarks/mixture_sbc_cost.py                      # K = 3, 4 at the SBC defaults
     PYTHONPATH=src python benchmarks/mixture_sbc_cost.py --K 3 --tune 300 150 --target-accept 0.95 0.8
+    PYTHONPATH=src python benchmarks/mixture_sbc_cost.py --K 1 2 3 4 --sims 40 --mass-matrix diag low_rank
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import time
 import numpy as np
 
 
-def measure(runner, truths, sims: int, tune: int, target_accept: float, low_rank: bool) -> dict:
+def measure(runner, truths, sims: int, tune: int, target_accept: float, mass_matrix: str) -> dict:
     import nutpie
 
     from binoval.mcmc import rhat_and_ess_bulk
@@ -45,7 +46,7 @@ def measure(runner, truths, sims: int, tune: int, target_accept: float, low_rank
             progress_bar=False,
             target_accept=target_accept,
             maxdepth=runner.settings.max_treedepth,
-            adaptation="low_rank" if low_rank else "diag",
+            adaptation=mass_matrix,
             save_warmup=True,
         )
         warmup_grads += int(trace.warmup_sample_stats["n_steps"].values.sum())
@@ -75,22 +76,27 @@ def main() -> None:
     parser.add_argument("--sims", type=int, default=20)
     parser.add_argument("--tune", type=int, nargs="+", default=None, help="warm-up steps (default: the SBC default)")
     parser.add_argument("--target-accept", type=float, nargs="+", default=None)
-    parser.add_argument("--low-rank", action="store_true", help="also try nutpie's low-rank mass matrix")
+    parser.add_argument(
+        "--mass-matrix",
+        nargs="+",
+        default=["auto"],
+        choices=["auto", "diag", "low_rank"],
+        help="auto: the family's choice (Family.mass_matrix)",
+    )
     args = parser.parse_args()
     logging.getLogger("pymc").setLevel(logging.ERROR)
 
     from binoval import seeds
     from binoval.data.grouped import load_dataset
     from binoval.defaults import SAMPLER, SBC_SAMPLER
-    from binoval.models import GroupedCounts, expand_models
+    from binoval.models import FAMILIES, GroupedCounts, expand_models
     from binoval.sbc.shard import ShardRunner, sbc_sampler_settings
 
     data = GroupedCounts.from_frame(load_dataset("hospital12"))
     tunes = args.tune or [SBC_SAMPLER["tune"]]
     accepts = args.target_accept or [SAMPLER["target_accept"]]
-    ranks = [False, True] if args.low_rank else [False]
     print(
-        "| K | tune | target_accept | low-rank | s/fit | warm-up grads | kept grads | steps/draw | ESS min (median) "
+        "| K | tune | target_accept | mass matrix | s/fit | warm-up grads | kept grads | steps/draw | ESS min (median) "
         "| extended | smallest ESS most often | divergences |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
@@ -99,11 +105,13 @@ def main() -> None:
         runner = ShardRunner(spec, data, sbc_sampler_settings({}, {}), 1, args.sims, threads=1)
         rng = np.random.default_rng(seeds.seed_sequence(1, "sbc", spec.model_id, 0))
         truths = runner.simulate_truths(0, args.sims, rng)
-        measure(runner, truths, 1, tunes[0], accepts[0], False)  # first call: nutpie's start-up
-        for tune, accept, low_rank in itertools.product(tunes, accepts, ranks):
-            m = measure(runner, truths, args.sims, tune, accept, low_rank)
+        chosen = FAMILIES["bb_mixture"].mass_matrix(K=K)
+        matrices = [chosen if choice == "auto" else choice for choice in args.mass_matrix]
+        measure(runner, truths, 1, tunes[0], accepts[0], matrices[0])  # first call: nutpie's start-up
+        for tune, accept, mass_matrix in itertools.product(tunes, accepts, matrices):
+            m = measure(runner, truths, args.sims, tune, accept, mass_matrix)
             print(
-                f"| {K} | {tune} | {accept} | {'yes' if low_rank else 'no'} | {m['s_per_fit']:.2f} "
+                f"| {K} | {tune} | {accept} | {mass_matrix} | {m['s_per_fit']:.2f} "
                 f"| {m['warmup_grads']:.0f} | {m['kept_grads']:.0f} | {m['steps_per_draw']:.1f} "
                 f"| {m['ess_min_median']:.0f} | {m['extended']:.0%} | {m['worst']} | {m['divergences']} |",
                 flush=True,

@@ -176,8 +176,8 @@ def _built(model_id: str, spec: dict):
         ({"family": "hier_logit", "parameterization": "centered"}, "diag"),
         ({"family": "beta_binomial"}, "diag"),
         ({"family": "pooled"}, "diag"),
-        ({"family": "bb_mixture", "K": 3}, "low_rank"),
-        ({"family": "bb_mixture", "K": 1}, "diag"),
+        ({"family": "bb_mixture", "K": 3}, "diag"),
+        ({"family": "bb_mixture", "K": 1}, "low_rank"),
     ],
 )
 def test_the_family_chooses_the_mass_matrix_unless_the_config_does(spec, expected):

@@ -100,16 +100,17 @@ def test_graph_value_and_gradient_match_pymc_mixture(mode):
 
 def test_model_log_density_and_gradient_match_a_pymc_mixture_model():
     """The built bb_mixture_k3 (fused Op) and the same model written with PyMC's Mixture agree at random points,
-    transforms and Jacobians included."""
+    transforms and Jacobians included: Dirichlet weights and gaps as normalised Gamma and Exponential variables."""
     rng = np.random.default_rng(11)
     n = rng.integers(1, 400, 12)
     data = GroupedCounts(tuple(f"g{i}" for i in range(12)), n, rng.binomial(n, 0.3))
     spec = expand_models({"mix": {"family": "bb_mixture", "K": 3}})["mix_k3"]
     model = build_model(spec, data)
     with pm.Model() as reference:
-        w = pm.Dirichlet("w", a=np.ones(3))
-        gaps = pm.Dirichlet("mu_gaps", a=np.ones(4))
-        mu = pt.cumsum(gaps)[:3]
+        g = pm.Gamma("w_unnormalised", alpha=1.0, beta=1.0, shape=3)
+        w = g / g.sum()
+        gaps = pm.Exponential("mu_gaps_unnormalised", 1.0, shape=4)
+        mu = pt.cumsum(gaps / gaps.sum())[:3]
         kappa = pm.Gamma("kappa", alpha=2.0, beta=0.05, shape=3)
         components = pm.BetaBinomial.dist(n=n[:, None], alpha=(mu * kappa)[None, :], beta=((1 - mu) * kappa)[None, :])
         pm.Mixture("r", w=w, comp_dists=components, observed=data.r)
@@ -120,8 +121,8 @@ def test_model_log_density_and_gradient_match_a_pymc_mixture_model():
     )
     for _ in range(5):
         point = {
-            "w_simplex__": rng.normal(size=2),
-            "mu_gaps_simplex__": rng.normal(size=3),
+            "w_unnormalised_log__": rng.normal(size=3),
+            "mu_gaps_unnormalised_log__": rng.normal(size=4),
             "kappa_log__": rng.normal(3.0, 1.0, size=3),
         }
         np.testing.assert_allclose(ours_logp(point), theirs_logp(point), rtol=1e-10)

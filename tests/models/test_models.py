@@ -93,8 +93,8 @@ def test_mixture_log_likelihood_marginalises_assignments():
 
     model = build_model(spec_for("mix_k3"), DATA)
     point = {
-        "w_simplex__": np.array([0.2, -0.1]),
-        "mu_gaps_simplex__": np.array([0.1, 0.3, -0.2]),
+        "w_unnormalised_log__": np.log([0.7, 1.3, 0.4]),
+        "mu_gaps_unnormalised_log__": np.log([0.5, 0.3, 1.1, 0.2]),
         "kappa_log__": np.log([5.0, 20.0, 8.0]),
     }
     logp = model.compile_fn(

@@ -342,7 +342,6 @@ def test_mixture_replications_condition_on_each_groups_cluster():
         "w": np.full((2, draws // 2, 2), 0.5),
         "mu": np.broadcast_to([0.1, 0.9], (2, draws // 2, 2)).copy(),
         "kappa": np.full((2, draws // 2, 2), 200.0),
-        "mu_gaps": np.broadcast_to([0.1, 0.8, 0.1], (2, draws // 2, 3)).copy(),
     }
     marginal = np.random.default_rng(0).binomial(
         100, np.where(np.random.default_rng(1).uniform(size=(2, draws // 2, 2)) < 0.5, 0.1, 0.9)

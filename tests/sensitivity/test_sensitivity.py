@@ -26,7 +26,7 @@ from binoval.defaults import THRESHOLDS
 from binoval.fit.sampler import SamplerSettings
 from binoval.fit.stage import fit_model
 from binoval.io import write_netcdf
-from binoval.models import GroupedCounts, build_model, expand_models
+from binoval.models import GroupedCounts, build_model, expand_models, family_of
 from binoval.sensitivity.check import PARETO_K_MAX, sensitivity_status
 from binoval.sensitivity.plots import MAX_HEIGHT, plot_powerscale_sequence
 from binoval.sensitivity.powerscale import (
@@ -104,9 +104,10 @@ PRIOR_CASES = {
     "hier_logit": ({"family": "hier_logit", "parameterization": "noncentered"}, HOSPITALS, ["mu", "tau"]),
     "hier_logit_centered": ({"family": "hier_logit", "parameterization": "centered"}, HOSPITALS, ["mu", "tau"]),
     "beta_binomial": ({"family": "beta_binomial"}, HOSPITALS, ["mu", "kappa"]),
-    # K = 1: w is a constant; mu_gaps carries the (generative) prior of the ordered means
-    "bb_mixture_k1": ({"family": "bb_mixture", "K": 1}, HOSPITALS, ["mu_gaps", "kappa"]),
-    "bb_mixture_k3": ({"family": "bb_mixture", "K": 3}, HOSPITALS, ["w", "mu_gaps", "kappa"]),
+    # the Gamma variables normalised to w and to the gaps of the means are auxiliary: the Dirichlet densities of
+    # w and the gaps are scaled in their place (Family.derived_log_prior; K = 1: w is a constant)
+    "bb_mixture_k1": ({"family": "bb_mixture", "K": 1}, HOSPITALS, ["kappa"]),
+    "bb_mixture_k3": ({"family": "bb_mixture", "K": 3}, HOSPITALS, ["kappa"]),
     "logit_t": ({"family": "logit_t"}, HOSPITALS, ["mu", "tau", "nu"]),
     "glmm_rows": ({"family": "glmm", "formula": "r ~ (1 | group)"}, SORTED, ["Intercept", "sigma_group"]),
     "glmm_census": (
@@ -136,9 +137,11 @@ def test_scaled_priors_are_exactly_the_population_level_free_variables(case):
     spec = spec_of(raw)
     model = build_model(spec, data)
     assert prior_variables(spec, data, model) == expected
-    # every other free variable is group-level: it has the group dimension or a level dimension of a factor
+    # every other free variable is group-level (it has the group dimension or a level dimension of a factor) or
+    # an auxiliary variable of the family
+    auxiliary = family_of(spec).auxiliary_variables(**spec.options)
     for rv in model.free_RVs:
-        if rv.name not in expected:
+        if rv.name not in expected and rv.name not in auxiliary:
             dims = set(model.named_vars_to_dims.get(rv.name) or ())
             assert dims & ({"group"} | set(data.covariates)), rv.name
     # the log prior evaluates at every draw, for every family (LKJ, Dirichlet and mixtures included)
@@ -154,6 +157,22 @@ def test_log_prior_is_the_constrained_density_of_mu_and_tau_only():
     mu, tau = (tree.posterior[v].values for v in ("mu", "tau"))
     expected = stats.norm.logpdf(mu, 0.0, 1.5) + stats.halfnorm.logpdf(tau, scale=1.0)
     np.testing.assert_allclose(log_prior_draws(spec, HOSPITALS, tree, model).values, expected, rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("K, a", [(1, 1.0), (3, 1.0), (3, 2.5)])
+def test_mixture_log_prior_is_the_dirichlet_density_of_weights_and_gaps_and_kappas_gamma(K, a):
+    """bb_mixture samples its Dirichlet weights and gaps as normalised Gamma variables; the log prior scaled is
+    Dirichlet(w | a) + Dirichlet(gaps | 1) + Gamma(kappa | 2, 0.05), not the Gamma densities of the auxiliaries."""
+    spec = spec_of({"family": "bb_mixture", "K": K, "priors": {"w": {"dist": "Dirichlet", "a": a}}})
+    model = build_model(spec, HOSPITALS)
+    tree = prior_tree(model)
+    w, mu, kappa = (tree.posterior[v].values for v in ("w", "mu", "kappa"))
+    gaps = np.diff(np.concatenate([np.zeros((*mu.shape[:2], 1)), mu, np.ones((*mu.shape[:2], 1))], axis=-1), axis=-1)
+    expected = stats.gamma.logpdf(kappa, 2.0, scale=20.0).sum(axis=-1)
+    expected += np.array([[stats.dirichlet.logpdf(g, np.ones(K + 1)) for g in chain] for chain in gaps])
+    if K > 1:
+        expected += np.array([[stats.dirichlet.logpdf(v, np.full(K, a)) for v in chain] for chain in w])
+    np.testing.assert_allclose(log_prior_draws(spec, HOSPITALS, tree, model).values, expected, rtol=1e-10, atol=1e-8)
 
 
 def test_reported_quantities_per_family():

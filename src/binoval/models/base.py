@@ -254,6 +254,17 @@ class Family:
         ``diag``, unless strong correlations between parameters are built into the parameterisation."""
         return "diag"
 
+    def auxiliary_variables(self, **options) -> list[str]:
+        """Free variables that are devices of the sampling, transformed into the parameters a user reads and sets a
+        prior for (``bb_mixture``'s Gamma variables normalised to Dirichlet weights): their prior is not scaled by
+        prior power-scaling; ``derived_log_prior`` is, in their place."""
+        return []
+
+    def derived_log_prior(self, posterior, priors: Mapping[str, dict], **options) -> np.ndarray | None:
+        """Per draw (chain, draw) of ``posterior``: the log prior density of the parameters the
+        ``auxiliary_variables`` stand for; None when there are none."""
+        return None
+
     def declare(self, model, data, n, r_observed, priors: Mapping[str, dict], **options) -> None:
         """Add the family's parameters and the likelihood ``R_VAR`` of ``r_observed`` to ``model``."""
         raise NotImplementedError

@@ -10,11 +10,14 @@ What is scaled:
 
 * the **prior** is the joint log density of the population-level parameters only (``prior_variables``):
   those the family takes a prior for (``mu``, ``tau``, ``kappa``, ``w``, glmm's ``Intercept``, ``b`` and
-  varying-effect sds) and other top-level parameters with a fixed prior (``mu_gaps``, the generative prior of
-  the mixture means). The population distribution of the group-level effects (``z``, ``theta``, ``p``, glmm's
-  ``z_<g>``) is left alone: scaling it would change the model's structure (how strongly groups are pooled), not
-  the prior, and priorsense's advice for hierarchical models is to scale the top-level priors. ``unpooled`` has
-  no population: its per-group ``p`` take the configured prior and are scaled. The density is PyMC's
+  varying-effect sds) and other top-level parameters with a fixed prior (the Dirichlet prior of the gaps between
+  the mixture means, the generative prior of the ordered means). Where a family samples a parameter through
+  auxiliary variables (``bb_mixture``'s Dirichlet weights and gaps, as normalised Gamma variables), the density
+  scaled is that of the parameter (``Family.derived_log_prior``), not of the auxiliaries. The population
+  distribution of the group-level effects (``z``, ``theta``, ``p``, glmm's ``z_<g>``) is left alone: scaling it
+  would change the model's structure (how strongly groups are pooled), not the prior, and priorsense's advice
+  for hierarchical models is to scale the top-level priors. ``unpooled`` has no population: its per-group ``p``
+  take the configured prior and are scaled. The density is PyMC's
   ``compute_log_prior`` in the **constrained space** of the parameters (the values a user reads, without
   the Jacobian of the sampler's transforms), as priorsense's ``lprior``;
 * the **likelihood** is the model's own likelihood of the observed counts, ``log_likelihood["r"]`` summed
@@ -45,7 +48,7 @@ import numpy as np
 import pandas as pd
 
 from binoval.defaults import THRESHOLDS
-from binoval.models import GROUP_DIM, R_VAR, GroupedCounts, ModelSpec, build_model
+from binoval.models import GROUP_DIM, R_VAR, GroupedCounts, ModelSpec, build_model, family_of
 
 #: The two components that are power-scaled.
 COMPONENTS = ("prior", "likelihood")
@@ -110,10 +113,11 @@ def prior_variables(spec: ModelSpec, data: GroupedCounts, model=None) -> list[st
     """
     model = build_model(spec, data) if model is None else model
     levels = level_dims(data)
+    auxiliary = set(family_of(spec).auxiliary_variables(**spec.options))
     names = []
     for rv in model.free_RVs:
         dims = model.named_vars_to_dims.get(rv.name) or ()
-        if rv.name in spec.priors or not levels.intersection(dims):
+        if rv.name not in auxiliary and (rv.name in spec.priors or not levels.intersection(dims)):
             names.append(rv.name)
     return names
 
@@ -122,7 +126,9 @@ def log_prior_draws(spec: ModelSpec, data: GroupedCounts, idata, model=None):
     """The log prior density of the population-level parameters (``prior_variables``) at each posterior draw.
 
     A DataArray (chain, draw) named ``log_prior``: the sum of PyMC's ``compute_log_prior`` over those
-    variables, in the constrained space (the parameters' own values; no Jacobian of the sampler's transforms).
+    variables, in the constrained space (the parameters' own values; no Jacobian of the sampler's transforms), plus
+    the family's ``derived_log_prior`` of the parameters its auxiliary variables stand for (``bb_mixture``'s
+    Dirichlet weights and gaps).
     ``idata``: the fit (a DataTree read from the stored NetCDF will do); its posterior must hold every free
     variable of the model, as fits from ``binoval.fit.stage`` do.
     """
@@ -131,7 +137,11 @@ def log_prior_draws(spec: ModelSpec, data: GroupedCounts, idata, model=None):
     model = build_model(spec, data) if model is None else model
     names = prior_variables(spec, data, model)
     dataset = pm.compute_log_prior(idata, var_names=names, model=model, extend_inferencedata=False, progressbar=False)
-    return _sum_to_draws(dataset, names).rename("log_prior")
+    log_prior = _sum_to_draws(dataset, names)
+    derived = family_of(spec).derived_log_prior(idata["posterior"], spec.priors, **spec.options)
+    if derived is not None:
+        log_prior = log_prior + derived
+    return log_prior.rename("log_prior")
 
 
 def log_likelihood_draws(idata):
