@@ -14,7 +14,7 @@ forward simulation (prior predictive, SBC) matches the fitted model.
 Both Dirichlet draws are sampled as normalised Gamma variables: w = g / sum(g) with g_k ~ Gamma(a, 1) is
 Dirichlet(a, ..., a), and the gaps = e / sum(e) with e_j ~ Exponential(1) are Dirichlet(1, ..., 1). The model
 is the same; NUTS samples log g and log e, whose geometry suits it better than PyMC's simplex transform (on
-hospital12's SBC fits, K = 2..4: 0.18 / 0.23 / 0.29 s per fit and 8 / 18 / 18% extended, against 0.17 / 0.28 /
+hospital12's SBC fits, K = 2..4: 0.20 / 0.24 / 0.30 s per fit and 8 / 18 / 18% extended, against 0.17 / 0.28 /
 0.42 s and 35 / 40 / 18% with the simplex transform and a low-rank mass matrix; README, issue 17, sixth steps).
 The scale of g and e (their sums) is not seen by the likelihood; power-scaling the prior scales the Dirichlet
 densities of w and of the gaps instead of the Gamma densities (``derived_log_prior``).
