@@ -1,6 +1,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 import yaml
 from conftest import REPO, fit_tables_of
 from test_config import DEFAULT, overlay
@@ -95,6 +96,26 @@ def test_diagnostics_reuse_the_convergence_table_of_the_same_draws(hier_fit):
     reused = parameter_diagnostics(out.idata, "hier_logit", free, convergence_table(out.idata))
     pd.testing.assert_frame_equal(reused, afresh)
     pd.testing.assert_frame_equal(out.parameters, afresh)
+
+
+def test_a_mixture_fit_is_judged_on_its_weights_and_means_not_on_the_gamma_variables_they_are_made_of():
+    """bb_mixture's unnormalised Gamma variables (``auxiliary_variables``) have a scale no data inform: the fit is
+    judged on w, mu and kappa, which are made from them, while the stored posterior keeps them (posterior
+    predictive draws and refits need every free variable)."""
+    from binoval.fit.diagnostics import convergence_table
+
+    (spec,) = expand_models({"m": {"family": "bb_mixture", "K": 2}}).values()
+    out = fit_model(spec, THREE_GROUPS, SMALL, seed=3, extension={"max_extensions": 0})
+    assert set(out.parameters["variable"]) == {"w", "mu", "kappa"}
+    assert len(out.parameters) == 6 and out.parameters["r_hat"].notna().all()
+    assert {"w_unnormalised", "mu_gaps_unnormalised"} <= set(out.idata.posterior.data_vars)
+
+    # an excluded variable is not judged even when its chains disagree outright
+    posterior = out.idata.posterior.to_dataset()
+    stuck = posterior["mu"].isel(cluster=0) + posterior["chain"]  # mu is in (0, 1): the chains do not overlap
+    idata = xr.DataTree.from_dict({"posterior": posterior.assign(stuck=stuck)})
+    assert convergence_table(idata).set_index("variable").loc["stuck", "r_hat"] > 1.5
+    assert "stuck" not in set(convergence_table(idata, ["stuck"])["variable"])
 
 
 def test_same_seed_same_draws():

@@ -10,6 +10,8 @@ scalars of a variable at once (``binoval.mcmc``). Per chain: divergent transitio
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import arviz as az
 import numpy as np
 import pandas as pd
@@ -56,10 +58,19 @@ def _convergence_statistics(posterior) -> dict:
     return {name: statistics[name] for name in ("ess_bulk", "ess_tail", "r_hat")}
 
 
-def convergence_table(idata) -> pd.DataFrame:
-    """One row per scalar posterior quantity: ``variable``, ``index``, ``ess_bulk``, ``ess_tail``, ``r_hat``; what
-    ``binoval.fit.check.convergence_shortfalls`` reads, a third of the cost of ``parameter_diagnostics``."""
+def judged_posterior(idata, exclude: Collection[str] = ()) -> xr.Dataset:
+    """The posterior whose quantities are summarised and judged: every variable but ``exclude`` (a family's
+    ``auxiliary_variables``, sampling devices whose scale no data inform, e.g. ``bb_mixture``'s unnormalised Gamma
+    variables: the weights and means made from them are judged instead)."""
     posterior = idata["posterior"].to_dataset()
+    return posterior.drop_vars([name for name in exclude if name in posterior.data_vars])
+
+
+def convergence_table(idata, exclude: Collection[str] = ()) -> pd.DataFrame:
+    """One row per scalar posterior quantity (but ``exclude``, ``judged_posterior``): ``variable``, ``index``,
+    ``ess_bulk``, ``ess_tail``, ``r_hat``; what ``binoval.fit.check.convergence_shortfalls`` reads, a third of the
+    cost of ``parameter_diagnostics``."""
+    posterior = judged_posterior(idata, exclude)
     stats = _convergence_statistics(posterior)
     frames = []
     for var in posterior.data_vars:
@@ -71,14 +82,19 @@ def convergence_table(idata) -> pd.DataFrame:
 
 
 def parameter_diagnostics(
-    idata, model_id: str, free_variables: set[str], convergence: pd.DataFrame | None = None
+    idata,
+    model_id: str,
+    free_variables: set[str],
+    convergence: pd.DataFrame | None = None,
+    exclude: Collection[str] = (),
 ) -> pd.DataFrame:
-    """One row per scalar posterior quantity with its summary and convergence diagnostics.
+    """One row per scalar posterior quantity (but ``exclude``, ``judged_posterior``) with its summary and
+    convergence diagnostics.
 
     ``convergence``: the ``convergence_table`` of the same draws, when the caller has it; its ESS and R-hat are used
     instead of being computed again (they are two thirds of the cost: minutes on tens of thousands of scalars).
     """
-    posterior = idata["posterior"].to_dataset()
+    posterior = judged_posterior(idata, exclude)
     stats = {
         "mean": posterior.mean(dim=SAMPLE_DIMS),
         "sd": posterior.std(dim=SAMPLE_DIMS, ddof=1),

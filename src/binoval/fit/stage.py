@@ -29,6 +29,7 @@ from binoval.fit.diagnostics import (
 from binoval.fit.sampler import CompiledSampler, FitResult, SamplerSettings, complete_inference_data, observed_tree
 from binoval.loo.tasks import add_task_log_likelihoods
 from binoval.models import GroupedCounts, ModelSpec, build_model
+from binoval.models.registry import family_of
 from binoval.schemas import ParameterDiagnostics
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,7 @@ def fit_until_converged(
     """Fit, and while the fit misses the R-hat / ESS targets (``binoval.fit.check.convergence_shortfalls``) run it
     again with ``extend_factor`` times the draws and warm-up, at most ``max_extensions`` times (config ``fit``).
 
+    Judged are the quantities a user reads; a family's ``auxiliary_variables`` (sampling devices) are not.
     A fit a hair short of R-hat 1.01 after 1000 draws is usually one that needs more draws, not a wrong model;
     the SBC stage treats its short fits the same way. Each run has its own seed stream (seed, "fit", model id,
     extension), so the result does not depend on anything but the config. Divergences and E-BFMI are not
@@ -83,7 +85,7 @@ def fit_until_converged(
         stream = EXTENSION_STREAM + extensions if extensions else 0
         result = sampler.fit(data, seeds.int_seed(seed, "fit", spec.model_id, stream), settings)
         total_time += result.wall_time_s
-        convergence = convergence_table(result.idata)
+        convergence = convergence_table(result.idata, family_of(spec).auxiliary_variables(**spec.options))
         shortfalls = convergence_shortfalls(convergence, settings.chains, thresholds)
         log.info(
             "sampled %s: %d chains x %d draws in %.2f s%s",
@@ -140,7 +142,9 @@ def fit_model(
         fit = fit_until_converged(sampler, spec, data, seed, extension, thresholds)
         used = fit.settings
         # judged on every draw of the (possibly extended) fit: each divergence counts, R-hat and ESS as sampled
-        parameters = parameter_diagnostics(fit.result.idata, spec.model_id, free_variable_names(model), fit.convergence)
+        auxiliary = family_of(spec).auxiliary_variables(**spec.options)
+        free = free_variable_names(model)
+        parameters = parameter_diagnostics(fit.result.idata, spec.model_id, free, fit.convergence, auxiliary)
         chains = sampler_diagnostics(
             fit.result.idata,
             spec.model_id,
