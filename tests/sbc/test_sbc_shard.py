@@ -104,6 +104,25 @@ def test_quantities_and_mixture_prior_draws_are_ordered():
     assert draws["r"].shape == (300, 4) and (draws["r"] <= SMALL.n).all()
 
 
+@pytest.mark.parametrize(
+    "model_spec",
+    [spec("hier_logit", parameterization="centered"), spec("beta_binomial"), spec("bb_mixture", "m_k2", K=2)],
+    ids=lambda s: s.model_id,
+)
+def test_simulations_draw_what_the_default_compile_mode_draws(model_spec):
+    """``simulate`` compiles its draws in ``FORWARD_SAMPLING_MODE`` (no numba compile): the same counts and, to
+    rounding, the same parameters as PyMC's default mode from the same generator state."""
+    import pymc as pm
+
+    model = build_model(model_spec, SMALL)
+    names = [rv.name for rv in model.free_RVs]
+    ours = simulate(model, names, 50, np.random.default_rng(5))
+    default = dict(zip([*names, "r"], pm.draw([model[n] for n in [*names, "r"]], 50, np.random.default_rng(5))))
+    np.testing.assert_array_equal(ours["r"], default["r"])
+    for name in names:
+        np.testing.assert_allclose(ours[name], default[name], rtol=1e-12, err_msg=name)
+
+
 def test_simulation_spec_overrides_only_the_named_prior():
     base = spec("hier_logit")
     sim = simulation_spec(base, {"tau": {"dist": "HalfNormal", "sigma": 3.0}})

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from binoval.defaults import SAMPLER
-from binoval.models import MASS_MATRIX_ATTRIBUTE, N_DATA, R_VAR, GroupedCounts, container_values
+from binoval.models import FORWARD_SAMPLING_MODE, MASS_MATRIX_ATTRIBUTE, N_DATA, R_VAR, GroupedCounts, container_values
 
 
 @dataclass(frozen=True)
@@ -205,7 +205,12 @@ def complete_inference_data(idata, model, data: GroupedCounts, seed: int):
             idata, var_names=[R_VAR], extend_inferencedata=False, progressbar=False
         )
         predictive = pm.sample_posterior_predictive(
-            idata, var_names=[R_VAR], random_seed=int(seed), progressbar=False, extend_inferencedata=False
+            idata,
+            var_names=[R_VAR],
+            random_seed=int(seed),
+            progressbar=False,
+            extend_inferencedata=False,
+            compile_kwargs={"mode": FORWARD_SAMPLING_MODE},
         )
     groups = {name: idata[name].to_dataset() for name in idata.children}
     groups["posterior_predictive"] = predictive["posterior_predictive"].to_dataset()

@@ -7,6 +7,7 @@ from typing import Any
 
 from binoval.models.base import (
     DATA_CONTAINERS,
+    FORWARD_SAMPLING_MODE,
     GROUP_DIM,
     MASS_MATRIX_ATTRIBUTE,
     N_DATA,
@@ -24,6 +25,7 @@ from binoval.models.registry import FAMILIES, family_of, fitted_family
 __all__ = [
     "DATA_CONTAINERS",
     "FAMILIES",
+    "FORWARD_SAMPLING_MODE",
     "Family",
     "GroupedCounts",
     "ModelSpec",

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from binoval import seeds
-from binoval.models import R_VAR, GroupedCounts, ModelSpec, build_model
+from binoval.models import FORWARD_SAMPLING_MODE, R_VAR, GroupedCounts, ModelSpec, build_model
 from binoval.predictive.primitives import central_interval, group_table, midrank_quantile, predictive_p_values
 from binoval.predictive.statistics import compute_statistics, is_degenerate, proportions
 
@@ -28,7 +28,10 @@ def prior_predictive_draws(spec: ModelSpec, data: GroupedCounts, draws: int, see
     model = build_model(spec, data)
     with model:
         idata = pm.sample_prior_predictive(
-            draws=int(draws), var_names=[R_VAR], random_seed=seeds.int_seed(seed, "prior_predictive", spec.model_id)
+            draws=int(draws),
+            var_names=[R_VAR],
+            random_seed=seeds.int_seed(seed, "prior_predictive", spec.model_id),
+            compile_kwargs={"mode": FORWARD_SAMPLING_MODE},
         )
     values = idata.prior_predictive[R_VAR].values
     return values.reshape(-1, values.shape[-1]).astype("int64")

@@ -22,6 +22,7 @@ import numpy as np
 from binoval.models import (
     DATA_CONTAINERS,
     FAMILIES,
+    FORWARD_SAMPLING_MODE,
     GROUP_DIM,
     N_DATA,
     R_VAR,
@@ -209,7 +210,7 @@ def simulate(sim_model, variables: list[str], draws: int, rng: np.random.Generat
     import pymc as pm
 
     names = list(dict.fromkeys(list(variables) + [R_VAR]))
-    values = pm.draw([sim_model[name] for name in names], draws=int(draws), random_seed=rng)
+    values = pm.draw([sim_model[name] for name in names], draws=int(draws), random_seed=rng, mode=FORWARD_SAMPLING_MODE)
     out = {name: np.asarray(value) for name, value in zip(names, values)}
     if draws == 1:
         out = {name: value[None] for name, value in out.items()}
