@@ -517,3 +517,44 @@ def test_exact_refit_of_a_glmm_row_keeps_covariates_and_agrees_with_psis():
     low = conditional.loc[groups, "pareto_k"].idxmin()
     assert conditional.loc[low, "pareto_k"] < 0.7
     assert exact[("new_groups", low, "group")][0] == pytest.approx(conditional.loc[low, "elpd_loo_i"], abs=1.0)
+
+
+#: Computes a LOO table as the loo rule does, from a fit built with xarray alone, and lists the heavy modules loaded.
+LOO_WITHOUT_ARVIZ = """
+import sys
+import numpy as np, xarray as xr
+from scipy import stats
+from binoval.loo.psis import loo_table
+from binoval.loo.tasks import add_task_log_likelihoods
+from binoval.models import GroupedCounts, expand_models
+data = GroupedCounts(("a", "b", "c"), np.array([20, 50, 100]), np.array([2, 9, 11]))
+p = np.random.default_rng(1).beta(3, 20, size=(2, 200, 3))
+dims = ("chain", "draw", "group")
+coords = {"chain": [0, 1], "draw": np.arange(200), "group": list(data.groups)}
+tree = xr.DataTree.from_dict({
+    "posterior": xr.Dataset({"p": (dims, p)}, coords=coords),
+    "log_likelihood": xr.Dataset({"r": (dims, stats.binom.logpmf(data.r, data.n, p))}, coords=coords),
+})
+spec = expand_models({"u": {"family": "unpooled"}})["u"]
+table = loo_table(add_task_log_likelihoods(tree, spec, data, np.random.default_rng(0)), "u", data)
+assert np.isfinite(table["elpd_loo_i"]).all() and (table["pareto_k"] > -np.inf).any()
+print(sorted(m for m in ("arviz", "arviz_plots", "matplotlib") if m in sys.modules))
+"""
+
+
+def test_loo_imports_arviz_stats_not_the_arviz_umbrella():
+    """``import arviz`` also imports arviz_plots and matplotlib (about half a second per loo job); the loo rule
+    needs only arviz_stats, whose ``loo`` is the same function as ``arviz.loo``."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import arviz_stats
+
+    assert az.loo is arviz_stats.loo and az.loo_kfold is arviz_stats.loo_kfold and az.hdi is arviz_stats.hdi
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")]))}
+    out = subprocess.run([sys.executable, "-c", LOO_WITHOUT_ARVIZ], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"

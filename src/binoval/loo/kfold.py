@@ -43,7 +43,7 @@ def kfold_elpd(
     """
     import warnings
 
-    import arviz as az
+    import arviz_stats
     import xarray as xr
     from arviz_stats.loo import SamplingWrapper
 
@@ -89,7 +89,7 @@ def kfold_elpd(
     folds = min(int(k), len(np.unique(levels)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = az.loo_kfold(
+        result = arviz_stats.loo_kfold(
             idata,
             CompiledSamplerWrapper(),
             pointwise=True,

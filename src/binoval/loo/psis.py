@@ -71,7 +71,7 @@ def _psis(idata, points) -> tuple[np.ndarray, np.ndarray]:
     """
     import warnings
 
-    import arviz as az
+    import arviz_stats  # ArviZ's loo, without importing arviz_plots (and matplotlib) as `import arviz` does
     import xarray as xr
 
     array = points.log_likelihood
@@ -87,7 +87,7 @@ def _psis(idata, points) -> tuple[np.ndarray, np.ndarray]:
         )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            loo = az.loo(tree, pointwise=True, var_name="ll")
+            loo = arviz_stats.loo(tree, pointwise=True, var_name="ll")
         elpd[~constant] = np.asarray(loo.elpd_i.values, dtype=float)
         k[~constant] = np.asarray(loo.pareto_k.values, dtype=float)
     return elpd, k
