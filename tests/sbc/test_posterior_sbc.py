@@ -313,3 +313,57 @@ def test_reference_hier_logit_passes_on_hospital12_at_the_defaults(hospital12_co
     status, summary = status_of(runner)
     assert status.status == "PASS", status.reasons
     assert summary["coverage_95"].between(0.9, 1.0).all()
+
+
+def test_the_shard_sizes_its_next_fits_from_its_own(pooled_fit, hospital12_counts):
+    """Fits sized from an observed fit that mixed better than the folded data do are extended; the shard then
+    starts its next fits at what its own fits needed, so it stops paying for a first fit and a refit each. Running
+    the shard again gives the same fits: every shard learns from its own fits alone, in simulation order."""
+    settings = sbc_sampler_settings({}, {"chains": 2, "draws": 100, "tune": 100})
+    runner = PosteriorShardRunner(
+        spec_of("pooled"),
+        hospital12_counts,
+        settings,
+        3,
+        4,
+        posterior=pooled_fit.posterior,
+        reference_rates={("p", ""): 100.0},  # says 100 draws are plenty
+        min_ranks=400,
+        extend_factor=8,
+    )
+    asked, sample = [], runner.sample
+
+    def recording(data, seed, s=None):
+        asked.append((s or runner.settings).draws)
+        return sample(data, seed, s)
+
+    runner.sample = recording
+    first = runner.run(0)
+    per_simulation = first.drop_duplicates("simulation")
+    assert asked[0] == 100 and asked[1] > 100 and bool(per_simulation["extended"].iloc[0])
+    later = asked[2:]
+    assert min(later) > 100  # the next fits start longer
+    assert per_simulation["extended"].sum() < len(per_simulation)
+    asked.clear()
+    pd.testing.assert_frame_equal(runner.run(0).drop(columns="wall_time_s"), first.drop(columns="wall_time_s"))
+
+
+def test_learning_the_draws_skips_failed_fits_and_takes_the_median_rate(pooled_fit, hospital12_counts):
+    settings = sbc_sampler_settings({}, {"chains": 2, "draws": 100, "tune": 100})
+    runner = PosteriorShardRunner(
+        spec_of("pooled"), hospital12_counts, settings, 3, 1, posterior=pooled_fit.posterior, extend_factor=4
+    )
+
+    def frame(status, ess_min):
+        return pd.DataFrame({"status": [status], "ess_min": [ess_min]})
+
+    runner.last_draws = 100
+    runner.learn_draws(frame("failed", np.nan))
+    assert runner.shard_rates == [] and runner.settings.draws == 100
+    runner.learn_draws(frame("ok", 50.0))  # 50 / (2 x 100) = 0.25: 1.5 x 100 / (2 x 0.25) = 300
+    assert runner.settings.draws == 300
+    runner.last_draws = 300
+    runner.learn_draws(frame("ok", 600.0))  # rates 0.25, 1.0: median 0.625 -> 120
+    assert runner.shard_rates == [0.25, 1.0] and runner.settings.draws == 120
+    runner.learn_draws(frame("ok", 3.0))  # median 0.25 -> 300 again; never more than 4 x 100
+    assert runner.settings.draws == 300
