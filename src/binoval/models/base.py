@@ -262,7 +262,8 @@ class Family:
     def auxiliary_variables(self, **options) -> list[str]:
         """Free variables that are devices of the sampling, transformed into the parameters a user reads and sets a
         prior for (``bb_mixture``'s Gamma variables normalised to Dirichlet weights): their prior is not scaled by
-        prior power-scaling; ``derived_log_prior`` is, in their place."""
+        prior power-scaling (``derived_log_prior`` is, in their place), and the fit check does not judge their
+        convergence (the parameters made from them are judged: ``binoval.fit.diagnostics.judged_posterior``)."""
         return []
 
     def derived_log_prior(self, posterior, priors: Mapping[str, dict], **options) -> np.ndarray | None:
