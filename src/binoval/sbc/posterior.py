@@ -36,12 +36,7 @@ shard). Everything else (thinning, extension, ranks, the tables) is prior SBC's,
 with one difference: every posterior SBC fit is to data like the observed, so the
 observed fit says how many draws ``min_ranks`` effective draws need, and the fits
 start with that many (``reference_sized_draws``) instead of finding out by an
-extension each. Once the shard has fits of its own, their rate sizes the next fit
-instead (``PosteriorShardRunner.learn_draws``): a fit of the observed data plus a
-replicate can mix worse than the observed fit (at 1000 groups of the non-centred
-hier_logit, 96% of fits sized from the observed fit were refitted). The draws of a
-simulation depend only on the shard's earlier simulations, never on its own
-reference draw, so the ranks stay exact; and only on the config, so reruns agree.
+extension each.
 """
 
 from __future__ import annotations
@@ -49,7 +44,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -124,10 +119,6 @@ class PosteriorShardRunner(ShardRunner):
     reference_rates: Mapping[tuple[str, str], float] | None = None
     stage: ClassVar[str] = "posterior_sbc"
     check_predictive: ClassVar[bool] = False
-    #: effective draws per draw of this shard's fits so far (``learn_draws``)
-    shard_rates: list[float] = field(default_factory=list, init=False)
-    #: draws per chain of the fit sampled last (the first fit or its extension)
-    last_draws: int = field(default=0, init=False)
 
     def __post_init__(self):
         if self.simulate_priors:
@@ -149,43 +140,6 @@ class PosteriorShardRunner(ShardRunner):
         self.quantities = self.test_quantities()
         self.compile_time_s = 0.0
 
-    def learn_draws(self, frame: pd.DataFrame) -> None:
-        """Size the shard's next fits from its fits so far: ``reference_sized_draws`` at the median of their
-        effective draws per draw (the smallest bulk ESS of the ranked quantities over all draws of the fit that was
-        ranked, the extension when there was one). Failed fits teach nothing."""
-        ess_min = float(frame["ess_min"].iloc[0])
-        if frame["status"].iloc[0] != "ok" or not ess_min > 0 or not self.last_draws:
-            return
-        self.shard_rates.append(ess_min / (self.settings.chains * self.last_draws))
-        draws = reference_sized_draws(
-            self.configured_draws,
-            self.settings.chains,
-            float(np.median(self.shard_rates)),
-            self.min_ranks,
-            self.extend_factor,
-        )
-        if draws != self.settings.draws:
-            log.info(
-                "posterior_sbc %s: the next fits take %d draws per chain (%d so far; the shard's %d fits' effective "
-                "draws per draw)",
-                self.spec.model_id,
-                draws,
-                self.settings.draws,
-                len(self.shard_rates),
-            )
-            self.settings = replace(self.settings, draws=draws)
-
-    def sample(self, data: GroupedCounts, seed: int, settings=None):
-        fit = super().sample(data, seed, settings)
-        self.last_draws = int((settings or self.settings).draws)
-        return fit
-
-    def run_simulation(self, i, simulation, truths, seq) -> pd.DataFrame:
-        """``ShardRunner.run_simulation``, then ``learn_draws`` from it."""
-        frame = super().run_simulation(i, simulation, truths, seq)
-        self.learn_draws(frame)
-        return frame
-
     def sized_draws(self) -> int:
         """Draws per chain of this shard's fits: ``reference_sized_draws`` at the smallest rate among the ranked
         scalars in ``reference_rates`` (the configured draws when none is known). Quantities the fit's table has no
@@ -204,8 +158,6 @@ class PosteriorShardRunner(ShardRunner):
     def run(self, shard: int, progress_every: int | None = None) -> pd.DataFrame:
         """The shard's simulations (``ShardRunner.run``); all recorded as failed when the observed fit failed."""
         if not self.fit_error:
-            self.shard_rates, self.last_draws = [], 0  # every shard learns from its own fits alone
-            self.settings = replace(self.settings, draws=self.sized_draws())
             return super().run(shard, progress_every)
         S = int(self.sims_per_shard)
         nan = np.full(len(self.quantities), np.nan)
