@@ -22,7 +22,7 @@ loo_tables = {m: read_table(path, LooTable) for m, path in zip(p.model_ids, snak
 readouts = {}
 for model_id, path in zip(p.model_ids, snakemake.input.fits):
     spec = ModelSpec(model_id, **p.models[model_id])
-    idata = read_fit(path)
+    idata = read_fit(path, groups=["posterior"])
     if "posterior" not in idata.children or not idata.posterior.sizes.get("draw"):
         log.warning("%s: no posterior draws (failed fit); no read-out", model_id)
         continue

@@ -11,7 +11,7 @@ import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,12 +50,24 @@ def write_netcdf(idata, path: str | os.PathLike) -> None:
         idata.to_netcdf(str(tmp), engine="h5netcdf")
 
 
-def read_fit(path: str | os.PathLike):
+def read_fit(path: str | os.PathLike, groups: Sequence[str] | None = None):
     """A stored fit (``fits/<model_id>.nc``) as an xarray DataTree, opened lazily.
 
     This is what ``arviz.from_netcdf`` does (ArviZ 1.x re-exports ``xarray.open_datatree``); calling xarray
     directly spares a job that only reads the fit the second or more of importing ArviZ and matplotlib.
+    ``groups`` opens only those groups (any the file lacks, e.g. the posterior of a failed fit, are left out):
+    opening the whole tree reads the metadata of all six groups, 0.09 s per hospital12 fit against 0.02 s for
+    the posterior alone.
     """
     import xarray as xr
 
-    return xr.open_datatree(str(path))
+    if groups is None:
+        return xr.open_datatree(str(path))
+    opened = {}
+    for group in groups:
+        try:
+            opened[group] = xr.open_dataset(str(path), group=group, engine="h5netcdf")
+        except OSError as err:
+            if "group not found" not in str(err):
+                raise
+    return xr.DataTree.from_dict(opened)

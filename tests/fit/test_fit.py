@@ -10,6 +10,7 @@ from binoval.config import check_config, load_schema
 from binoval.fit.check import fit_status
 from binoval.fit.sampler import CompiledSampler, SamplerSettings
 from binoval.fit.stage import fit_model
+from binoval.io import read_fit, write_netcdf
 from binoval.models import GroupedCounts, expand_models
 from binoval.schemas import ParameterDiagnostics, SamplerDiagnostics
 
@@ -72,6 +73,17 @@ def test_fit_has_every_contract_group_and_name(hier_fit):
     np.testing.assert_array_equal(idata.observed_data["r"].values, data.r)
     pp = idata.posterior_predictive["r"].values
     assert pp.shape == (2, 200, 12) and np.all((pp >= 0) & (pp <= data.n))
+
+
+def test_a_stored_fit_opens_whole_or_by_group(hier_fit, tmp_path):
+    _, out = hier_fit
+    path = tmp_path / "fit.nc"
+    write_netcdf(out.idata, path)
+    whole = read_fit(path)
+    assert set(whole.children) == set(out.idata.children)
+    posterior = read_fit(path, groups=["posterior", "no_such_group"])
+    assert list(posterior.children) == ["posterior"]
+    xr.testing.assert_identical(posterior.posterior.to_dataset(), whole.posterior.to_dataset())
 
 
 def test_diagnostics_tables_validate_and_cover_every_quantity(hier_fit):
