@@ -1,11 +1,14 @@
 """What nutpie's diagonal and low-rank mass matrices cost and buy as the number of groups grows.
 
-Non-centred hier_logit on a seeded logit-normal dataset (``binoval.data.synthetic.simulate_logit_normal_counts``,
-n from 20 to 2000 per group) of each ``--groups``, fitted at the SBC settings (2 x 500 draws after 300 warm-up, one
-thread) with each mass matrix and two seeds; printed per fit: seconds, the smallest bulk ESS over mu, tau and the
-group rates, and the mean leapfrog steps per draw. ``binoval.fit.sampler.LOW_RANK_MAX_PARAMETERS`` comes from it.
+Non-centred hier_logit fitted at the SBC settings (2 x 500 draws after 300 warm-up, one thread) to datasets drawn
+from its prior (the SBC case) with the trials of a seeded synthetic dataset of each ``--groups``
+(``binoval.data.synthetic.simulate_logit_normal_counts``, n from 20 to 2000 per group), once with the diagonal mass
+matrix and once with the low-rank one at each regularisation ``--gammas`` (nutpie's ``mass_matrix_gamma``; its
+default is 1e-5, binoval's ``binoval.fit.sampler.LOW_RANK_GAMMA``). Printed per size and mass matrix: seconds per
+fit, the median and 10% quantile of the smallest bulk ESS over mu, tau and the group rates, the share of fits below
+the 100 effective draws SBC asks for (``sbc.min_ranks``, which would be refitted longer), and divergences.
 
-    PYTHONPATH=src python benchmarks/mass_matrix_cost.py --groups 100 200 300 1000
+    PYTHONPATH=src python benchmarks/mass_matrix_cost.py --groups 12 1000 --datasets 20 8
 """
 
 from __future__ import annotations
@@ -16,41 +19,67 @@ import time
 import numpy as np
 
 from binoval.data.synthetic import simulate_logit_normal_counts
-from binoval.fit.sampler import CompiledSampler, SamplerSettings, parameter_count
+from binoval.defaults import SBC
+from binoval.fit.nutpie_cache import compile_nutpie_model
+from binoval.fit.sampler import LOW_RANK_GAMMA, with_data
 from binoval.models import FAMILIES, GroupedCounts, ModelSpec, build_model
+from binoval.sbc.simulate import simulate
+
+NUTPIE_DEFAULT_GAMMA = 1e-5
+
+
+def smallest_ess(trace) -> float:
+    import arviz_stats
+
+    ess = arviz_stats.ess(trace, var_names=["mu", "tau", "p"])
+    return min(float(ess[name].min()) for name in ess.data_vars)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--groups", type=int, nargs="+", default=[100, 300, 1000])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--groups", type=int, nargs="+", default=[12, 1000])
+    parser.add_argument("--datasets", type=int, nargs="+", default=[20, 8], help="prior datasets per size")
+    parser.add_argument("--gammas", type=float, nargs="+", default=[NUTPIE_DEFAULT_GAMMA, 1.0, LOW_RANK_GAMMA])
     parser.add_argument("--data-seed", type=int, default=20261123)
     args = parser.parse_args()
-    import arviz as az
+    import nutpie
 
     spec = ModelSpec(
         "hier_logit", "hier_logit", FAMILIES["hier_logit"].default_priors, {"parameterization": "noncentered"}
     )
-    print("| groups | parameters | mass matrix | seed | seconds | smallest ESS | steps per draw |")
-    print("|---:|---:|---|---:|---:|---:|---:|")
-    for groups in args.groups:
+    adaptations = [("diag", {})] + [("low_rank", {"mass_matrix_gamma": gamma}) for gamma in args.gammas]
+    print("| groups | datasets | mass matrix | s per fit | smallest ESS: median | 10% | below 100 | divergences |")
+    print("|---:|---:|---|---:|---:|---:|---:|---:|")
+    for groups, datasets in zip(args.groups, args.datasets, strict=True):
         data = GroupedCounts.from_frame(simulate_logit_normal_counts(groups, args.data_seed))
         model = build_model(spec, data)
-        for mass_matrix in ("diag", "low_rank"):
-            settings = SamplerSettings(chains=2, draws=500, tune=300, mass_matrix=mass_matrix)
-            sampler = CompiledSampler(model, settings, threads=1)
-            for seed in args.seeds:
+        compiled = compile_nutpie_model(model)
+        counts = simulate(model, ["r"], datasets, np.random.default_rng(args.data_seed))["r"]
+        for adaptation, options in adaptations:
+            seconds, ess, divergences = [], [], 0
+            for i in range(datasets):
                 start = time.perf_counter()
-                fit = sampler.fit(data, seed)
-                seconds = time.perf_counter() - start
-                ess = az.ess(fit.idata, var_names=["mu", "tau", "p"])
-                smallest = min(float(ess[name].min()) for name in ess.data_vars)
-                steps = float(np.mean(fit.idata.sample_stats["n_steps"].values))
-                print(
-                    f"| {groups} | {parameter_count(model)} | {mass_matrix} | {seed} | {seconds:.1f} | {smallest:.0f} "
-                    f"| {steps:.1f} |",
-                    flush=True,
+                trace = nutpie.sample(
+                    with_data(compiled, data.with_successes(counts[i])),
+                    draws=500,
+                    tune=300,
+                    chains=2,
+                    cores=1,
+                    seed=100 + i,
+                    progress_bar=False,
+                    adaptation=adaptation,
+                    **options,
                 )
+                seconds.append(time.perf_counter() - start)
+                ess.append(smallest_ess(trace))
+                divergences += int(trace.sample_stats["diverging"].sum())
+            ess = np.array(ess)
+            label = adaptation + (f", gamma {options['mass_matrix_gamma']:g}" if options else "")
+            print(
+                f"| {groups} | {datasets} | {label} | {np.mean(seconds):.2f} | {np.median(ess):.0f} "
+                f"| {np.quantile(ess, 0.1):.0f} | {np.mean(ess < SBC['min_ranks']):.0%} | {divergences} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

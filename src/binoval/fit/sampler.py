@@ -43,20 +43,39 @@ class SamplerSettings:
 #: The mass matrices ``sampler.mass_matrix`` may name (``auto`` aside).
 MASS_MATRICES = ("diag", "low_rank")
 
-#: ``auto`` takes a family's ``low_rank`` only up to this many unconstrained parameters. nutpie's low-rank
-#: adaptation costs far more per draw as the dimension grows: non-centred hier_logit, 2 x 500 draws after 300
-#: warm-up, seconds and smallest ESS (``python benchmarks/mass_matrix_cost.py``):
-#: 102 parameters: low rank 1.0 s, ESS 260-280; diag 0.7 s, ESS 7-22.
-#: 202 parameters: low rank 47 s, ESS 230; diag 1.4 s, ESS 16-41 (more ESS per second).
-#: 302 parameters: low rank 33 s, ESS 110-240; diag 2.8 s, ESS 54-61.
-#: 1002 parameters: low rank 55 s, diag 12 s, both ESS 50-90.
-LOW_RANK_MAX_PARAMETERS = 128
+#: The regularisation (``mass_matrix_gamma``) of nutpie's low-rank mass matrix for models with more than
+#: ``LOW_RANK_REGULARISED_ABOVE`` parameters. From a window of n draws and their gradients, each coordinate scaled by
+#: the diagonal estimate, nutpie estimates the covariance as C / (n gamma) + I (C: the draws' sample covariance;
+#: likewise for the gradients) and corrects the diagonal along the eigenvectors whose eigenvalues fall outside
+#: [1/2, 2]. With nutpie's default gamma of 1e-5 the identity barely counts, so once the parameters outnumber a
+#: window's draws every noise direction of C is kept: fits cost 30-60 times the diagonal one at 300-1000 parameters
+#: and mixed little better (binoval used to fall back to the diagonal above 128 parameters). gamma = 10 keeps only
+#: directions that stand out from that noise, such as the one in which a non-centred hierarchy's mean moves with all
+#: its z-scores. Non-centred hier_logit, 2 x 500 draws after 300 warm-up, smallest bulk ESS over mu, tau and the
+#: group rates on 8 datasets drawn from the prior at 1000 groups (the SBC case; ``python
+#: benchmarks/mass_matrix_cost.py``, README issue 18): gamma = 10 a median of 255 and none below 100 in 2.3 s a fit;
+#: gamma = 1: 281, 12% below 100; nutpie's default: 207, 38% below 100, 20 s; the diagonal: 91, 50% below 100,
+#: 0.8 s. At 3000 and 10 000 groups (one dataset): 224 in 6 s and 200 in 28 s against the diagonal's 30 in 2.7 s and
+#: 59 in 15 s.
+LOW_RANK_GAMMA = 10.0
+#: Up to this many parameters nutpie's own regularisation is kept: there the windows hold more draws than there are
+#: parameters, nutpie's default was measured fine (102 parameters: 1.0 s a fit, ESS 260-280, against the diagonal's
+#: 0.7 s and 7-22), and on 12 groups gamma = 10 gained nothing (20 prior datasets: 20% of fits below 100 effective
+#: draws and 120 divergences against 25% and 69).
+LOW_RANK_REGULARISED_ABOVE = 128
+
+
+def nutpie_adaptation(mass_matrix: str, parameters: int) -> dict[str, Any]:
+    """The keyword arguments of ``nutpie.sample`` that choose and tune the adaptation of ``mass_matrix``
+    (``MASS_MATRICES``) for a model of ``parameters`` unconstrained parameters."""
+    if mass_matrix == "low_rank" and parameters > LOW_RANK_REGULARISED_ABOVE:
+        return {"adaptation": "low_rank", "mass_matrix_gamma": LOW_RANK_GAMMA}
+    return {"adaptation": mass_matrix}
 
 
 def mass_matrix_of(model, settings: SamplerSettings) -> str:
     """The mass matrix a fit of ``model`` adapts: ``settings.mass_matrix``, or for ``auto`` the one its family chose
-    when it built the model (``Family.mass_matrix``, recorded on the model) unless that is ``low_rank`` and the
-    model has more than ``LOW_RANK_MAX_PARAMETERS`` parameters; ``diag`` with the pymc backend."""
+    when it built the model (``Family.mass_matrix``, recorded on the model); ``diag`` with the pymc backend."""
     choice = settings.mass_matrix
     if choice not in ("auto", *MASS_MATRICES):
         raise ValueError(f"sampler.mass_matrix must be one of {', '.join(('auto', *MASS_MATRICES))}, got {choice!r}")
@@ -67,10 +86,7 @@ def mass_matrix_of(model, settings: SamplerSettings) -> str:
             )
         return "diag"
     if choice == "auto":
-        family_choice = getattr(model, MASS_MATRIX_ATTRIBUTE, "diag")
-        if family_choice == "low_rank" and parameter_count(model) > LOW_RANK_MAX_PARAMETERS:
-            return "diag"
-        return family_choice
+        return getattr(model, MASS_MATRIX_ATTRIBUTE, "diag")
     return choice
 
 
@@ -102,6 +118,8 @@ class CompiledSampler:
         self.threads = max(1, min(threads or settings.chains, settings.chains))
         #: the mass matrix nutpie adapts (``MASS_MATRICES``: its ``adaptation`` of the same name)
         self.adaptation = mass_matrix_of(model, settings)
+        #: how ``nutpie.sample`` is told to adapt it (``nutpie_adaptation``)
+        self.adaptation_options = nutpie_adaptation(self.adaptation, parameter_count(model))
         self._compiled = None
         if settings.backend == "nutpie":
             from binoval.fit.nutpie_cache import compile_nutpie_model
@@ -128,7 +146,7 @@ class CompiledSampler:
                 progress_bar=False,
                 target_accept=s.target_accept,
                 maxdepth=s.max_treedepth,
-                adaptation=self.adaptation,
+                **self.adaptation_options,
             )
         else:
             import pymc as pm

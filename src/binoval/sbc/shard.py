@@ -329,7 +329,7 @@ class ShardRunner:
             progress_bar=False,
             target_accept=s.target_accept,
             maxdepth=s.max_treedepth,
-            adaptation=self.sampler.adaptation,
+            **self.sampler.adaptation_options,
             return_raw_trace=True,
         )
         return _nutpie_draws(trace, time.perf_counter() - start)
