@@ -238,8 +238,10 @@ def test_the_low_rank_mass_matrix_follows_a_non_centred_mean_across_many_groups(
     assert parameter_count(model) == 302  # mu, tau and one z per group
     sampler = CompiledSampler(model, SamplerSettings.from_config({"chains": 2, "draws": 500, "tune": 300}), 1)
     assert sampler.adaptation_options == {"adaptation": "low_rank", "mass_matrix_gamma": LOW_RANK_GAMMA}
-    assert nutpie_adaptation("low_rank", LOW_RANK_REGULARISED_ABOVE) == {"adaptation": "low_rank"}
-    assert nutpie_adaptation("diag", 302) == {"adaptation": "diag"}
+    at_the_limit = build_model(spec, data.rows(list(range(LOW_RANK_REGULARISED_ABOVE - 2))))
+    assert parameter_count(at_the_limit) == LOW_RANK_REGULARISED_ABOVE
+    assert nutpie_adaptation("low_rank", at_the_limit) == {"adaptation": "low_rank"}
+    assert nutpie_adaptation("diag", model) == {"adaptation": "diag"}
     fit = sampler.fit(data, seed=1)
     ess = arviz_stats.ess(fit.idata, var_names=["mu", "tau"])
     assert min(float(ess["mu"]), float(ess["tau"])) > 200

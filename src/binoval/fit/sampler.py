@@ -65,10 +65,11 @@ LOW_RANK_GAMMA = 10.0
 LOW_RANK_REGULARISED_ABOVE = 128
 
 
-def nutpie_adaptation(mass_matrix: str, parameters: int) -> dict[str, Any]:
+def nutpie_adaptation(mass_matrix: str, model) -> dict[str, Any]:
     """The keyword arguments of ``nutpie.sample`` that choose and tune the adaptation of ``mass_matrix``
-    (``MASS_MATRICES``) for a model of ``parameters`` unconstrained parameters."""
-    if mass_matrix == "low_rank" and parameters > LOW_RANK_REGULARISED_ABOVE:
+    (``MASS_MATRICES``) for ``model``, whose parameters are counted only for a low-rank matrix (counting compiles
+    the model's initial point, 5-50 ms that a diagonal fit need not pay at start-up)."""
+    if mass_matrix == "low_rank" and parameter_count(model) > LOW_RANK_REGULARISED_ABOVE:
         return {"adaptation": "low_rank", "mass_matrix_gamma": LOW_RANK_GAMMA}
     return {"adaptation": mass_matrix}
 
@@ -119,7 +120,7 @@ class CompiledSampler:
         #: the mass matrix nutpie adapts (``MASS_MATRICES``: its ``adaptation`` of the same name)
         self.adaptation = mass_matrix_of(model, settings)
         #: how ``nutpie.sample`` is told to adapt it (``nutpie_adaptation``)
-        self.adaptation_options = nutpie_adaptation(self.adaptation, parameter_count(model))
+        self.adaptation_options = nutpie_adaptation(self.adaptation, model)
         self._compiled = None
         if settings.backend == "nutpie":
             from binoval.fit.nutpie_cache import compile_nutpie_model
