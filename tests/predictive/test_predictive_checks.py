@@ -216,6 +216,21 @@ def test_ppc_of_a_matching_predictive_passes(tmp_path):
     assert not np.array_equal(tables.groups["pit"], other.groups["pit"])
 
 
+def test_a_check_of_fewer_group_levels_keeps_the_rest_of_the_tables():
+    """SBC asks each fit's check for the judged 95% group intervals only; everything it keeps is the full check's."""
+    gen = np.random.default_rng(4)
+    rates = np.clip(DATA.r / DATA.n + gen.normal(0, 0.08, size=(1000, 4)), 0.01, 0.99)
+    full = posterior_predictive_check("m", _idata(rates), 3)
+    judged = posterior_predictive_check("m", _idata(rates), 3, group_levels=(0.95,))
+    pd.testing.assert_frame_equal(judged.statistics, full.statistics)
+    assert [c for c in judged.groups if c.endswith(("_50", "_90"))] == []
+    kept = list(judged.groups.columns)
+    pd.testing.assert_frame_equal(judged.groups, full.groups[kept])
+    kept = list(judged.calibration.columns)
+    assert "coverage_95" in kept and "coverage_50" not in kept
+    pd.testing.assert_frame_equal(judged.calibration, full.calibration[kept])
+
+
 def test_ppc_of_a_wrong_predictive_fails():
     tables, keyed = _ppc(np.full((4000, 4), 0.5))  # observed rates are 0.1 .. 0.2
     result = ppc_status(keyed, {})

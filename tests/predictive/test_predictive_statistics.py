@@ -126,3 +126,19 @@ def test_all_at_once_equals_each_alone_exactly():
         assert np.array_equal(together[name], values), name
     for name in st.STATISTIC_NAMES:
         assert np.array_equal(together[name], st.STATISTICS[name].function(r, n)), name
+
+
+def test_blocked_evaluation_equals_one_pass_over_all_datasets():
+    """``compute_statistics`` works through many datasets block by block; every statistic of every dataset is the one
+    a single pass over all of them gives, with leading axes kept and with trials given per group or per dataset."""
+    gen = np.random.default_rng(11)
+    n = gen.integers(1, 60, 13)
+    r = gen.binomial(n, gen.beta(1, 4, (2, 6000, 1)))
+    assert r[..., 0].size > 2 * st._BLOCK_VALUES // 13  # at least three blocks
+    per_dataset_n = np.broadcast_to(n, r.shape) + (r == n) * gen.integers(0, 2, r.shape)
+    for trials in (n, per_dataset_n):
+        blocked = st.compute_statistics(r, trials)
+        whole = st.Datasets(r, trials)
+        for name, statistic in st.STATISTICS.items():
+            assert blocked[name].shape == r.shape[:-1]
+            np.testing.assert_array_equal(blocked[name], statistic.function(whole), err_msg=name)

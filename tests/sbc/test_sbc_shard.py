@@ -145,6 +145,23 @@ def test_log_likelihood_matches_scipy():
     np.testing.assert_allclose(got, exact, rtol=1e-10)
 
 
+def test_log_likelihood_of_many_groups_is_compiled_and_agrees():
+    """Above ``COMPILED_LOGLIK_ABOVE_GROUPS`` the joint log-likelihood is compiled to machine code; its values are
+    the exact ones, as FAST_COMPILE's are on few groups."""
+    from binoval.data.synthetic import simulate_logit_normal_counts
+    from binoval.sbc.simulate import COMPILED_LOGLIK_ABOVE_GROUPS
+
+    assert LogLikelihood(build_model(spec("hier_logit"), SMALL)).mode == "FAST_COMPILE"
+    data = GroupedCounts.from_frame(simulate_logit_normal_counts(COMPILED_LOGLIK_ABOVE_GROUPS + 1, 8))
+    loglik = LogLikelihood(build_model(spec("hier_logit"), data))
+    assert loglik.mode is None
+    rng = np.random.default_rng(4)
+    values = {"mu": rng.normal(size=5), "tau": rng.gamma(2, size=5), "z": rng.normal(size=(5, data.n.size))}
+    theta = values["mu"][:, None] + values["tau"][:, None] * values["z"]
+    exact = binomial_logpmf_logit(data.r, data.n, theta).sum(axis=1)
+    np.testing.assert_allclose(loglik(data, values), exact, rtol=1e-10)
+
+
 @pytest.fixture(scope="module")
 def pooled_runner():
     from binoval.sbc.shard import ShardRunner, sbc_sampler_settings

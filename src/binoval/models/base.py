@@ -370,4 +370,4 @@ class Family:
         count). Several copies per draw resolve small posterior predictive p-values at no cost in fitting."""
         rates = self.group_rate_draws(None, idata, data, rng)
         counts = rng.binomial(data.n[None, None, :], np.broadcast_to(rates[None], (int(copies), *rates.shape)))
-        return counts.reshape(-1, rates.shape[-1]).astype("int64")
+        return counts.reshape(-1, rates.shape[-1]).astype("int64", copy=False)

@@ -105,8 +105,13 @@ def replicated_counts(idata, data: GroupedCounts, model_id: str, seed: int) -> t
     return family.replicate_groups(idata, data, rng, copies), copies
 
 
-def posterior_predictive_check(model_id: str, idata, seed: int) -> PosteriorPredictiveTables:
-    """All posterior predictive tables of one fit; the PIT randomisation is seeded from ``seed``."""
+def posterior_predictive_check(
+    model_id: str, idata, seed: int, group_levels: tuple[float, ...] = GROUP_LEVELS
+) -> PosteriorPredictiveTables:
+    """All posterior predictive tables of one fit; the PIT randomisation is seeded from ``seed``.
+
+    ``group_levels``: the central predictive intervals of each group, and their coverage, that the tables carry.
+    """
     error = fit_error(idata)
     if error:
         return _failed_ppc(model_id, idata, error)
@@ -138,7 +143,7 @@ def posterior_predictive_check(model_id: str, idata, seed: int) -> PosteriorPred
         data,
         mean=r_rep.mean(axis=0),
     )
-    for level, (low, high) in central_intervals(r_rep, GROUP_LEVELS).items():
+    for level, (low, high) in central_intervals(r_rep, group_levels).items():
         tag = f"{round(level * 100)}"
         groups[f"lower_{tag}"] = low.astype("int64")
         groups[f"upper_{tag}"] = high.astype("int64")
@@ -154,7 +159,7 @@ def posterior_predictive_check(model_id: str, idata, seed: int) -> PosteriorPred
                 "groups": int(n_groups),
                 **{
                     f"coverage_{round(level * 100)}": float(groups[f"inside_{round(level * 100)}"].mean())
-                    for level in GROUP_LEVELS
+                    for level in group_levels
                 },
                 "pit_ks_statistic": ks_statistic,
                 "pit_ks_pvalue": ks_pvalue,

@@ -427,7 +427,8 @@ def predictive_rows(
     """
     from binoval.predictive.posterior import posterior_dataset, posterior_predictive_check, posterior_tree
 
-    tables = posterior_predictive_check(spec.model_id, posterior_tree(posterior_dataset(posterior), spec, data), seed)
+    tree = posterior_tree(posterior_dataset(posterior), spec, data)
+    tables = posterior_predictive_check(spec.model_id, tree, seed, group_levels=(0.95,))  # the judged coverage only
     calibration = tables.calibration.iloc[0]
     rows = tables.statistics[["model_id", "statistic", "observed", "p_value"]].copy()
     rows.insert(1, "simulation", int(simulation))
