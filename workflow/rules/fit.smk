@@ -14,10 +14,6 @@ rule fit:
     # one thread on small data: a fit job is mostly single-threaded compilation (10-25 s) against < 1 s of
     # sampling, so two jobs side by side beat one job on two threads; one per chain on large data (binoval.resources)
     threads: fit_threads()
-    # every stage of a model but prior predictive and prior SBC waits for its fit, so fits start first: on a small
-    # machine a two-thread fit otherwise waits for two SBC shards to end together, and a model's posterior SBC
-    # shards cannot fill the cores alongside the prior ones
-    priority: 1
     resources:
         mem_mb=memory_of("fit"),
         runtime=runtime_of("fit"),
