@@ -323,6 +323,11 @@ def test_ppc_of_a_failed_fit_fails_and_tables_validate(tmp_path):
     }
     result = ppc_status(keyed, {})
     assert result.status == "FAIL" and "RuntimeError: boom" in result.reasons[0]
+    # asked for fewer group levels, a failed fit's tables have the columns a successful check of those levels has
+    judged = posterior_predictive_check("m", idata, 1, group_levels=(0.95,))
+    ok = posterior_predictive_check("m", _idata(np.full((400, 4), 0.15)), 1, group_levels=(0.95,))
+    assert list(judged.groups.columns) == list(ok.groups.columns)
+    assert list(judged.calibration.columns) == list(ok.calibration.columns)
 
 
 def test_schemas_reject_broken_tables(tmp_path):

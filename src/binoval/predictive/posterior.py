@@ -114,7 +114,7 @@ def posterior_predictive_check(
     """
     error = fit_error(idata)
     if error:
-        return _failed_ppc(model_id, idata, error)
+        return _failed_ppc(model_id, idata, error, group_levels)
     data = observed_counts(idata)
     r_rep, copies = replicated_counts(idata, data, model_id, seed)
     n_draws, n_groups = r_rep.shape
@@ -171,8 +171,9 @@ def posterior_predictive_check(
     return PosteriorPredictiveTables(pd.DataFrame(rows), groups, calibration, replicated)
 
 
-def _failed_ppc(model_id: str, idata, error: str) -> PosteriorPredictiveTables:
-    """Empty statistics and group tables and a calibration row carrying the fit's error."""
+def _failed_ppc(model_id: str, idata, error: str, group_levels: tuple[float, ...]) -> PosteriorPredictiveTables:
+    """Empty statistics and group tables and a calibration row carrying the fit's error, with the columns of
+    ``group_levels`` that a check of a successful fit has."""
     statistics = pd.DataFrame(
         {
             "model_id": pd.Series(dtype=str),
@@ -193,7 +194,7 @@ def _failed_ppc(model_id: str, idata, error: str) -> PosteriorPredictiveTables:
             "mean": pd.Series(dtype=float),
             **{
                 f"{column}_{round(level * 100)}": pd.Series(dtype=bool if column == "inside" else "int64")
-                for level in GROUP_LEVELS
+                for level in group_levels
                 for column in ("lower", "upper", "inside")
             },
             "pit": pd.Series(dtype=float),
@@ -205,7 +206,7 @@ def _failed_ppc(model_id: str, idata, error: str) -> PosteriorPredictiveTables:
                 "model_id": model_id,
                 "draws": 0,
                 "groups": int(idata.observed_data[R_VAR].size),
-                **{f"coverage_{round(level * 100)}": np.nan for level in GROUP_LEVELS},
+                **{f"coverage_{round(level * 100)}": np.nan for level in group_levels},
                 "pit_ks_statistic": np.nan,
                 "pit_ks_pvalue": np.nan,
                 "copies": 0,

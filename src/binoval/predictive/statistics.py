@@ -31,13 +31,19 @@ import numpy as np
 _NO_SPREAD = 1e-12
 
 
+def _with_group_axis(r, dtype=None) -> np.ndarray:
+    """``r`` as an array, which must have a trailing group axis."""
+    r = np.asarray(r, dtype=dtype)
+    if r.ndim == 0:
+        raise ValueError("r must have a trailing group axis")
+    return r
+
+
 class Datasets:
     """Datasets ``r`` (shape ``(..., G)``) out of ``n`` trials, with what several statistics share computed once."""
 
     def __init__(self, r, n):
-        self.r = np.asarray(r, dtype=float)
-        if self.r.ndim == 0:
-            raise ValueError("r must have a trailing group axis")
+        self.r = _with_group_axis(r, dtype=float)
         self.n = np.broadcast_to(np.asarray(n, dtype=float), self.r.shape)
 
     @cached_property
@@ -226,9 +232,7 @@ def compute_statistics(r, n, names=STATISTIC_NAMES) -> dict[str, np.ndarray]:
     unknown = [name for name in names if name not in STATISTICS]
     if unknown:
         raise KeyError(f"unknown statistics {unknown}; known: {', '.join(STATISTICS)}")
-    r = np.asarray(r)
-    if r.ndim == 0:
-        raise ValueError("r must have a trailing group axis")
+    r = _with_group_axis(r)
     groups = r.shape[-1]
     flat = r.reshape(-1, groups)
     n = np.asarray(n)

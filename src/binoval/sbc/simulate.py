@@ -250,7 +250,7 @@ class LogLikelihood:
         )
         batched = [pt.tensor(name=f"{v.name}_draws", shape=(None, *v.type.shape), dtype=v.dtype) for v in values]
         out = vectorize_graph(logp, replace=dict(zip(values, batched)))
-        groups = int(np.size(model[DATA_CONTAINERS[0]].get_value()))
+        groups = int(np.size(model[N_DATA].get_value()))
         self.mode = None if groups > COMPILED_LOGLIK_ABOVE_GROUPS else "FAST_COMPILE"
         self._fn = pytensor.function([*inputs, *batched], out, mode=self.mode, on_unused_input="ignore")
 
