@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from run_profile import job_rows  # noqa: E402
 from workflow_command import default_config, snakemake_command  # noqa: E402
 
+from binoval import resources  # noqa: E402
 from binoval.data.synthetic import simulate_logit_normal_counts  # noqa: E402
 
 #: Rules shown as columns, in pipeline order; the others are summed into "other".
@@ -49,8 +50,9 @@ STAGES = (
 )
 
 
-def overlay(data_path: Path, run: str, models: list[str], simulations: int | None) -> dict:
-    """The config overlay of one run: the dataset, only ``models`` enabled, and optionally fewer simulations."""
+def overlay(data_path: Path, run: str, models: list[str], simulations: int | None, groups: int) -> dict:
+    """The config overlay of one run: the dataset (of ``groups`` groups), only ``models`` enabled, and optionally fewer
+    simulations."""
     configured = default_config()["models"]
     unknown = set(models) - set(configured)
     if unknown:
@@ -63,7 +65,7 @@ def overlay(data_path: Path, run: str, models: list[str], simulations: int | Non
     if simulations is not None:  # shards of at most the simulations asked for (a shard runs all of its simulations)
         defaults = default_config()
         for section in ("sbc", "posterior_sbc"):
-            per_shard = min(simulations, int(defaults[section]["sims_per_shard"]))
+            per_shard = min(simulations, resources.sims_per_shard(defaults[section]["sims_per_shard"], groups))
             config[section] = {"simulations": simulations, "sims_per_shard": per_shard}
     return config
 
@@ -81,7 +83,7 @@ def run_once(groups: int, seed: int, workdir: Path, models: list[str], simulatio
     data_path = workdir / f"groups{groups}.csv"
     simulate_logit_normal_counts(groups, seed).to_csv(data_path, index=False)
     run = f"groups{groups}"
-    command = snakemake_command(workdir, cores=cores, overlay=overlay(data_path, run, models, simulations))
+    command = snakemake_command(workdir, cores=cores, overlay=overlay(data_path, run, models, simulations, groups))
     timer = ["/usr/bin/time", "-v"] if Path("/usr/bin/time").exists() else []
     start = time.perf_counter()
     done, tree_peak_mb = run_watching_memory(timer + command)

@@ -28,8 +28,12 @@ from pathlib import Path
 import pandas as pd
 from workflow_command import default_config, snakemake_command
 
+from binoval import resources
 from binoval.defaults import SBC
 from binoval.sbc.check import sbc_status
+
+#: The groups of hospital12, the dataset these runs use (it sizes ``sims_per_shard: auto``).
+HOSPITAL12_GROUPS = 12
 
 
 def overlay(model_id: str, simulations: int, sims_per_shard: int, sampler: dict) -> dict:
@@ -81,7 +85,10 @@ def main() -> None:
         help="SBC sampler: the stage defaults (2 x 500, 300 tune) or 4 chains x 1000 (1000 tune)",
     )
     parser.add_argument(
-        "--sims-per-shard", type=int, default=SBC["sims_per_shard"], help="sbc.sims_per_shard (default: the config's)"
+        "--sims-per-shard",
+        type=int,
+        default=resources.sims_per_shard(SBC["sims_per_shard"], HOSPITAL12_GROUPS),
+        help="sbc.sims_per_shard (default: the config's, resolved for hospital12)",
     )
     parser.add_argument("--cores", type=int, default=2)
     args = parser.parse_args()

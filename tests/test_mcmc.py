@@ -111,3 +111,25 @@ def test_the_fit_tables_hold_arvizs_diagnostics():
         got = table.loc["p"].loc[list("abcde"), column].to_numpy(dtype=float)
         np.testing.assert_allclose(got, dataset["p"].values, rtol=1e-9, equal_nan=True)
         np.testing.assert_allclose(joined[column].to_numpy(dtype=float), table[column].to_numpy(dtype=float))
+
+
+@pytest.mark.parametrize("kind", ["continuous", "ties", "infinite", "missing"])
+def test_average_ranks_are_scipys(kind):
+    """binoval.mcmc.average_ranks, which rank-normalises the draws of every fit, ranks as
+    scipy.stats.rankdata(method="average") does: ties share the mean of their ranks, a column with NaN is NaN."""
+    from scipy import stats
+
+    from binoval.mcmc import average_ranks
+
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        n, q = int(rng.integers(1, 70)), int(rng.integers(1, 5))
+        if kind == "continuous":
+            x = rng.normal(size=(n, q))
+        else:
+            x = rng.integers(-2, 3, size=(n, q)).astype(float)
+            if kind == "infinite":
+                x[x == 2], x[x == -2] = np.inf, -np.inf
+            if kind == "missing":
+                x[rng.random((n, q)) < 0.1] = np.nan
+        np.testing.assert_array_equal(average_ranks(x), stats.rankdata(x, axis=0, method="average"))

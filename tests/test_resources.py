@@ -37,3 +37,17 @@ def test_the_broken_line_goes_through_each_measured_point_and_never_comes_down()
     line = [resources._line(measured, g) for g in (1, 12, 500, 1000, 5500, 10_000, 20_000)]
     assert line == [10.0, 10.0, 10.0, 10.0, 22.0, 40.0, 80.0]
     assert resources._line({12: 1.0, 1000: 100.0}, 506) == 50.5
+
+
+def test_auto_shards_hold_200_simulations_while_fits_run_on_one_thread_and_100_from_there():
+    threaded = resources.THREADED_GROUPS
+    assert resources.fit_threads(threaded - 1, 4) == 1 and resources.fit_threads(threaded, 4) == 4
+    assert [resources.sims_per_shard("auto", g) for g in (2, 12, threaded - 1)] == [200, 200, 200]
+    assert [resources.sims_per_shard("auto", g) for g in (threaded, 1000, 10_000)] == [100, 100, 100]
+    assert resources.sims_per_shard(37, 12) == 37 and resources.sims_per_shard("50", 10_000) == 50
+    # both sizes divide the default simulations: no shard runs simulations the summary leaves out
+    from binoval.defaults import POSTERIOR_SBC, SBC
+
+    for section in (SBC, POSTERIOR_SBC):
+        assert section["sims_per_shard"] == "auto"
+        assert all(section["simulations"] % size == 0 for size in resources.AUTO_SIMS_PER_SHARD.values())

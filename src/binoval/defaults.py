@@ -85,14 +85,14 @@ COMPARE = {
 #: Population read-out: a never-seen group of 100 trials; no group pairs compared.
 READOUT = {"new_group_n": 100, "compare_groups": []}
 
-#: Simulation-based calibration: 200 simulations per model in shards of 100 (2 jobs per model). Each shard job pays
-#: a fixed cost (interpreter, imports, one compile from the caches: 4-6 s) that 100 simulations amortise on a small
-#: machine, while one model on large data still gets two shards per stage to run side by side (shards of 200
-#: serialised hier_logit's run at 1000 groups on 2 cores: README, issue 17 fourth steps); a release-size SBC (1000)
-#: spreads over 10 jobs per model on a cluster.
+#: Simulation-based calibration: 200 simulations per model. ``sims_per_shard`` ``auto`` sizes the shard jobs by the
+#: data (``binoval.resources.sims_per_shard``): one shard of 200 per model and stage while fits run on one thread (a
+#: shard's fixed cost of interpreter, imports and a cached compile, 2-5 s, is then a large share of its work), two of
+#: 100 from 300 groups on (the two-thread fit would otherwise wait for a lone shard); a release-size SBC (1000) spreads
+#: over 5-10 jobs per model on a cluster.
 SBC = {
     "simulations": 200,
-    "sims_per_shard": 100,
+    "sims_per_shard": "auto",  # simulations per shard job, or auto: by the data's groups (binoval.resources)
     "sampler": {},  # overrides of SBC_SAMPLER for SBC fits only
     "thin": "auto",  # thin each fit to about its bulk ESS (never below min_ranks draws); or an integer factor
     "min_ranks": 100,  # thinning never keeps fewer draws than this
@@ -101,10 +101,10 @@ SBC = {
     "max_group_quantities": 50,  # more groups: rank a seeded subset of this many group rates, plus pooled summaries
 }
 
-#: Posterior SBC (``binoval.sbc.posterior``): 200 simulations per model in shards of 100, reference draws from the
+#: Posterior SBC (``binoval.sbc.posterior``): 200 simulations per model in shards sized as prior SBC's, reference draws from the
 #: observed fit; SBC fit settings as prior SBC's (``sampler`` overrides them for posterior SBC only; thinning and
 #: extension are ``sbc``'s).
-POSTERIOR_SBC = {"enabled": True, "simulations": 200, "sims_per_shard": 100, "sampler": {}}
+POSTERIOR_SBC = {"enabled": True, "simulations": 200, "sims_per_shard": "auto", "sampler": {}}
 
 #: Prior sensitivity (``binoval.sensitivity``): power-scaling of the prior and the likelihood of every fit.
 SENSITIVITY = {"enabled": True}

@@ -32,12 +32,33 @@ def split_chains(x: np.ndarray) -> np.ndarray:
     return np.concatenate([x[:, :half], x[:, x.shape[1] - half :]], axis=0)
 
 
+def average_ranks(x: np.ndarray) -> np.ndarray:
+    """Ranks 1..n of each column of ``x`` (n, q), ties given the mean of the ranks they span: what
+    ``scipy.stats.rankdata(x, axis=0, method="average")`` returns (a column holding NaN is all NaN there too), in about
+    half its time on an SBC fit's draws (one unstable sort per quantity, then each tie run's first and last position)."""
+    columns = np.ascontiguousarray(np.asarray(x, dtype=float).T)
+    q, n = columns.shape
+    order = np.argsort(columns, axis=1)  # ties share one rank, so any sort order will do
+    ordered = np.take_along_axis(columns, order, axis=1)
+    run_starts = np.ones((q, n), dtype=bool)
+    np.not_equal(ordered[:, 1:], ordered[:, :-1], out=run_starts[:, 1:])
+    position = np.arange(n, dtype=float)
+    first = np.maximum.accumulate(np.where(run_starts, position, 0.0), axis=1)
+    run_ends = np.ones((q, n), dtype=bool)
+    run_ends[:, :-1] = run_starts[:, 1:]
+    last = np.minimum.accumulate(np.where(run_ends, position, n - 1.0)[:, ::-1], axis=1)[:, ::-1]
+    ranks = np.empty((q, n))
+    np.put_along_axis(ranks, order, (first + last) / 2 + 1, axis=1)
+    ranks[np.isnan(columns).any(axis=1)] = np.nan
+    return ranks.T
+
+
 def z_scale(x: np.ndarray) -> np.ndarray:
     """Rank-normalise each quantity (last axis) over all its draws (average ranks, Blom's offset 3/8), as ArviZ."""
-    from scipy import special, stats
+    from scipy import special
 
     flat = x.reshape(-1, x.shape[-1])
-    ranked = stats.rankdata(flat, axis=0, method="average")
+    ranked = average_ranks(flat)
     # the standard normal quantile: what stats.norm.ppf computes, without its argument checks (bit-identical)
     return special.ndtri((ranked - 0.375) / (flat.shape[0] + 0.25)).reshape(x.shape)
 

@@ -72,6 +72,27 @@ def fit_threads(groups: int, chains: int) -> int:
     return 1 if int(groups) < THREADED_GROUPS else max(1, int(chains))
 
 
+#: ``sbc.sims_per_shard`` and ``posterior_sbc.sims_per_shard`` ``auto``: simulations per shard job while fits run on one
+#: thread (fewer than ``THREADED_GROUPS`` groups), and from there on. A shard job pays a fixed cost (interpreter,
+#: imports, one compile from the caches: 2-5 s on our 2-core machine) that 200 simulations amortise better than 100
+#: when a simulation costs 0.03-0.4 s (hospital12's families): the default run's 36 shard jobs became 18 and its job
+#: time fell from 752 to 714 s (README, issue 17 tenth steps). Once a fit takes two threads, a stage with one shard
+#: per model leaves it waiting for a core while that shard runs alone (a one-model run at 1000 groups with shards of
+#: 200 ran prior SBC, the fit and posterior SBC one after the other: README, issue 17 fourth steps), so from
+#: ``THREADED_GROUPS`` groups shards stay at 100, two per stage at the default 200 simulations. Both divide the default
+#: number of simulations, so no simulation is run for nothing.
+AUTO_SIMS_PER_SHARD = {"one_thread_fits": 200, "threaded_fits": 100}
+
+
+def sims_per_shard(setting: int | str, groups: int) -> int:
+    """Simulations per SBC shard job: ``setting`` when it is a number, for ``auto`` the ``AUTO_SIMS_PER_SHARD`` size of
+    data with ``groups`` groups (it does not depend on the number of simulations, so raising it only adds shards)."""
+    if setting != "auto":
+        return int(setting)
+    fits = "one_thread_fits" if int(groups) < THREADED_GROUPS else "threaded_fits"
+    return AUTO_SIMS_PER_SHARD[fits]
+
+
 def _line(measured: dict[int, float], groups: int) -> float:
     """The value at ``groups`` of the broken line through the ``measured`` points ({groups: value}; beyond the last,
     its last segment continued; below the first, the first value), never below a measured value at fewer groups:

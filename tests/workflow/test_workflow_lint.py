@@ -89,14 +89,81 @@ def test_job_resources_grow_with_the_groups(tmp_path):
         assert len(values) == 1, (rule, values)
         return int(values.pop())
 
-    per_shard = SBC["sims_per_shard"]
+    per_shard = resources.sims_per_shard(SBC["sims_per_shard"], 1000)
+    small_per_shard = resources.sims_per_shard(SBC["sims_per_shard"], 12)
     assert sum(job["rule"] == "sbc_shard" for job in large) == math.ceil(1000 / per_shard)
     for rule in ("sbc_shard", "posterior_sbc_shard", "fit", "loo"):
         assert field(large, rule, "mem_mb") == resources.mem_mb(rule, 1000)
         assert field(large, rule, "mem_mb") > field(small, rule, "mem_mb")
+    for rule in ("fit", "loo"):
         assert field(large, rule, "runtime") >= field(small, rule, "runtime")
     for rule in ("sbc_shard", "posterior_sbc_shard"):
-        assert field(large, rule, "runtime") > 2 * field(small, rule, "runtime")
-    assert field(large, "sbc_shard", "runtime") == resources.runtime_min("sbc_shard", 1000, per_shard)
+        assert field(large, rule, "runtime") == resources.runtime_min(rule, 1000, per_shard)
+        assert field(small, rule, "runtime") == resources.runtime_min(rule, 12, small_per_shard)
+        assert field(large, rule, "runtime") / per_shard > 2 * field(small, rule, "runtime") / small_per_shard
     assert [job.get("threads") for job in large if job["rule"] == "fit"] == ["2"]  # 4 chains, capped by --cores 2
     assert {job.get("threads", "1") for job in small if job["rule"] == "fit"} == {"1"}  # 1 is not printed
+
+
+@pytest.mark.parametrize(
+    "groups",
+    [12, 1000],
+    ids=["12 groups", "1000 groups"],
+)
+def test_auto_shards_are_sized_by_the_groups_and_not_by_the_simulations(tmp_path, groups):
+    """sims_per_shard auto plans shards of 200 below 300 groups and of 100 from there on (binoval.resources), for
+    prior and posterior SBC alike, whatever sbc.simulations is: raising it only adds shards."""
+    from binoval import resources
+    from binoval.data.synthetic import simulate_logit_normal_counts
+
+    simulate_logit_normal_counts(groups, 1).to_csv(tmp_path / "groups.csv", index=False)
+    per_shard = {12: 200, 1000: 100}[groups]
+    assert resources.sims_per_shard("auto", groups) == per_shard
+    planned = {}
+    for simulations in (200, 1000):
+        overlay = tmp_path / f"overlay{simulations}.yaml"
+        only = {
+            m: {"enabled": m == "hier_logit"} for m in ("pooled", "unpooled", "hier_logit_centered", "beta_binomial")
+        }
+        overlay.write_text(
+            yaml.safe_dump(
+                {
+                    "dataset": "groups.csv",
+                    "models": {**only, "bb_mixture": {"enabled": False}},
+                    "sbc": {"simulations": simulations},
+                    "posterior_sbc": {"simulations": simulations},
+                }
+            )
+        )
+        result = snakemake("-n", "--configfile", str(overlay), cwd=tmp_path)
+        assert result.returncode == 0, result.stderr[-3000:]
+        jobs = planned_jobs(result.stdout)
+        planned[simulations] = {
+            rule: sorted(job["wildcards"] for job in jobs if job["rule"] == rule)
+            for rule in ("sbc_shard", "posterior_sbc_shard")
+        }
+        for rule in planned[simulations]:
+            assert len(planned[simulations][rule]) == math.ceil(simulations / per_shard), (rule, simulations)
+    for rule in ("sbc_shard", "posterior_sbc_shard"):
+        assert set(planned[200][rule]) <= set(planned[1000][rule])
+
+
+def test_trial_level_input_plans_the_same_shards_before_and_after_its_aggregation(tmp_path):
+    """Trial-level input's groups are unknown while a first run is planned, so sims_per_shard auto takes the size of
+    UNKNOWN_GROUPS there, and keeps it once the aggregated table exists: a second run plans the same shards."""
+    from binoval import resources
+
+    configfile = str(REPO / "config" / "examples" / "agent_trials.yaml")
+    per_shard = resources.sims_per_shard("auto", 1000)
+
+    def shards():
+        result = snakemake("-n", "--configfile", configfile, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr[-3000:]
+        return sorted(job["wildcards"] for job in planned_jobs(result.stdout) if job["rule"] == "sbc_shard")
+
+    before = shards()
+    assert len(before) == len({w.split(",")[0] for w in before}) * math.ceil(SBC["simulations"] / per_shard)
+    aggregated = tmp_path / "results" / "agent_trials_cue80" / "data" / "aggregated.csv"
+    aggregated.parent.mkdir(parents=True)
+    aggregated.write_text("group,n,r\n" + "".join(f"a{i},10,5\n" for i in range(8)))  # 8 groups: small data
+    assert shards() == before

@@ -196,6 +196,17 @@ def data_groups():
     return PLANNED_GROUPS["groups"]
 
 
+def sharding_groups():
+    """The groups `sims_per_shard: auto` sizes SBC shards by: the dataset's, counted while planning; for trial-level
+    input always UNKNOWN_GROUPS, also once aggregated, so that every run plans the same shards as the first."""
+    return UNKNOWN_GROUPS if config.get("trials") else data_groups()
+
+
+def shard_size(section):
+    """Simulations per shard of an SBC config section (`sims_per_shard`, `auto` resolved by binoval.resources)."""
+    return job_cost.sims_per_shard(section["sims_per_shard"], sharding_groups())
+
+
 def fit_threads():
     """Threads of a fit job: one per chain when the data are large enough for sampling to outweigh compiling."""
     return job_cost.fit_threads(data_groups(), int(config["sampler"]["chains"]))
@@ -218,7 +229,7 @@ def sbc_config():
 
 def sbc_shard_count():
     c = sbc_config()
-    return math.ceil(int(c["simulations"]) / int(c["sims_per_shard"]))
+    return math.ceil(int(c["simulations"]) / shard_size(c))
 
 
 def sbc_shard_params(wildcards):
@@ -228,7 +239,7 @@ def sbc_shard_params(wildcards):
 
     overrides = check_simulate_priors(c.get("simulate_priors"), MODEL_SPECS).get(wildcards.model_id, {})
     return {
-        "sims_per_shard": int(c["sims_per_shard"]),
+        "sims_per_shard": shard_size(c),
         "sampler": c.get("sampler") or {},
         "thin": c["thin"],
         "min_ranks": int(c["min_ranks"]),
@@ -266,7 +277,7 @@ def posterior_sbc_config():
 
 def posterior_sbc_shard_count():
     c = posterior_sbc_config()
-    return math.ceil(int(c["simulations"]) / int(c["sims_per_shard"]))
+    return math.ceil(int(c["simulations"]) / shard_size(c))
 
 
 def posterior_sbc_shard_params():
@@ -274,7 +285,7 @@ def posterior_sbc_shard_params():
     max_group_quantities are prior SBC's (`sbc`)."""
     c, prior = posterior_sbc_config(), sbc_config()
     return {
-        "sims_per_shard": int(c["sims_per_shard"]),
+        "sims_per_shard": shard_size(c),
         "sampler": c.get("sampler") or {},
         "thin": prior["thin"],
         "min_ranks": int(prior["min_ranks"]),

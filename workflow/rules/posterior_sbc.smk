@@ -23,7 +23,7 @@ rule posterior_sbc_shard:
     threads: 1  # as sbc_shard
     resources:
         mem_mb=memory_of("posterior_sbc_shard"),
-        runtime=runtime_of("posterior_sbc_shard", int(posterior_sbc_config()["sims_per_shard"])),
+        runtime=runtime_of("posterior_sbc_shard", shard_size(posterior_sbc_config())),
     params:
         model=model_params,
         sbc=posterior_sbc_shard_params(),

@@ -21,7 +21,7 @@ rule sbc_shard:
     threads: 1  # like fit: compilation dominates; draws do not depend on threads
     resources:
         mem_mb=memory_of("sbc_shard"),
-        runtime=runtime_of("sbc_shard", int(sbc_config()["sims_per_shard"])),
+        runtime=runtime_of("sbc_shard", shard_size(sbc_config())),
     params:
         model=model_params,
         sbc=sbc_shard_params,
