@@ -14,6 +14,7 @@ rule fit:
     # one thread on small data: a fit job is mostly single-threaded compilation (10-25 s) against < 1 s of
     # sampling, so two jobs side by side beat one job on two threads; one per chain on large data (binoval.resources)
     threads: fit_threads()
+    priority: LONG_JOB_PRIORITY
     resources:
         mem_mb=memory_of("fit"),
         runtime=runtime_of("fit"),

@@ -21,6 +21,7 @@ rule posterior_sbc_shard:
     conda:
         "../../envs/binoval.yaml"
     threads: 1  # as sbc_shard
+    priority: LONG_JOB_PRIORITY
     resources:
         mem_mb=memory_of("posterior_sbc_shard"),
         runtime=runtime_of("posterior_sbc_shard", shard_size(posterior_sbc_config())),
