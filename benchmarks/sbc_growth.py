@@ -28,22 +28,23 @@ from pathlib import Path
 import pandas as pd
 from workflow_command import default_config, snakemake_command
 
-from binoval import resources
 from binoval.defaults import SBC
 from binoval.sbc.check import sbc_status
 
-#: The groups of hospital12, the dataset these runs use (it sizes ``sims_per_shard: auto``).
-HOSPITAL12_GROUPS = 12
+
+def shard_setting(value: str) -> int | str:
+    """``--sims-per-shard``: a number of simulations, or ``auto`` (the workflow sizes it by the data)."""
+    return value if value == "auto" else int(value)
 
 
-def overlay(model_id: str, simulations: int, sims_per_shard: int, sampler: dict) -> dict:
+def overlay(model_id: str, simulations: int, sims_per_shard: int | str, sampler: dict) -> dict:
     """Config overlay: only ``model_id`` enabled, ``simulations`` SBC simulations with the given SBC sampler."""
     default = default_config()
     models = {m: {"enabled": m == model_id} for m in default["models"]}
     return {"models": models, "sbc": {"simulations": simulations, "sims_per_shard": sims_per_shard, "sampler": sampler}}
 
 
-def run_sbc(model_id: str, simulations: int, sims_per_shard: int, sampler: dict, cores: int) -> dict:
+def run_sbc(model_id: str, simulations: int, sims_per_shard: int | str, sampler: dict, cores: int) -> dict:
     """Run the SBC stage cold in a temporary directory; wall time and benchmark-file totals."""
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -86,9 +87,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--sims-per-shard",
-        type=int,
-        default=resources.sims_per_shard(SBC["sims_per_shard"], HOSPITAL12_GROUPS),
-        help="sbc.sims_per_shard (default: the config's, resolved for hospital12)",
+        type=shard_setting,
+        default=SBC["sims_per_shard"],
+        help="sbc.sims_per_shard: a number or auto (default: the config's)",
     )
     parser.add_argument("--cores", type=int, default=2)
     args = parser.parse_args()
@@ -97,7 +98,7 @@ def main() -> None:
     frame = pd.DataFrame(rows)
     print(
         f"SBC of {args.model} on hospital12, sampler {args.sampler}, --cores {args.cores}, "
-        f"shards of {args.sims_per_shard}, cold runs"
+        f"sims_per_shard {args.sims_per_shard}, cold runs"
     )
     print(frame.to_string(index=False, float_format=lambda x: f"{x:.2f}"))
     if len(rows) > 1:

@@ -61,6 +61,23 @@ def test_every_job_logs_and_benchmarks_by_one_pattern(tmp_path):
         assert job.get("benchmark") == f"results/hospital12/benchmarks/{stem}.tsv", job
 
 
+def hier_logit_overlay(path, dataset: str, simulations: int):
+    """Write a config overlay at ``path``: ``dataset`` with only hier_logit enabled and ``simulations`` in both SBC
+    stages; returns ``path``."""
+    models = {m: {"enabled": m == "hier_logit"} for m in ("pooled", "unpooled", "hier_logit_centered", "beta_binomial")}
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "dataset": dataset,
+                "models": {**models, "bb_mixture": {"enabled": False}},
+                "sbc": {"simulations": simulations},
+                "posterior_sbc": {"simulations": simulations},
+            }
+        )
+    )
+    return path
+
+
 def test_job_resources_grow_with_the_groups(tmp_path):
     """A dry-run of 1000 groups x 1000 simulations sizes every job by the data (binoval.resources): SBC shards ask
     for more memory and time than on hospital12, and fits run a thread per chain."""
@@ -68,18 +85,7 @@ def test_job_resources_grow_with_the_groups(tmp_path):
     from binoval.data.synthetic import simulate_logit_normal_counts
 
     simulate_logit_normal_counts(1000, 1).to_csv(tmp_path / "groups1000.csv", index=False)
-    models = {m: {"enabled": m == "hier_logit"} for m in ("pooled", "unpooled", "hier_logit_centered", "beta_binomial")}
-    overlay = tmp_path / "overlay.yaml"
-    overlay.write_text(
-        yaml.safe_dump(
-            {
-                "dataset": "groups1000.csv",
-                "models": {**models, "bb_mixture": {"enabled": False}},
-                "sbc": {"simulations": 1000},
-                "posterior_sbc": {"simulations": 1000},
-            }
-        )
-    )
+    overlay = hier_logit_overlay(tmp_path / "overlay.yaml", "groups1000.csv", 1000)
     large = planned_jobs(snakemake("-n", "--configfile", str(overlay), cwd=tmp_path).stdout)
     (tmp_path / "small").mkdir()
     small = planned_jobs(snakemake("-n", cwd=tmp_path / "small").stdout)
@@ -121,20 +127,7 @@ def test_auto_shards_are_sized_by_the_groups_and_not_by_the_simulations(tmp_path
     assert resources.sims_per_shard("auto", groups) == per_shard
     planned = {}
     for simulations in (200, 1000):
-        overlay = tmp_path / f"overlay{simulations}.yaml"
-        only = {
-            m: {"enabled": m == "hier_logit"} for m in ("pooled", "unpooled", "hier_logit_centered", "beta_binomial")
-        }
-        overlay.write_text(
-            yaml.safe_dump(
-                {
-                    "dataset": "groups.csv",
-                    "models": {**only, "bb_mixture": {"enabled": False}},
-                    "sbc": {"simulations": simulations},
-                    "posterior_sbc": {"simulations": simulations},
-                }
-            )
-        )
+        overlay = hier_logit_overlay(tmp_path / f"overlay{simulations}.yaml", "groups.csv", simulations)
         result = snakemake("-n", "--configfile", str(overlay), cwd=tmp_path)
         assert result.returncode == 0, result.stderr[-3000:]
         jobs = planned_jobs(result.stdout)
