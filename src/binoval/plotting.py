@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterable, Mapping
 
 #: Resolution of every stage plot.
 DPI = 110
@@ -26,18 +27,28 @@ def pyplot():
     return plt
 
 
-def panel_grid(count: int, columns: int = 4, max_height: float | None = None, gaps: tuple[float, float] = GRID_GAPS):
-    """A figure with ``count`` panels, at most ``columns`` per row, and the panels as a list (unused ones hidden).
+def panel_grid(
+    count: int,
+    columns: int = 4,
+    max_height: float | None = None,
+    gaps: tuple[float, float] = GRID_GAPS,
+    panel: tuple[float, float] = PANEL,
+    margins: Mapping[str, float] = GRID_MARGINS,
+):
+    """A figure with ``count`` panels of ``panel`` inches (width, height), at most ``columns`` per row, and the
+    panels as a list (unused ones hidden).
 
     The panels' height is capped at ``max_height`` inches when given (rows shrink beyond it). Margins
-    (``GRID_MARGINS``) and gaps (``gaps`` in inches; more for two-line titles or x labels) are fixed:
+    (``margins`` in inches, keys as ``GRID_MARGINS``; the figure grows by what they exceed those by) and gaps
+    (``gaps`` in inches; more for two-line titles or x labels) are fixed:
     matplotlib's constrained layout places the same panels but took half of an SBC summary job's time.
     """
     cols = min(columns, max(1, count))
     rows = math.ceil(max(1, count) / cols)
-    width = PANEL[0] * cols
-    height = PANEL[1] * rows if max_height is None else min(PANEL[1] * rows, max_height)
-    m = GRID_MARGINS
+    m = margins
+    width = panel[0] * cols + max(0.0, m["left"] + m["right"] - GRID_MARGINS["left"] - GRID_MARGINS["right"])
+    height = panel[1] * rows if max_height is None else min(panel[1] * rows, max_height)
+    height += max(0.0, m["bottom"] + m["top"] - GRID_MARGINS["bottom"] - GRID_MARGINS["top"])
     inner_width = width - m["left"] - m["right"]
     inner_height = height - m["bottom"] - m["top"]
     panel_width = (inner_width - (cols - 1) * gaps[0]) / cols
@@ -59,6 +70,17 @@ def panel_grid(count: int, columns: int = 4, max_height: float | None = None, ga
     for ax in axes.flat[count:]:
         ax.set_visible(False)
     return fig, list(axes.flat)
+
+
+def text_width(labels: Iterable[str], fontsize: float) -> float:
+    """Width in inches of the widest of ``labels`` set at ``fontsize`` points, measured without drawing a figure
+    (so margins can be sized before it is laid out, instead of trimming it with a second drawing)."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import text_to_path
+
+    font = FontProperties(size=fontsize)
+    widths = [text_to_path.get_text_width_height_descent(str(label), font, False)[0] for label in labels]
+    return max(widths, default=0.0) / 72.0
 
 
 def save_png(fig, path: str | os.PathLike, tight: bool = False, dpi: int = DPI) -> None:

@@ -84,6 +84,33 @@ def test_membership_plot_of_many_groups_is_bounded(tmp_path):
     weights = np.random.default_rng(1).dirichlet([1, 1, 1], size=1000)
     for k in range(3):
         frame[f"p_cluster_{k + 1}"] = weights[:, k]
-    path = plot_membership(frame, "m", tmp_path / "member.png")
+    path = plot_membership({"m": frame, "m2": frame}, tmp_path / "member.png")
     width, height = size_of(path)
     assert width <= MAX_PIXELS and height <= MAX_PIXELS
+
+
+def test_membership_plot_keeps_long_group_names_and_its_legend_inside_the_image(tmp_path, monkeypatch):
+    """Its margins are sized from the labels before drawing (no tight bounding box): nothing may be cut off."""
+    import binoval.plotting
+
+    frame = group_frame(15)
+    frame["group"] = [f"Hospital of Saint Wilhelmina {i}" for i in range(15)]
+    weights = np.random.default_rng(2).dirichlet(np.ones(10), size=15)
+    for k in range(10):
+        frame[f"p_cluster_{k + 1}"] = weights[:, k]
+    outside = []
+    save_png = binoval.plotting.save_png
+
+    def check_then_save(fig, path, **kwargs):
+        fig.canvas.draw()
+        width, height = fig.canvas.get_width_height()
+        for ax in fig.axes:
+            for artist in [*ax.get_xticklabels(), ax.get_legend(), ax.title]:
+                box = artist.get_window_extent()
+                if artist.get_visible() and (box.x0 < 0 or box.y0 < 0 or box.x1 > width or box.y1 > height):
+                    outside.append(artist)
+        save_png(fig, path, **kwargs)
+
+    monkeypatch.setattr(binoval.plotting, "save_png", check_then_save)
+    plot_membership({"bb_mixture_k10": frame, "other": frame}, tmp_path / "member.png")
+    assert not outside

@@ -17,7 +17,6 @@ from binoval.verdict.report import (
     model_findings,
     report_plot_category,
     report_plot_path,
-    report_plot_subcategory,
     verdict_frame,
     verdict_rst,
 )
@@ -129,11 +128,9 @@ def test_report_md_top_is_compact_and_stage_sections_carry_each_models_plots(ver
 
 def test_report_plots_have_a_category_per_stage_or_read_out(tmp_path):
     assert report_plot_path(tmp_path, "comparison") == tmp_path / "comparison.png"
-    assert report_plot_path(tmp_path, "shrinkage", "hier_logit") == tmp_path / "shrinkage_hier_logit.png"
+    assert report_plot_path(tmp_path, "shrinkage") == tmp_path / "shrinkage.png"
     assert report_plot_category("comparison") == report_plot_category("pareto_k") == STAGE_TITLES["loo"]
-    assert report_plot_category("shrinkage_hier_logit") == report_plot_category("membership_bb_k2") == READOUT_CATEGORY
-    assert report_plot_subcategory("pareto_k") == "all models"
-    assert report_plot_subcategory("membership_bb_mixture_k2") == "bb_mixture_k2"
+    assert report_plot_category("shrinkage") == report_plot_category("membership") == READOUT_CATEGORY
     assert set(REPORT_PLOTS.values()) - {None} <= set(STAGE_TITLES)
     with pytest.raises(ValueError, match="not a plot"):
         report_plot_category("trace_hier_logit")

@@ -102,7 +102,7 @@ def test_report_markdown(run):
     assert md.index("## Verdict") < md.index("## Model comparison") < md.index("## Population read-out")
     assert "ICC (latent scale" in md and "A new group of n = 50" in md and "| 8 | 4 |" in md
     assert "## Mixture read-out" in md
-    for name in ("comparison", "pareto_k", "shrinkage_hier_logit", "membership_bb_mixture_k1"):
+    for name in ("comparison", "pareto_k", "shrinkage", "membership"):
         path = out / "report" / f"{name}.png"
         assert path.stat().st_size > 2000
         assert f"report/{name}.png" in md

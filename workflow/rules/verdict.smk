@@ -1,7 +1,7 @@
 # Verdict, report and the CI gate. Include this file LAST: it collects the
 # stages whose rule files define `<stage>_tables(model_id)` (and, for the report,
 # optionally `<stage>_plots(model_id)` -> list of PNG paths, beside it in common.smk); see compare_common.smk.
-from binoval.verdict.report import report_plot_category, report_plot_subcategory
+from binoval.verdict.report import REPORT_PLOT_SUBCATEGORY, report_plot_category
 
 
 # Front page of `snakemake --report report.html`: the verdict table written by rule verdict.
@@ -55,7 +55,7 @@ rule report:
             directory(results("report")),
             patterns=["{name}.png"],
             category=lambda wc: report_plot_category(wc.name),
-            subcategory=lambda wc: report_plot_subcategory(wc.name),
+            subcategory=REPORT_PLOT_SUBCATEGORY,
             caption="../report/plots.rst",
         ),
     log:

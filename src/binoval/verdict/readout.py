@@ -40,9 +40,11 @@ def _hdi(draws: np.ndarray, prob: float = HDI_PROB) -> tuple[float, float]:
     return float(x[i]), float(x[i + m])
 
 
-def shrinkage_table(spec: ModelSpec, idata, data: GroupedCounts, rng: np.random.Generator) -> pd.DataFrame:
-    """Per group: n, r, observed proportion, posterior mean rate and 94% HDI, and the shift."""
-    draws = family_of(spec).group_rate_draws(spec, idata, data, rng)
+def shrinkage_table(draws: np.ndarray, data: GroupedCounts) -> pd.DataFrame:
+    """Per group: n, r, observed proportion, posterior mean rate and 94% HDI, and the shift.
+
+    ``draws``: (draw, group) rate draws, ``Family.group_rate_draws``.
+    """
     hdis = [_hdi(draws[:, i]) for i in range(draws.shape[1])]
     observed = data.r / data.n
     mean = draws.mean(axis=0)
@@ -152,7 +154,7 @@ def model_readout(spec: ModelSpec, idata, frame: pd.DataFrame, settings: dict | 
     data = GroupedCounts.from_frame(frame)
     out: dict = {}
     rates = family.group_rate_draws(spec, idata, data, rng)
-    out["shrinkage"] = shrinkage_table(spec, idata, data, rng)
+    out["shrinkage"] = shrinkage_table(rates, data)
     population = family.population_rate_draws(spec, idata, rng)
     if population is not None:  # None: a new group's rate depends on more than the population (covariates)
         out["new_group"] = new_group_predictive(population, s["new_group_n"], rng)

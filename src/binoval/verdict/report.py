@@ -69,37 +69,26 @@ def stage_plot_report(stage: str, plot: str) -> dict:
     return {"category": stage_title(stage), "subcategory": "{model_id}", "labels": labels}
 
 
-#: Plots ``build_report`` draws into its plot directory, by kind (the file stem, or its prefix before
-#: ``_<model_id>`` for per-model plots), and the stage whose HTML report category shows them (None: read-out).
+#: Plots ``build_report`` draws into its plot directory, one file each for all models, by kind (the file stem),
+#: and the stage whose HTML report category shows them (None: read-out).
 REPORT_PLOTS = {"comparison": "loo", "k_posterior": "loo", "pareto_k": "loo", "shrinkage": None, "membership": None}
+#: HTML report subcategory of the report's own plots (each shows every model).
+REPORT_PLOT_SUBCATEGORY = "all models"
 
 
-def report_plot_path(plot_dir: str | os.PathLike, kind: str, model_id: str | None = None) -> Path:
-    """Where ``build_report`` writes a plot of ``kind`` (a key of ``REPORT_PLOTS``), for one model or for all."""
+def report_plot_path(plot_dir: str | os.PathLike, kind: str) -> Path:
+    """Where ``build_report`` writes the plot of ``kind`` (a key of ``REPORT_PLOTS``)."""
     if kind not in REPORT_PLOTS:
         raise ValueError(f"unknown report plot {kind!r}; known: {', '.join(REPORT_PLOTS)}")
-    return Path(plot_dir) / (f"{kind}_{model_id}.png" if model_id else f"{kind}.png")
-
-
-def _report_plot_kind(name: str) -> tuple[str, str | None]:
-    """(kind, model id or None) of a plot file stem written by ``report_plot_path``."""
-    for kind in REPORT_PLOTS:
-        if name == kind:
-            return kind, None
-        if name.startswith(f"{kind}_"):
-            return kind, name[len(kind) + 1 :]
-    raise ValueError(f"{name!r} is not a plot build_report draws (kinds: {', '.join(REPORT_PLOTS)})")
+    return Path(plot_dir) / f"{kind}.png"
 
 
 def report_plot_category(name: str) -> str:
     """HTML report category of a plot ``build_report`` drew, from its file stem: its stage's title, or read-out."""
-    stage = REPORT_PLOTS[_report_plot_kind(name)[0]]
+    if name not in REPORT_PLOTS:
+        raise ValueError(f"{name!r} is not a plot build_report draws (kinds: {', '.join(REPORT_PLOTS)})")
+    stage = REPORT_PLOTS[name]
     return stage_title(stage) if stage else READOUT_CATEGORY
-
-
-def report_plot_subcategory(name: str) -> str:
-    """HTML report subcategory of a plot ``build_report`` drew: its model id, or "all models"."""
-    return _report_plot_kind(name)[1] or "all models"
 
 
 def _judged_stages(verdict: Mapping) -> list[str]:
@@ -291,59 +280,88 @@ def plot_pareto_k(loo_tables: Mapping[str, pd.DataFrame], task: str, path: Path)
     return _savefig(fig, path, tight=False)
 
 
-def plot_shrinkage(table: pd.DataFrame, model_id: str, path: Path) -> str:
-    import matplotlib
+def plot_shrinkage(tables: Mapping[str, pd.DataFrame], path: Path) -> str:
+    """One panel per model: each group's posterior mean rate (94% HDI) against its observed proportion, marker
+    size ~ n, on the same axes in every panel so the models' shrinkage compares at a glance.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    ``tables``: per model id, its ``binoval.verdict.readout.shrinkage_table``. One figure with fixed margins
+    (``panel_grid``), not a figure per model trimmed to a tight bounding box: the report job drew each figure
+    twice, a fifth of its run time.
+    """
+    from binoval.plotting import panel_grid
 
-    fig, ax = plt.subplots(figsize=(5, 4))
-    size = 20 + 200 * table["n"] / table["n"].max()
-    ax.vlines(table["observed"], table["hdi_low"], table["hdi_high"], color="lightgrey")
-    ax.scatter(table["observed"], table["posterior_mean"], s=size, alpha=0.7)
-    lo = min(table["observed"].min(), table["hdi_low"].min())
-    hi = max(table["observed"].max(), table["hdi_high"].max())
-    ax.plot([lo, hi], [lo, hi], color="grey", linestyle=":")
-    ax.set_xlabel("observed proportion r/n")
-    ax.set_ylabel("posterior mean rate (94% HDI)")
-    ax.set_title(f"shrinkage: {model_id} (marker size ~ n)", fontsize=9)
-    return _savefig(fig, path)
+    models = list(tables)
+    frames = list(tables.values())
+    lo = min(min(t["observed"].min(), t["hdi_low"].min()) for t in frames)
+    hi = max(max(t["observed"].max(), t["hdi_high"].max()) for t in frames)
+    pad = 0.04 * (hi - lo) or 0.01
+    largest_n = max(t["n"].max() for t in frames)
+    fig, axes = panel_grid(len(models), columns=3, gaps=(0.45, 0.8), panel=(3.6, 3.2))
+    for ax, model_id, table in zip(axes, models, frames):
+        ax.vlines(table["observed"], table["hdi_low"], table["hdi_high"], color="lightgrey")
+        ax.scatter(table["observed"], table["posterior_mean"], s=10 + 120 * table["n"] / largest_n, alpha=0.7)
+        ax.plot([lo, hi], [lo, hi], color="grey", linestyle=":")
+        ax.set_xlim(lo - pad, hi + pad)
+        ax.set_ylim(lo - pad, hi + pad)
+        ax.set_title(f"{model_id}", fontsize=9)
+        ax.set_xlabel("observed proportion r/n", fontsize=8)
+    axes[0].set_ylabel("posterior mean rate (94% HDI)", fontsize=8)
+    fig.suptitle("shrinkage: posterior mean against observed proportion (marker size ~ n)", fontsize=9)
+    return _savefig(fig, path, tight=False)
 
 
-def plot_membership(member: pd.DataFrame, model_id: str, path: Path) -> str:
-    """Each group's membership probabilities stacked; one labelled bar per group while few (``labelled``)."""
-    import matplotlib
+#: Height in inches of one model's panel in the membership figure, and the tick labels' font size.
+MEMBERSHIP_PANEL_HEIGHT, MEMBERSHIP_LABEL_SIZE = 2.6, 7
 
+
+def plot_membership(members: Mapping[str, pd.DataFrame], path: Path) -> str:
+    """One panel per mixture model, stacked: each group's membership probabilities, groups in the same order
+    (by observed rate) in every panel; one labelled bar per group while few (``labelled``).
+
+    ``members``: per model id, its ``binoval.verdict.readout.membership`` table. Margins are sized from the
+    labels before drawing (``text_width``) instead of trimming the figure with a second drawing.
+    """
+    from binoval.plotting import GRID_MARGINS, panel_grid, text_width
     from binoval.predictive.plots import labelled
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    cols = [c for c in member.columns if c.startswith("p_cluster_")]
-    order = (member["r"] / member["n"]).argsort().to_numpy()
-    few = labelled(len(member))
-    fig, ax = plt.subplots(figsize=(max(5, 0.25 * len(member)) if few else 10, 3))
-    bottom = np.zeros(len(member))
-    for c in cols:
-        values = member[c].to_numpy()[order]
-        ax.bar(
-            np.arange(len(member)),
-            values,
-            bottom=bottom,
-            width=0.8 if few else 1.0,
-            lw=0,
-            label=c.replace("p_cluster_", "cluster "),
-        )
-        bottom += values
-    if few:
-        ax.set_xticks(np.arange(len(member)), member["group"].to_numpy()[order], rotation=90, fontsize=7)
-    else:
-        ax.set_xlim(-0.5, len(member) - 0.5)
-        ax.set_xlabel(f"{len(member)} groups ordered by observed rate")
-    ax.set_ylabel("P(membership)")
-    ax.set_title(f"membership: {model_id} (groups by observed rate)", fontsize=9)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1, 1))
-    return _savefig(fig, path)
+    models = list(members)
+    first = members[models[0]]
+    groups = len(first)
+    order = (first["r"] / first["n"]).argsort().to_numpy()
+    few = labelled(groups)
+    names = first["group"].to_numpy()[order]
+    clusters = max(sum(c.startswith("p_cluster_") for c in m.columns) for m in members.values())
+    margins = {
+        **GRID_MARGINS,
+        "right": 0.25 + text_width([f"cluster {clusters}"], MEMBERSHIP_LABEL_SIZE) + 0.45,
+        "bottom": 0.35 + text_width(names, MEMBERSHIP_LABEL_SIZE) if few else GRID_MARGINS["bottom"],
+    }
+    width = max(5.0, 0.25 * groups) if few else 10.0
+    fig, axes = panel_grid(
+        len(models), columns=1, gaps=(0.45, 0.45), panel=(width, MEMBERSHIP_PANEL_HEIGHT), margins=margins
+    )
+    x = np.arange(groups)
+    for ax, model_id in zip(axes, models):
+        member = members[model_id]
+        bottom = np.zeros(groups)
+        for c in [c for c in member.columns if c.startswith("p_cluster_")]:
+            values = member[c].to_numpy()[order]
+            label = c.replace("p_cluster_", "cluster ")
+            ax.bar(x, values, bottom=bottom, width=0.8 if few else 1.0, lw=0, label=label)
+            bottom += values
+        ax.set_xlim(-0.5, groups - 0.5)
+        ax.set_ylim(0, 1)
+        ax.set_ylabel("P(membership)", fontsize=8)
+        ax.set_title(model_id, fontsize=9, loc="left")
+        ax.legend(fontsize=MEMBERSHIP_LABEL_SIZE, loc="upper left", bbox_to_anchor=(1, 1))
+        if few:
+            ax.set_xticks(x, names if ax is axes[len(models) - 1] else [], rotation=90, fontsize=MEMBERSHIP_LABEL_SIZE)
+        elif ax is not axes[len(models) - 1]:
+            ax.set_xticks([])
+    if not few:
+        axes[len(models) - 1].set_xlabel(f"{groups} groups ordered by observed rate")
+    fig.suptitle("membership: each group's cluster probabilities (groups by observed rate)", fontsize=9)
+    return _savefig(fig, path, tight=False)
 
 
 def _image(path: str, md_dir: Path, alt: str) -> str:
@@ -542,6 +560,10 @@ def build_report(
             ]
 
     out += ["## Population read-out", ""]
+    shrinkage = {model_id: r["shrinkage"] for model_id, r in readouts.items() if "shrinkage" in r}
+    if shrinkage:
+        drawn = plot_shrinkage(shrinkage, report_plot_path(plot_dir, "shrinkage"))
+        out += [_image(drawn, md_dir, "shrinkage per model"), ""]
     for model_id, r in readouts.items():
         if "shrinkage" not in r:
             continue
@@ -563,12 +585,13 @@ def build_report(
         if "pairs" in r and len(r["pairs"]):
             out += ["Posterior probability that one group's rate exceeds another's:", "", _md_table(r["pairs"]), ""]
         out += ["Shrinkage (observed proportion vs posterior mean):", "", _md_table(r["shrinkage"], ".4f"), ""]
-        drawn = plot_shrinkage(r["shrinkage"], model_id, report_plot_path(plot_dir, "shrinkage", model_id))
-        out += [_image(drawn, md_dir, f"shrinkage {model_id}"), ""]
 
     mixture_models = [m for m, r in readouts.items() if "clusters" in r]
     if mixture_models:
         out += ["## Mixture read-out", ""]
+        members = {model_id: readouts[model_id]["membership"] for model_id in mixture_models}
+        drawn = plot_membership(members, report_plot_path(plot_dir, "membership"))
+        out += [_image(drawn, md_dir, "membership per mixture model"), ""]
         for model_id in mixture_models:
             r = readouts[model_id]
             out += [f"### {model_id}", "", "Clusters (ordered by mean):", "", _md_table(r["clusters"]), ""]
@@ -583,6 +606,4 @@ def build_report(
                     _md_table(confusion),
                     "",
                 ]
-            drawn = plot_membership(r["membership"], model_id, report_plot_path(plot_dir, "membership", model_id))
-            out += [_image(drawn, md_dir, f"membership {model_id}"), ""]
     return "\n".join(out) + "\n"
