@@ -193,6 +193,8 @@ def verdict_rst(verdict: Mapping, reason: str, report_md: str) -> str:
 
 #: Resolution of the report's own figures (lower than the stages' plots: they sit in the text).
 REPORT_DPI = 90
+#: Font size of the model ids on the comparison plot's y axis.
+COMPARISON_LABEL_SIZE = 10
 
 
 def _savefig(fig, path: Path, tight: bool = True) -> str:
@@ -204,16 +206,17 @@ def _savefig(fig, path: Path, tight: bool = True) -> str:
 
 def plot_comparison(comparison: pd.DataFrame, path: Path) -> str:
     """One panel per task: each model's elpd_loo ± se and its difference from the task's best ± paired se."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from binoval.plotting import GRID_MARGINS, panel_grid, text_width
 
     loo = comparison[comparison["criterion"] == "loo"]
     tasks = list(dict.fromkeys(loo["task"]))
+    label_width = text_width(loo["model_id"], COMPARISON_LABEL_SIZE) + 0.2
     height = 0.45 * loo.groupby("task").size().max() + 1.6
-    fig, axes = plt.subplots(1, len(tasks), figsize=(6 * len(tasks), height), squeeze=False, layout="constrained")
-    for ax, task in zip(axes.flat, tasks):
+    margins = {**GRID_MARGINS, "left": label_width, "top": 0.45, "bottom": 0.95}
+    fig, axes = panel_grid(
+        len(tasks), columns=len(tasks), gaps=(label_width + 0.3, 0.6), panel=(6, height), margins=margins
+    )
+    for ax, task in zip(axes, tasks):
         part = loo[loo["task"] == task].sort_values("rank")
         y = np.arange(len(part))[::-1]
         ax.errorbar(part["elpd"], y, xerr=part["se"], fmt="o", color="black", label="elpd_loo ± se")
@@ -222,32 +225,30 @@ def plot_comparison(comparison: pd.DataFrame, path: Path) -> str:
             best - part["elpd_diff"], y - 0.2, xerr=part["dse"], fmt="^", color="grey", label="difference ± paired se"
         )
         ax.axvline(best, color="grey", linestyle=":")
-        ax.set_yticks(y, part["model_id"])
+        ax.set_yticks(y, part["model_id"], fontsize=COMPARISON_LABEL_SIZE)
         ax.set_title(task, fontsize=10)
         ax.set_xlabel("elpd_loo (higher is better)")
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, fontsize=8, loc="outside lower center", ncols=2)
-    return _savefig(fig, path)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=8, loc="lower center", ncols=2)
+    return _savefig(fig, path, tight=False)
 
 
 def plot_k_posterior(mixtures: pd.DataFrame, path: Path) -> str:
     """P(K | data) per K for each mixture config id (bars), the chosen K marked."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from binoval.plotting import GRID_MARGINS, panel_grid
 
     bases = list(dict.fromkeys(mixtures["mixture"]))
-    fig, axes = plt.subplots(1, len(bases), figsize=(4 * len(bases), 2.8), squeeze=False, layout="constrained")
-    for ax, base in zip(axes.flat, bases):
+    margins = {**GRID_MARGINS, "top": 0.45}
+    fig, axes = panel_grid(len(bases), columns=len(bases), gaps=(0.6, 0.6), panel=(4, 2.8), margins=margins)
+    for ax, base in zip(axes, bases):
         part = mixtures[mixtures["mixture"] == base].sort_values("K")
         colors = np.where(part["k_selected"], "tab:orange", "tab:blue")
         ax.bar(part["K"].astype(str), part["p_k"].fillna(0.0), color=colors)
         ax.set_ylim(0, 1)
         ax.set_xlabel("K (number of clusters)")
         ax.set_title(f"{base}: P(K >= 2) = {part['p_clusters'].iloc[0]:.2f}", fontsize=9)
-    axes[0, 0].set_ylabel("P(K | data)")
-    return _savefig(fig, path)
+    axes[0].set_ylabel("P(K | data)")
+    return _savefig(fig, path, tight=False)
 
 
 def plot_pareto_k(loo_tables: Mapping[str, pd.DataFrame], task: str, path: Path) -> str:
