@@ -26,6 +26,7 @@ from binoval.models import FAMILIES, GroupedCounts, ModelSpec, build_model
 from binoval.sbc.simulate import simulate
 
 NUTPIE_DEFAULT_GAMMA = 1e-5
+NUTPIE_DEFAULT_SWITCH_FREQ = 80
 
 
 def smallest_ess(trace) -> float:
@@ -41,13 +42,33 @@ def main() -> None:
     parser.add_argument("--datasets", type=int, nargs="+", default=[20, 8], help="prior datasets per size")
     parser.add_argument("--gammas", type=float, nargs="+", default=[NUTPIE_DEFAULT_GAMMA, 1.0, LOW_RANK_GAMMA])
     parser.add_argument("--data-seed", type=int, default=20261123)
+    parser.add_argument(
+        "--switch-freqs",
+        type=int,
+        nargs="+",
+        default=[NUTPIE_DEFAULT_SWITCH_FREQ],
+        help="nutpie's mass_matrix_switch_freq for the low-rank fits (its default 80)",
+    )
+    parser.add_argument(
+        "--target-accept",
+        type=float,
+        default=None,
+        help="target acceptance (default: nutpie's, 0.8; binoval fits 0.95)",
+    )
+    parser.add_argument("--no-diag", action="store_true", help="skip the diagonal mass matrix")
     args = parser.parse_args()
     import nutpie
 
     spec = ModelSpec(
         "hier_logit", "hier_logit", FAMILIES["hier_logit"].default_priors, {"parameterization": "noncentered"}
     )
-    adaptations = [("diag", {})] + [("low_rank", {"mass_matrix_gamma": gamma}) for gamma in args.gammas]
+    adaptations = [] if args.no_diag else [("diag", {})]
+    adaptations += [
+        ("low_rank", {"mass_matrix_gamma": gamma, "mass_matrix_switch_freq": freq})
+        for gamma in args.gammas
+        for freq in args.switch_freqs
+    ]
+    accept = {} if args.target_accept is None else {"target_accept": args.target_accept}
     print("| groups | datasets | mass matrix | s per fit | smallest ESS: median | 10% | below 100 | divergences |")
     print("|---:|---:|---|---:|---:|---:|---:|---:|")
     for groups, datasets in zip(args.groups, args.datasets, strict=True):
@@ -69,12 +90,15 @@ def main() -> None:
                     progress_bar=False,
                     adaptation=adaptation,
                     **options,
+                    **accept,
                 )
                 seconds.append(time.perf_counter() - start)
                 ess.append(smallest_ess(trace))
                 divergences += int(trace.sample_stats["diverging"].sum())
             ess = np.array(ess)
-            label = adaptation + (f", gamma {options['mass_matrix_gamma']:g}" if options else "")
+            label = adaptation
+            if options:
+                label += f", gamma {options['mass_matrix_gamma']:g}, switch {options['mass_matrix_switch_freq']}"
             print(
                 f"| {groups} | {datasets} | {label} | {np.mean(seconds):.2f} | {np.median(ess):.0f} "
                 f"| {np.quantile(ess, 0.1):.0f} | {np.mean(ess < SBC['min_ranks']):.0%} | {divergences} |",
