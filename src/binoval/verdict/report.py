@@ -197,10 +197,11 @@ REPORT_DPI = 90
 COMPARISON_LABEL_SIZE = 10
 
 
-def _savefig(fig, path: Path, tight: bool = True) -> str:
+def _savefig(fig, path: Path) -> str:
+    """Write one of the report's figures (laid out on fixed margins, so drawn once) and return its path."""
     from binoval.plotting import save_png
 
-    save_png(fig, path, tight=tight, dpi=REPORT_DPI)  # atomic; creates the folder
+    save_png(fig, path, dpi=REPORT_DPI)  # atomic; creates the folder
     return str(path)
 
 
@@ -230,7 +231,7 @@ def plot_comparison(comparison: pd.DataFrame, path: Path) -> str:
         ax.set_xlabel("elpd_loo (higher is better)")
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, fontsize=8, loc="lower center", ncols=2)
-    return _savefig(fig, path, tight=False)
+    return _savefig(fig, path)
 
 
 def plot_k_posterior(mixtures: pd.DataFrame, path: Path) -> str:
@@ -248,7 +249,7 @@ def plot_k_posterior(mixtures: pd.DataFrame, path: Path) -> str:
         ax.set_xlabel("K (number of clusters)")
         ax.set_title(f"{base}: P(K >= 2) = {part['p_clusters'].iloc[0]:.2f}", fontsize=9)
     axes[0].set_ylabel("P(K | data)")
-    return _savefig(fig, path, tight=False)
+    return _savefig(fig, path)
 
 
 def plot_pareto_k(loo_tables: Mapping[str, pd.DataFrame], task: str, path: Path) -> str:
@@ -278,7 +279,7 @@ def plot_pareto_k(loo_tables: Mapping[str, pd.DataFrame], task: str, path: Path)
     if not models:
         axes[0].set_visible(False)
     axes[0].set_ylabel(f"Pareto k ({task})")
-    return _savefig(fig, path, tight=False)
+    return _savefig(fig, path)
 
 
 def plot_shrinkage(tables: Mapping[str, pd.DataFrame], path: Path) -> str:
@@ -308,7 +309,7 @@ def plot_shrinkage(tables: Mapping[str, pd.DataFrame], path: Path) -> str:
         ax.set_xlabel("observed proportion r/n", fontsize=8)
     axes[0].set_ylabel("posterior mean rate (94% HDI)", fontsize=8)
     fig.suptitle("shrinkage: posterior mean against observed proportion (marker size ~ n)", fontsize=9)
-    return _savefig(fig, path, tight=False)
+    return _savefig(fig, path)
 
 
 #: Height in inches of one model's panel in the membership figure, and the tick labels' font size.
@@ -342,6 +343,7 @@ def plot_membership(members: Mapping[str, pd.DataFrame], path: Path) -> str:
         len(models), columns=1, gaps=(0.45, 0.45), panel=(width, MEMBERSHIP_PANEL_HEIGHT), margins=margins
     )
     x = np.arange(groups)
+    bottom_panel = axes[len(models) - 1]
     for ax, model_id in zip(axes, models):
         member = members[model_id]
         bottom = np.zeros(groups)
@@ -356,13 +358,13 @@ def plot_membership(members: Mapping[str, pd.DataFrame], path: Path) -> str:
         ax.set_title(model_id, fontsize=9, loc="left")
         ax.legend(fontsize=MEMBERSHIP_LABEL_SIZE, loc="upper left", bbox_to_anchor=(1, 1))
         if few:
-            ax.set_xticks(x, names if ax is axes[len(models) - 1] else [], rotation=90, fontsize=MEMBERSHIP_LABEL_SIZE)
-        elif ax is not axes[len(models) - 1]:
+            ax.set_xticks(x, names if ax is bottom_panel else [], rotation=90, fontsize=MEMBERSHIP_LABEL_SIZE)
+        elif ax is not bottom_panel:
             ax.set_xticks([])
     if not few:
-        axes[len(models) - 1].set_xlabel(f"{groups} groups ordered by observed rate")
+        bottom_panel.set_xlabel(f"{groups} groups ordered by observed rate")
     fig.suptitle("membership: each group's cluster probabilities (groups by observed rate)", fontsize=9)
-    return _savefig(fig, path, tight=False)
+    return _savefig(fig, path)
 
 
 def _image(path: str, md_dir: Path, alt: str) -> str:
