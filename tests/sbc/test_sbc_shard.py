@@ -123,6 +123,34 @@ def test_simulations_draw_what_the_default_compile_mode_draws(model_spec):
         np.testing.assert_allclose(ours[name], default[name], rtol=1e-12, err_msg=name)
 
 
+@pytest.mark.parametrize(
+    "model_spec",
+    [spec("pooled"), spec("unpooled"), spec("hier_logit"), spec("beta_binomial"), spec("bb_mixture", "m_k3", K=3)],
+    ids=lambda s: s.model_id,
+)
+def test_predictive_rows_are_the_ppc_stages_numbers(model_spec):
+    """SBC's per-fit predictive check works on the draws as arrays; it gives what the ppc stage's
+    ``posterior_predictive_check`` gives for the same draws, data and seed, to the last digit."""
+    from binoval.predictive.posterior import posterior_dataset, posterior_predictive_check, posterior_tree
+    from binoval.sbc.shard import predictive_rows
+
+    model = build_model(model_spec, SMALL)
+    names = [rv.name for rv in model.free_RVs] + [v.name for v in model.deterministics]
+    prior = simulate(model, names, 300, np.random.default_rng(11))
+    posterior = {name: prior[name].reshape(2, 150, *prior[name].shape[1:]) for name in names}
+    data = SMALL.with_successes(prior["r"][0])
+    rows = predictive_rows(model_spec, posterior, data, simulation=7, seed=3)
+    tables = posterior_predictive_check(
+        model_spec.model_id, posterior_tree(posterior_dataset(posterior), model_spec, data), 3, group_levels=(0.95,)
+    )
+    expected = tables.statistics[["model_id", "statistic", "observed", "p_value"]].copy()
+    expected.insert(1, "simulation", 7)
+    expected["coverage_95"] = float(tables.calibration["coverage_95"].iloc[0])
+    expected["pit_ks_pvalue"] = float(tables.calibration["pit_ks_pvalue"].iloc[0])
+    pd.testing.assert_frame_equal(rows, expected)
+    assert 0 < rows["pit_ks_pvalue"].iloc[0] <= 1 and rows["p_value"].between(0, 1).all()
+
+
 def test_simulation_spec_overrides_only_the_named_prior():
     base = spec("hier_logit")
     sim = simulation_spec(base, {"tau": {"dist": "HalfNormal", "sigma": 3.0}})

@@ -16,6 +16,7 @@ from binoval.models.base import (
     Family,
     GroupedCounts,
     ModelSpec,
+    PosteriorArrays,
     container_values,
 )
 from binoval.models.formula import FormulaError, parse_formula
@@ -29,6 +30,7 @@ __all__ = [
     "Family",
     "GroupedCounts",
     "ModelSpec",
+    "PosteriorArrays",
     "GROUP_DIM",
     "MASS_MATRIX_ATTRIBUTE",
     "N_DATA",

@@ -20,6 +20,7 @@ import pandas as pd
 
 from binoval import seeds
 from binoval.models import N_DATA, R_VAR, GroupedCounts, fitted_family
+from binoval.models.base import posterior_size
 from binoval.predictive.primitives import (
     central_interval,
     central_intervals,
@@ -93,16 +94,56 @@ def posterior_dataset(arrays: Mapping[str, np.ndarray]):
     )
 
 
-def replicated_counts(idata, data: GroupedCounts, model_id: str, seed: int) -> tuple[np.ndarray, int]:
+def replicated_counts(family, draws, data: GroupedCounts, model_id: str, seed: int) -> tuple[np.ndarray, int]:
     """The replicated datasets a PPC compares with the data, (copies x S, groups), and ``copies``.
 
-    ``copies`` datasets per posterior draw, enough for ``REPLICATED_DATASETS`` in all.
+    ``draws``: the fit (an InferenceData or ``PosteriorArrays``) that ``family`` replicates from; ``copies`` datasets
+    per posterior draw, enough for ``REPLICATED_DATASETS`` in all.
     """
-    family = fitted_family(idata)
-    draws = idata.posterior.sizes["chain"] * idata.posterior.sizes["draw"]
-    copies = max(1, -(-REPLICATED_DATASETS // draws))
+    copies = max(1, -(-REPLICATED_DATASETS // posterior_size(draws)))
     rng = seeds.rng(seed, "ppc", model_id, REPLICATION_STREAM)
-    return family.replicate_groups(idata, data, rng, copies), copies
+    return family.replicate_groups(draws, data, rng, copies), copies
+
+
+def group_intervals(
+    r_rep: np.ndarray, r_observed: np.ndarray, levels: tuple[float, ...]
+) -> dict[float, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per level: each group's central predictive interval (low, high) and whether its observed count is inside."""
+    return {
+        level: (low, high, (low <= r_observed) & (r_observed <= high))
+        for level, (low, high) in central_intervals(r_rep, levels).items()
+    }
+
+
+def pit_uniformity(
+    r_rep: np.ndarray, r_observed: np.ndarray, model_id: str, seed: int
+) -> tuple[np.ndarray, float, float]:
+    """Each group's randomised PIT value and the Kolmogorov-Smirnov statistic and p-value of their uniformity."""
+    pit = randomised_pit(r_rep, r_observed, seeds.rng(seed, "ppc", model_id, PIT_STREAM))
+    return (pit, *uniformity_test(pit))
+
+
+@dataclass
+class JudgedValues:
+    """What the ppc stage judges of one fit, without its tables (SBC checks every fit; ``judged_values``)."""
+
+    statistics: list[dict]  # per statistic: statistic, observed, alternative, both tails, p_value
+    coverage_95: float  # share of groups inside their central 95% predictive interval
+    pit_ks_pvalue: float  # Kolmogorov-Smirnov p-value of the groups' randomised PIT values
+
+
+def judged_values(model_id: str, family, draws, data: GroupedCounts, seed: int) -> JudgedValues:
+    """The values ``posterior_predictive_check`` gives for the fit ``draws`` of ``data`` (same seeds, same numbers)
+    that the ppc stage judges, computed from arrays alone: ``draws`` may be ``PosteriorArrays``."""
+    r_rep, _ = replicated_counts(family, draws, data, model_id, seed)
+    observed = compute_statistics(data.r, data.n)
+    statistics = [
+        {"statistic": tails["statistic"], "observed": float(observed[tails["statistic"]]), **tails}
+        for tails in predictive_p_values(compute_statistics(r_rep, data.n), observed)
+    ]
+    inside = group_intervals(r_rep, data.r, (PPC_INTERVAL,))[PPC_INTERVAL][2]
+    _, _, ks_pvalue = pit_uniformity(r_rep, data.r, model_id, seed)
+    return JudgedValues(statistics, float(inside.mean()), ks_pvalue)
 
 
 def posterior_predictive_check(
@@ -116,7 +157,7 @@ def posterior_predictive_check(
     if error:
         return _failed_ppc(model_id, idata, error, group_levels)
     data = observed_counts(idata)
-    r_rep, copies = replicated_counts(idata, data, model_id, seed)
+    r_rep, copies = replicated_counts(fitted_family(idata), idata, data, model_id, seed)
     n_draws, n_groups = r_rep.shape
     replicated = compute_statistics(r_rep, data.n)
     observed = compute_statistics(data.r, data.n)
@@ -143,14 +184,13 @@ def posterior_predictive_check(
         data,
         mean=r_rep.mean(axis=0),
     )
-    for level, (low, high) in central_intervals(r_rep, group_levels).items():
+    for level, (low, high, inside) in group_intervals(r_rep, data.r, group_levels).items():
         tag = f"{round(level * 100)}"
         groups[f"lower_{tag}"] = low.astype("int64")
         groups[f"upper_{tag}"] = high.astype("int64")
-        groups[f"inside_{tag}"] = (low <= data.r) & (data.r <= high)
-    groups["pit"] = randomised_pit(r_rep, data.r, seeds.rng(seed, "ppc", model_id, PIT_STREAM))
+        groups[f"inside_{tag}"] = inside
+    groups["pit"], ks_statistic, ks_pvalue = pit_uniformity(r_rep, data.r, model_id, seed)
 
-    ks_statistic, ks_pvalue = uniformity_test(groups["pit"].to_numpy())
     calibration = pd.DataFrame(
         [
             {

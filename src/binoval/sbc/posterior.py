@@ -50,7 +50,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from binoval.models import GroupedCounts, build_model, family_of
+from binoval.models import GroupedCounts, PosteriorArrays, build_model, family_of
 from binoval.sbc.shard import EXTENSION_MARGIN, ShardRunner
 
 log = logging.getLogger(__name__)
@@ -187,18 +187,10 @@ class PosteriorShardRunner(ShardRunner):
         """Replicate counts (S, groups): per reference draw (``reference``: every posterior variable, leading axis
         the simulation), each group's rate given the draw and the group's count (``Family.group_rate_draws``),
         then Binomial(n_i, rate)."""
-        tree = reference_tree(reference, self.spec, self.data)
-        rates = family_of(self.spec).group_rate_draws(self.spec, tree, self.data, rng)
+        draws = PosteriorArrays({name: np.asarray(v)[None] for name, v in reference.items()})  # one chain
+        rates = family_of(self.spec).group_rate_draws(self.spec, draws, self.data, rng)
         return rng.binomial(self.data.n[None, :], rates).astype("int64")
 
     def dataset(self, truths: Mapping[str, np.ndarray], i: int) -> GroupedCounts:
         """Simulation ``i``'s folded data: r + r' successes of 2n trials per group."""
         return fold_replicate(self.data, truths["r_new"][i])
-
-
-def reference_tree(reference: Mapping[str, np.ndarray], spec, data: GroupedCounts):
-    """The reference draws (leading axis: simulation) as a one-chain fit (chain 1, draw S) that ``Family`` methods
-    read."""
-    from binoval.predictive.posterior import posterior_dataset, posterior_tree
-
-    return posterior_tree(posterior_dataset({name: np.asarray(v)[None] for name, v in reference.items()}), spec, data)

@@ -32,7 +32,7 @@ import pandas as pd
 from binoval import mcmc, seeds
 from binoval.defaults import SAMPLER_INHERITED_BY_SBC, SBC, SBC_SAMPLER
 from binoval.fit.sampler import CompiledSampler, SamplerSettings, with_data
-from binoval.models import GroupedCounts, ModelSpec, build_model
+from binoval.models import GroupedCounts, ModelSpec, PosteriorArrays, build_model, family_of
 from binoval.sbc.ranks import ranks, thin_draws, thin_factor
 from binoval.sbc.simulate import (
     LOGLIK,
@@ -425,15 +425,14 @@ def predictive_rows(
     Each SBC dataset comes from the model's own prior, so the share of them the check FAILs is its false-reject
     rate for this model on data like the run's (the report's verdict calibration table).
     """
-    from binoval.predictive.posterior import posterior_dataset, posterior_predictive_check, posterior_tree
+    from binoval.predictive.posterior import judged_values
 
-    tree = posterior_tree(posterior_dataset(posterior), spec, data)
-    tables = posterior_predictive_check(spec.model_id, tree, seed, group_levels=(0.95,))  # the judged coverage only
-    calibration = tables.calibration.iloc[0]
-    rows = tables.statistics[["model_id", "statistic", "observed", "p_value"]].copy()
+    judged = judged_values(spec.model_id, family_of(spec), PosteriorArrays(posterior), data, seed)
+    rows = pd.DataFrame(judged.statistics, columns=["statistic", "observed", "p_value"])
+    rows.insert(0, "model_id", spec.model_id)
     rows.insert(1, "simulation", int(simulation))
-    rows["coverage_95"] = float(calibration["coverage_95"])
-    rows["pit_ks_pvalue"] = float(calibration["pit_ks_pvalue"])
+    rows["coverage_95"] = judged.coverage_95
+    rows["pit_ks_pvalue"] = judged.pit_ks_pvalue
     return rows
 
 
