@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from binoval.distributions import binomial_ppf
 from binoval.plotting import panel_grid, save_png
 from binoval.sbc.simulate import GROUP_RATE
 from binoval.sbc.uniformity import chi_square_bins, ecdf_band, ecdf_counts, ecdf_statistic
@@ -103,7 +103,7 @@ def plot_rank_histograms(table: pd.DataFrame, path, title: str = "") -> None:
             # a pooled panel shows its counts per simulation (divided by the ranks per simulation), against the
             # range of one rank per simulation (conservative, as its ECDF band)
             bins = chi_square_bins(panel.simulations)
-            low, high = stats.binom.ppf([0.005, 0.995], panel.simulations, 1 / bins)
+            low, high = binomial_ppf([0.005, 0.995], panel.simulations, 1 / bins)
             ax.axhspan(low, high, color="grey", alpha=0.25, lw=0)
             edges = np.linspace(0, 1, bins + 1)
             counts = np.histogram(u, edges)[0] * (panel.simulations / len(u))

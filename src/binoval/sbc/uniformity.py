@@ -38,6 +38,7 @@ from functools import lru_cache
 import numpy as np
 
 from binoval import seeds
+from binoval.distributions import binomial_cdf, binomial_ppf, binomial_sf, chi2_sf
 
 #: Uniform samples simulated for the null distribution of the ECDF statistic.
 NULL_SIMULATIONS = 20000
@@ -61,10 +62,8 @@ def evaluation_points(n: int) -> np.ndarray:
 
 def _tail_probabilities(counts: np.ndarray, n: int, z: np.ndarray) -> np.ndarray:
     """Two-sided binomial tail probability of each ECDF count (``counts[..., j]`` at ``z[j]``)."""
-    from scipy import stats  # here, not at the top: the verdict imports this module and never calls it
-
-    lower = stats.binom.cdf(counts, n, z)
-    upper = stats.binom.sf(counts - 1, n, z)
+    lower = binomial_cdf(counts, n, z)
+    upper = binomial_sf(counts - 1, n, z)
     return np.minimum(1.0, 2.0 * np.minimum(lower, upper))
 
 
@@ -128,12 +127,10 @@ class EcdfBand:
 
 def ecdf_band(n: int, alpha: float = 0.05) -> EcdfBand:
     """The simultaneous 1 - alpha band for the ECDF difference of ``n`` uniform values."""
-    from scipy import stats
-
     z = evaluation_points(n)
     gamma = adjusted_gamma(n, alpha)
-    lower = stats.binom.ppf(gamma / 2, n, z) / n - z
-    upper = stats.binom.ppf(1 - gamma / 2, n, z) / n - z
+    lower = binomial_ppf(gamma / 2, n, z) / n - z
+    upper = binomial_ppf(1 - gamma / 2, n, z) / n - z
     return EcdfBand(z, lower, upper, gamma, alpha)
 
 
@@ -161,8 +158,6 @@ def chi_square_bins(n: int) -> int:
 
 def chi_square_test(u: np.ndarray) -> tuple[TestResult, int]:
     """Pearson chi-square test of equal counts in equal-width bins of ``u``; returns (result, bins)."""
-    from scipy import stats
-
     u = np.asarray(u, dtype=float)
     if len(u) < 2:
         return TestResult(np.nan, np.nan), 0
@@ -170,7 +165,7 @@ def chi_square_test(u: np.ndarray) -> tuple[TestResult, int]:
     counts = np.histogram(u, bins=bins, range=(0.0, 1.0))[0]
     expected = len(u) / bins
     statistic = float(((counts - expected) ** 2 / expected).sum())
-    return TestResult(statistic, float(stats.chi2.sf(statistic, bins - 1))), bins
+    return TestResult(statistic, float(chi2_sf(statistic, bins - 1))), bins
 
 
 def holm(p_values) -> np.ndarray:

@@ -1,0 +1,93 @@
+"""binoval.distributions against scipy.stats over the ranges the checks use (and the branch edges of kstwo)."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from binoval import distributions
+
+SIZES = [1, 2, 3, 5, 10, 12, 25, 50, 100, 140, 141, 200, 500, 1000, 3000]
+
+
+def _in_pelz_good_region(d, n):
+    """Where scipy.stats.kstwo approximates (Pelz & Good, above 140 values) and ``ks_sf`` stays exact."""
+    return n > 140 and n * d * d < 2.2 and n * d**1.5 > 1.4
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_ks_tail_is_scipys_exact_kolmogorov_distribution(n):
+    grid = np.concatenate([np.linspace(0.001, 0.999, 250), [0.5 / n, 1 / n, 1 / n + 1e-9, (n - 1) / n, 0.5]])
+    for d in grid[(grid > 0) & (grid < 1)]:
+        expected, got = stats.kstwo.sf(d, n), distributions.ks_sf(d, n)
+        if _in_pelz_good_region(d, n):
+            np.testing.assert_allclose(got, expected, rtol=1e-4, err_msg=f"n={n}, d={d}")
+        else:
+            np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-14, err_msg=f"n={n}, d={d}")
+
+
+@pytest.mark.parametrize("n, d", [(141, 0.1236), (500, 0.06), (1000, 0.035), (3000, 0.02)])
+def test_ks_tail_is_exact_where_scipy_approximates(n, d):
+    """Where kstwo uses Pelz & Good's series, ``ks_sf`` agrees with scipy's own exact Durbin-matrix routine."""
+    from scipy.stats._ksstats import _kolmogn_DMTW
+
+    assert _in_pelz_good_region(d, n)
+    np.testing.assert_allclose(distributions.ks_sf(d, n), 1 - _kolmogn_DMTW(n, d, cdf=True), rtol=1e-9)
+
+
+@pytest.mark.parametrize("n", [2, 5, 12, 30, 140, 1000])
+@pytest.mark.parametrize("alpha", [0.5, 0.05, 0.01])
+def test_ks_band_halfwidth_inverts_the_tail(n, alpha):
+    d = distributions.ks_isf(alpha, n)
+    np.testing.assert_allclose(distributions.ks_sf(d, n), alpha, rtol=1e-9)
+    if n <= 140:
+        np.testing.assert_allclose(d, stats.kstwo.isf(alpha, n), rtol=1e-9)
+
+
+@pytest.mark.parametrize("n", [1, 3, 12, 50, 140])
+def test_ks_uniform_test_is_scipys_exact_kstest(n):
+    rng = np.random.default_rng(n)
+    for power in (0.5, 1.0, 2.0):  # uniform, and two departures from it
+        values = rng.random(n) ** power
+        expected = stats.kstest(values, "uniform", method="exact")
+        statistic, p_value = distributions.ks_uniform_test(values)
+        assert statistic == pytest.approx(expected.statistic, abs=1e-15)
+        np.testing.assert_allclose(p_value, expected.pvalue, rtol=1e-9, atol=1e-14)
+
+
+@pytest.mark.parametrize("n", [10, 50, 199, 1000, 2000])
+def test_binomial_tails_and_quantiles_are_scipys(n):
+    z = np.arange(1, 100) / 100
+    k = np.arange(-1, n + 2)[None, :]
+    for ours, theirs in [
+        (distributions.binomial_cdf(k, n, z[:, None]), stats.binom.cdf(k, n, z[:, None])),
+        (distributions.binomial_sf(k - 1, n, z[:, None]), stats.binom.sf(k - 1, n, z[:, None])),
+    ]:
+        assert ours.shape == theirs.shape
+        tiny = theirs <= 1e-30  # the far tails, where the two libraries' incomplete beta functions part
+        np.testing.assert_allclose(ours[~tiny], theirs[~tiny], rtol=1e-11)
+        np.testing.assert_allclose(ours[tiny], theirs[tiny], rtol=0, atol=1e-40)
+    for q in (1e-4, 0.005, 0.025, 0.5, 0.975, 0.995, 1 - 1e-4, 1.0):
+        np.testing.assert_array_equal(distributions.binomial_ppf(q, n, z), stats.binom.ppf(q, n, z), err_msg=str(q))
+
+
+def test_chi_square_tail_is_scipys():
+    x = np.linspace(0, 60, 121)
+    for df in (1, 4, 19):
+        np.testing.assert_allclose(distributions.chi2_sf(x, df), stats.chi2.sf(x, df), rtol=1e-14)
+
+
+def test_the_checks_do_not_import_scipy_stats():
+    """The point of the module: a job that checks uniformity does not pay for importing scipy.stats."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "from binoval.predictive.primitives import uniformity_test, ks_band_halfwidth\n"
+        "from binoval.sbc.uniformity import ecdf_band, ecdf_test, chi_square_test\n"
+        "u = np.random.default_rng(0).random(40)\n"
+        "uniformity_test(u); ks_band_halfwidth(12); ecdf_band(40); ecdf_test(u); chi_square_test(u)\n"
+        "print('scipy.stats' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
