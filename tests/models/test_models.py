@@ -124,3 +124,27 @@ def test_unknown_parameterization_is_rejected():
         build_model(
             ModelSpec("h", "hier_logit", FAMILIES["hier_logit"].default_priors, {"parameterization": "sideways"}), DATA
         )
+
+
+def test_generated_source_goes_to_pytensors_cache_not_the_temporary_directory(monkeypatch, tmp_path):
+    """PyTensor keeps a source file per numba-compiled function; left unset, they pile up in /tmp for good."""
+    import tempfile
+    from pathlib import Path
+
+    import pytensor
+
+    from binoval.models.base import GENERATED_SOURCE_DIR
+
+    monkeypatch.setattr(pytensor.config, "generated_src_dir", "")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where PyTensor would write without the setting
+    data = GroupedCounts(("a", "b"), np.array([10, 20]), np.array([3, 4]))
+    model = build_model(ModelSpec("pooled", "pooled", FAMILIES["pooled"].default_priors), data)
+    expected = Path(pytensor.config.compiledir).parent / GENERATED_SOURCE_DIR
+    assert pytensor.config.generated_src_dir == str(expected)
+    pytensor.function([], model["p"] * 2.0, mode="NUMBA")()
+    assert list(tmp_path.iterdir()) == []
+    assert any(expected.glob("*.py"))
+
+    monkeypatch.setattr(pytensor.config, "generated_src_dir", str(tmp_path / "mine"))
+    build_model(ModelSpec("pooled", "pooled", FAMILIES["pooled"].default_priors), data)
+    assert pytensor.config.generated_src_dir == str(tmp_path / "mine")  # a user's own setting is kept

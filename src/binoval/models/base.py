@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -43,6 +44,24 @@ GROUP_DIM = "group"
 #: in a process, 1 s for a mixture, whose ``Mixture`` draw numba can only run in object mode) buys nothing: this
 #: mode compiles in hundredths of a second and draws the same values, to rounding (README, issue 17, seventh steps).
 FORWARD_SAMPLING_MODE = "FAST_COMPILE"
+#: PyTensor's generated Python source (``config.generated_src_dir``) goes here, under PyTensor's cache directory.
+GENERATED_SOURCE_DIR = "binoval_generated_src"
+
+
+def keep_generated_source_in_cache() -> None:
+    """Point PyTensor's generated source at ``GENERATED_SOURCE_DIR`` beside its compile cache, unless it is set.
+
+    PyTensor writes the Python source of every function it compiles for numba to a file it keeps (numba and
+    tracebacks read it back). By default that is a new file in the system temporary directory that nothing ever
+    removes: about 3400 files for a day of binoval runs. In a directory of its own the files are named by their
+    content, reused by every process that compiles the same function, and pruned by PyTensor when unused.
+    """
+    import pytensor
+
+    if not pytensor.config.generated_src_dir:
+        pytensor.config.generated_src_dir = str(Path(pytensor.config.compiledir).parent / GENERATED_SOURCE_DIR)
+
+
 #: How a family with varying effects may write them: z-scores times the sd (non-centred) or drawn directly (centred).
 PARAMETERIZATIONS = ("noncentered", "centered")
 #: JSON schema of the ``parameterization`` option, for every family that accepts it.
@@ -261,6 +280,7 @@ class Family:
         """Return a ``pm.Model`` of ``data`` with the given (checked) priors."""
         import pymc as pm
 
+        keep_generated_source_in_cache()
 
         with pm.Model(coords={GROUP_DIM: list(data.groups)}) as model:
             containers = {
