@@ -18,7 +18,7 @@ def binomial_cdf(k, n, p) -> np.ndarray:
     """P(X <= k) for X ~ Binomial(n, p), broadcasting (``scipy.stats.binom.cdf``): 0 below 0, 1 from n on."""
     from scipy import special
 
-    k, n, p = np.broadcast_arrays(np.floor(np.asarray(k, dtype=float)), np.asarray(n, float), np.asarray(p, float))
+    k, n, p = _binomial_arguments(k, n, p)
     inside = (k >= 0) & (k < n)
     values = special.bdtr(np.where(inside, k, 0), n, p)
     return np.where(inside, values, np.where(k < 0, 0.0, 1.0))
@@ -28,10 +28,17 @@ def binomial_sf(k, n, p) -> np.ndarray:
     """P(X > k) for X ~ Binomial(n, p), broadcasting (``scipy.stats.binom.sf``): 1 below 0, 0 from n on."""
     from scipy import special
 
-    k, n, p = np.broadcast_arrays(np.floor(np.asarray(k, dtype=float)), np.asarray(n, float), np.asarray(p, float))
+    k, n, p = _binomial_arguments(k, n, p)
     inside = (k >= 0) & (k < n)
     values = special.bdtrc(np.where(inside, k, 0), n, p)
     return np.where(inside, values, np.where(k < 0, 1.0, 0.0))
+
+
+def _binomial_arguments(k, n, p) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``k`` rounded down and ``n`` as integers (``scipy.special.bdtr`` warns, slowly, once per element given
+    floats), and ``p``, broadcast together."""
+    k = np.floor(np.asarray(k, dtype=float)).astype(np.int64)
+    return np.broadcast_arrays(k, np.asarray(n, dtype=np.int64), np.asarray(p, dtype=float))
 
 
 def binomial_ppf(q, n: int, p) -> np.ndarray:
