@@ -10,18 +10,25 @@ model), and the quickest job does little besides, so its time bounds the fixed c
 
     python benchmarks/run_profile.py results/hospital12              # a markdown table
     python benchmarks/run_profile.py results/hospital12 --json profile.json
+    python benchmarks/run_profile.py results/hospital12 --snakemake-log .snakemake/log/<the run's>.snakemake.log
 
 Wall seconds summed over jobs is the CPU-side cost of a run; the run's own wall time is shorter when jobs ran side
-by side (``--cores``).
+by side (``--cores``). With ``--snakemake-log`` (Snakemake writes one per run under ``.snakemake/log/``) it also
+says how well the jobs filled the cores: the run's wall time from its first job's start to its last job's end,
+the job-seconds in that time, the core-seconds left idle, and when fewer jobs ran than there were cores (the log
+stamps whole seconds, so each figure is good to about a second per job).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
+import re
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 #: Columns of Snakemake's benchmark tables this profile reads.
@@ -79,13 +86,80 @@ def markdown(profile: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+_STAMP = re.compile(r"\[(\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4})\]$")
+_RULE = re.compile(r"(?:local)?(?:check)?rule (\w+):$")
+_JOB = re.compile(r"\s+jobid: (\d+)$")
+_FINISHED = re.compile(r"Finished jobid: (\d+)")
+_CORES = re.compile(r"Provided cores: (\d+)")
+
+
+def job_spans(log_text: str) -> tuple[pd.DataFrame, int]:
+    """From a Snakemake log: one row per finished job (jobid, rule, start and end in seconds from the first
+    start), and the cores the run was given."""
+    stamp, rule, cores = None, None, 1
+    starts, rules, ends = {}, {}, {}
+    for line in log_text.splitlines():
+        if match := _STAMP.match(line):
+            stamp = datetime.datetime.strptime(match.group(1), "%a %b %d %H:%M:%S %Y")
+        elif match := _CORES.match(line):
+            cores = int(match.group(1))
+        elif match := _RULE.match(line):
+            rule = match.group(1)
+        elif (match := _JOB.match(line)) and rule is not None:
+            starts[int(match.group(1))], rules[int(match.group(1))], rule = stamp, rule, None
+        elif match := _FINISHED.match(line):
+            ends[int(match.group(1))] = stamp
+    done = [job for job in ends if job in starts]
+    if not done:
+        raise SystemExit("no finished jobs in the Snakemake log: is it the log of a run that ran jobs?")
+    origin = min(starts[job] for job in done)
+    spans = pd.DataFrame(
+        {
+            "jobid": done,
+            "rule": [rules[job] for job in done],
+            "start_s": [(starts[job] - origin).total_seconds() for job in done],
+            "end_s": [(ends[job] - origin).total_seconds() for job in done],
+        }
+    )
+    return spans.sort_values(["start_s", "jobid"], ignore_index=True), cores
+
+
+def occupancy(spans: pd.DataFrame, cores: int) -> dict:
+    """How the jobs filled ``cores``: the run's wall seconds, job-seconds, idle core-seconds, and the stretches
+    (start, end, jobs running) with fewer jobs running than cores."""
+    wall = float(spans["end_s"].max())
+    running = np.zeros(int(round(wall)), dtype=int)
+    for start, end in zip(spans["start_s"], spans["end_s"]):
+        running[int(start) : int(end)] += 1
+    stretches = []
+    for second, jobs in enumerate(running.tolist()):
+        if jobs >= cores:
+            continue
+        if stretches and stretches[-1][1] == second and stretches[-1][2] == jobs:
+            stretches[-1] = (stretches[-1][0], second + 1, jobs)
+        else:
+            stretches.append((second, second + 1, jobs))
+    job_seconds = float((spans["end_s"] - spans["start_s"]).sum())
+    return {"wall_s": wall, "job_s": job_seconds, "idle_core_s": cores * wall - job_seconds, "short": stretches}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run_dir", type=Path, help="a finished run's results/<run>/ folder")
     parser.add_argument("--json", type=Path, help="also write the profile as JSON records here")
+    parser.add_argument("--snakemake-log", type=Path, help="the run's Snakemake log: also say how full the cores were")
     args = parser.parse_args(argv)
     profile = rule_profile(job_rows(args.run_dir))
     print(markdown(profile))
+    if args.snakemake_log:
+        spans, cores = job_spans(args.snakemake_log.read_text())
+        filled = occupancy(spans, cores)
+        print(
+            f"\n{cores} cores, {filled['wall_s']:.0f} s from the first job's start to the last job's end: "
+            f"{filled['job_s']:.0f} job-seconds, {filled['idle_core_s']:.0f} core-seconds idle"
+        )
+        for start, end, jobs in filled["short"]:
+            print(f"- {start}-{end} s: {jobs} job(s) running")
     if args.json:
         args.json.write_text(json.dumps(profile.to_dict("records"), indent=1))
 

@@ -42,3 +42,47 @@ def test_profile_per_rule(run_profile, tmp_path, capsys):
 def test_no_benchmark_files_is_a_clear_error(run_profile, tmp_path):
     with pytest.raises(SystemExit, match="no benchmark files"):
         run_profile.job_rows(tmp_path)
+
+
+SNAKEMAKE_LOG = """Provided cores: 2
+Select jobs to execute...
+
+[Tue Nov 24 20:36:42 2026]
+localrule validate_data:
+    jobid: 2
+[Tue Nov 24 20:36:43 2026]
+Finished jobid: 2 (Rule: validate_data)
+
+[Tue Nov 24 20:36:43 2026]
+localrule sbc_shard:
+    jobid: 38
+    wildcards: model_id=beta_binomial, shard=0
+[Tue Nov 24 20:36:43 2026]
+localrule fit:
+    jobid: 1
+[Tue Nov 24 20:36:55 2026]
+Finished jobid: 1 (Rule: fit)
+[Tue Nov 24 20:37:03 2026]
+Finished jobid: 38 (Rule: sbc_shard)
+[Tue Nov 24 20:37:03 2026]
+localcheckrule check_verdict:
+    jobid: 90
+[Tue Nov 24 20:37:04 2026]
+Finished jobid: 90 (Rule: check_verdict)
+"""
+
+
+def test_occupancy_from_the_snakemake_log(run_profile):
+    spans, cores = run_profile.job_spans(SNAKEMAKE_LOG)
+    assert cores == 2
+    assert list(spans["rule"]) == ["validate_data", "fit", "sbc_shard", "check_verdict"]  # by start, then jobid
+    assert list(spans["end_s"] - spans["start_s"]) == [1.0, 12.0, 20.0, 1.0]
+    filled = run_profile.occupancy(spans, cores)
+    assert (filled["wall_s"], filled["job_s"]) == (22.0, 34.0)
+    assert filled["idle_core_s"] == 10.0  # 2 x 22 core-seconds, 34 of them busy
+    assert filled["short"] == [(0, 1, 1), (13, 22, 1)]  # one job alone: validate_data, then the shard and the check
+
+
+def test_a_log_without_finished_jobs_is_a_clear_error(run_profile):
+    with pytest.raises(SystemExit, match="no finished jobs"):
+        run_profile.job_spans("Provided cores: 2\nBuilding DAG of jobs...\n")
