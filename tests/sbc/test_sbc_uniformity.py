@@ -52,6 +52,16 @@ def test_null_distribution_is_deterministic():
     assert adjusted_gamma(50) == adjusted_gamma(50)
 
 
+@pytest.mark.parametrize("n", [50, 200, 1000])
+def test_ecdf_p_value_does_not_depend_on_rounding(n):
+    """A sample and its mirror image 1 - u have the same ECDF statistic in exact arithmetic (binomial symmetry;
+    the evaluation points are symmetric), reached by the lower tail in one and the upper tail in the other."""
+    rng = np.random.default_rng(n)
+    for _ in range(100):
+        u = rng.random(n)
+        assert ecdf_test(u).p_value == ecdf_test(1.0 - u).p_value
+
+
 @pytest.mark.parametrize("test", [lambda u: ecdf_test(u).p_value, lambda u: chi_square_test(u)[0].p_value])
 def test_false_rejection_rate_is_about_alpha(test):
     rng = np.random.default_rng(3)
