@@ -1,12 +1,14 @@
 """What nutpie's diagonal and low-rank mass matrices cost and buy as the number of groups grows.
 
-Non-centred hier_logit fitted at the SBC settings (2 x 500 draws after 300 warm-up, one thread) to datasets drawn
-from its prior (the SBC case) with the trials of a seeded synthetic dataset of each ``--groups``
-(``binoval.data.synthetic.simulate_logit_normal_counts``, n from 20 to 2000 per group), once with the diagonal mass
+Non-centred hier_logit fitted at the SBC settings (2 x 500 draws after 300 warm-up, one thread; ``--draws`` and
+``--tune`` change them) to datasets drawn from its prior (the SBC case) with the trials of a seeded synthetic dataset
+of each ``--groups`` (``binoval.data.synthetic.simulate_logit_normal_counts``, n from 20 to 2000 per group), once with the diagonal mass
 matrix and once with the low-rank one at each regularisation ``--gammas`` (nutpie's ``mass_matrix_gamma``; its
-default is 1e-5, binoval's ``binoval.fit.sampler.LOW_RANK_GAMMA``). Printed per size and mass matrix: seconds per
-fit, the median and 10% quantile of the smallest bulk ESS over mu, tau and the group rates, the share of fits below
-the 100 effective draws SBC asks for (``sbc.min_ranks``, which would be refitted longer), and divergences.
+default is 1e-5, binoval's ``binoval.fit.sampler.LOW_RANK_GAMMA``), switch interval ``--switch-freqs`` and update
+interval ``--update-freqs`` (warm-up draws between two updates of the matrix, nutpie's 20 by default). Printed per
+size and mass matrix: seconds per fit, the median and 10% quantile of the smallest bulk ESS over mu, tau and the
+group rates, the share of fits below the 100 effective draws SBC asks for (``sbc.min_ranks``, which would be refitted
+longer), and divergences.
 
     PYTHONPATH=src python benchmarks/mass_matrix_cost.py --groups 12 1000 --datasets 20 8
 """
@@ -21,12 +23,13 @@ import numpy as np
 from binoval.data.synthetic import simulate_logit_normal_counts
 from binoval.defaults import SBC
 from binoval.fit.nutpie_cache import compile_nutpie_model
-from binoval.fit.sampler import LOW_RANK_GAMMA, with_data
+from binoval.fit.sampler import LOW_RANK_GAMMA, nutpie_sample, with_data
 from binoval.models import FAMILIES, GroupedCounts, ModelSpec, build_model
 from binoval.sbc.simulate import simulate
 
 NUTPIE_DEFAULT_GAMMA = 1e-5
 NUTPIE_DEFAULT_SWITCH_FREQ = 80
+NUTPIE_DEFAULT_LOW_RANK_UPDATE_FREQ = 20
 
 
 def smallest_ess(trace) -> float:
@@ -50,23 +53,32 @@ def main() -> None:
         help="nutpie's mass_matrix_switch_freq for the low-rank fits (its default 80)",
     )
     parser.add_argument(
+        "--update-freqs",
+        type=int,
+        nargs="+",
+        default=[NUTPIE_DEFAULT_LOW_RANK_UPDATE_FREQ],
+        help="nutpie's mass_matrix_update_freq for the low-rank fits (warm-up draws between updates; its default 20)",
+    )
+    parser.add_argument(
         "--target-accept",
         type=float,
         default=None,
         help="target acceptance (default: nutpie's, 0.8; binoval fits 0.95)",
     )
     parser.add_argument("--no-diag", action="store_true", help="skip the diagonal mass matrix")
+    parser.add_argument("--draws", type=int, default=500, help="draws per chain (SBC's 500; the fit's 1000)")
+    parser.add_argument("--tune", type=int, default=300, help="warm-up draws per chain (SBC's 300; the fit's 1000)")
     args = parser.parse_args()
-    import nutpie
 
     spec = ModelSpec(
         "hier_logit", "hier_logit", FAMILIES["hier_logit"].default_priors, {"parameterization": "noncentered"}
     )
     adaptations = [] if args.no_diag else [("diag", {})]
     adaptations += [
-        ("low_rank", {"mass_matrix_gamma": gamma, "mass_matrix_switch_freq": freq})
+        ("low_rank", {"mass_matrix_gamma": gamma, "mass_matrix_switch_freq": freq, "mass_matrix_update_freq": update})
         for gamma in args.gammas
         for freq in args.switch_freqs
+        for update in args.update_freqs
     ]
     accept = {} if args.target_accept is None else {"target_accept": args.target_accept}
     print("| groups | datasets | mass matrix | s per fit | smallest ESS: median | 10% | below 100 | divergences |")
@@ -80,10 +92,10 @@ def main() -> None:
             seconds, ess, divergences = [], [], 0
             for i in range(datasets):
                 start = time.perf_counter()
-                trace = nutpie.sample(
+                trace = nutpie_sample(
                     with_data(compiled, data.with_successes(counts[i])),
-                    draws=500,
-                    tune=300,
+                    draws=args.draws,
+                    tune=args.tune,
                     chains=2,
                     cores=1,
                     seed=100 + i,
@@ -99,6 +111,7 @@ def main() -> None:
             label = adaptation
             if options:
                 label += f", gamma {options['mass_matrix_gamma']:g}, switch {options['mass_matrix_switch_freq']}"
+                label += f", update {options['mass_matrix_update_freq']}"
             print(
                 f"| {groups} | {datasets} | {label} | {np.mean(seconds):.2f} | {np.median(ess):.0f} "
                 f"| {np.quantile(ess, 0.1):.0f} | {np.mean(ess < SBC['min_ranks']):.0%} | {divergences} |",

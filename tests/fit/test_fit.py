@@ -229,7 +229,13 @@ def test_the_low_rank_mass_matrix_follows_a_non_centred_mean_across_many_groups(
     import arviz_stats
 
     from binoval.data.synthetic import simulate_logit_normal_counts
-    from binoval.fit.sampler import LOW_RANK_GAMMA, LOW_RANK_REGULARISED_ABOVE, nutpie_adaptation, parameter_count
+    from binoval.fit.sampler import (
+        LOW_RANK_GAMMA,
+        LOW_RANK_REGULARISED_ABOVE,
+        LOW_RANK_UPDATE_INTERVAL,
+        nutpie_adaptation,
+        parameter_count,
+    )
     from binoval.models import build_model
 
     (spec,) = expand_models({"m": {"family": "hier_logit"}}).values()
@@ -237,7 +243,11 @@ def test_the_low_rank_mass_matrix_follows_a_non_centred_mean_across_many_groups(
     model = build_model(spec, data)
     assert parameter_count(model) == 302  # mu, tau and one z per group
     sampler = CompiledSampler(model, SamplerSettings.from_config({"chains": 2, "draws": 500, "tune": 300}), 1)
-    assert sampler.adaptation_options == {"adaptation": "low_rank", "mass_matrix_gamma": LOW_RANK_GAMMA}
+    assert sampler.adaptation_options == {
+        "adaptation": "low_rank",
+        "mass_matrix_gamma": LOW_RANK_GAMMA,
+        "mass_matrix_update_freq": LOW_RANK_UPDATE_INTERVAL,
+    }
     at_the_limit = build_model(spec, data.rows(list(range(LOW_RANK_REGULARISED_ABOVE - 2))))
     assert parameter_count(at_the_limit) == LOW_RANK_REGULARISED_ABOVE
     assert nutpie_adaptation("low_rank", at_the_limit) == {"adaptation": "low_rank"}
@@ -295,3 +305,30 @@ def test_the_chosen_mass_matrix_reaches_nutpie(monkeypatch, family, adaptation):
     assert {key: calls[-1].get(key) for key in ("adaptation", "mass_matrix_gamma")} == {
         key: calls[0].get(key) for key in ("adaptation", "mass_matrix_gamma")
     }
+
+
+@pytest.mark.parametrize("adaptation, nutpie_interval", [("low_rank", 20), ("diag", 1)])
+def test_nutpie_sample_sets_the_update_interval_nutpie_sample_does_not_take(adaptation, nutpie_interval):
+    """At nutpie's own update interval ``nutpie_sample`` draws what ``nutpie.sample`` draws (the same settings and
+    start); at another the draws change, so the interval reached the sampler."""
+    import nutpie
+
+    from binoval.data.grouped import load_dataset
+    from binoval.fit.nutpie_cache import compile_nutpie_model
+    from binoval.fit.sampler import nutpie_sample, with_data
+    from binoval.models import build_model
+
+    (spec,) = expand_models({"m": {"family": "hier_logit"}}).values()
+    data = GroupedCounts.from_frame(load_dataset("hospital12"))
+    compiled = with_data(compile_nutpie_model(build_model(spec, data)), data)
+    run = dict(draws=50, tune=100, chains=2, cores=1, seed=3, progress_bar=False, adaptation=adaptation)
+    run |= dict(target_accept=0.9, save_warmup=False)
+
+    def mu(trace):
+        return trace["posterior"]["mu"].values
+
+    reference = mu(nutpie.sample(compiled, **run))
+    same = mu(nutpie_sample(compiled, mass_matrix_update_freq=nutpie_interval, **run))
+    other = mu(nutpie_sample(compiled, mass_matrix_update_freq=nutpie_interval + 7, **run))
+    np.testing.assert_array_equal(same, reference)
+    assert not np.array_equal(other, reference)

@@ -63,15 +63,73 @@ LOW_RANK_GAMMA = 10.0
 #: 0.7 s and 7-22), and on 12 groups gamma = 10 gained nothing (20 prior datasets: 20% of fits below 100 effective
 #: draws and 120 divergences against 25% and 69).
 LOW_RANK_REGULARISED_ABOVE = 128
+#: Warm-up draws between two updates of the regularised low-rank matrix (nutpie's ``mass_matrix_update_freq``, 20 by
+#: default). Each update decomposes the current window's draws and gradients, a cost cubic in the window's length
+#: that at 1000 groups was a fifth of an SBC fit and half of the observed fit. Measured (README issue 18, "The
+#: low-rank mass matrix at any size"): 16 prior datasets of 1000 groups at each of two data seeds, SBC settings, 4.9
+#: and 4.7 s a fit at 20, 4.0 and 3.9 at 30, 4.1 and 3.9 at 40, median smallest ESS 267/373, 338/380, 321/388, none
+#: below 100 (``python benchmarks/mass_matrix_cost.py --groups 1000 --datasets 16 --gammas 10 --update-freqs 20 30
+#: 40 --target-accept 0.95 --no-diag``); fit settings (1000 warm-up) 58 s for two chains at 20, 31 s at 40. On one
+#: observed 300-group dataset fitted with 24 seeds the smaller ESS of mu and tau was at least 226 at 20, 225 at 30
+#: and 130 at 40 (one seed; the next lowest 206): 30 keeps 20's low tail for the same saving as 40.
+LOW_RANK_UPDATE_INTERVAL = 30
 
 
 def nutpie_adaptation(mass_matrix: str, model) -> dict[str, Any]:
-    """The keyword arguments of ``nutpie.sample`` that choose and tune the adaptation of ``mass_matrix``
+    """The keyword arguments of ``nutpie_sample`` that choose and tune the adaptation of ``mass_matrix``
     (``MASS_MATRICES``) for ``model``, whose parameters are counted only for a low-rank matrix (counting compiles
     the model's initial point, 5-50 ms that a diagonal fit need not pay at start-up)."""
     if mass_matrix == "low_rank" and parameter_count(model) > LOW_RANK_REGULARISED_ABOVE:
-        return {"adaptation": "low_rank", "mass_matrix_gamma": LOW_RANK_GAMMA}
+        return {
+            "adaptation": "low_rank",
+            "mass_matrix_gamma": LOW_RANK_GAMMA,
+            "mass_matrix_update_freq": LOW_RANK_UPDATE_INTERVAL,
+        }
     return {"adaptation": mass_matrix}
+
+
+#: Options of nutpie's adaptation that its settings hold but ``nutpie.sample`` does not take as keywords (it knows
+#: them only inside its ``adapt_options``); ``nutpie_sample`` sets them.
+ADAPT_OPTIONS = ("mass_matrix_update_freq", "mass_matrix_window_growth")
+
+
+def nutpie_sample(compiled, **options):
+    """``nutpie.sample(compiled, **options)``, which may also set ``ADAPT_OPTIONS``.
+
+    Without those this is ``nutpie.sample`` itself. With them it does what ``nutpie.sample`` does (settings for
+    ``adaptation``, seeded, updated by the keywords; the start at the origin of the unconstrained space) but edits the
+    settings' ``adapt_options`` before sampling, through nutpie's own settings dictionary: nutpie 0.16 rejects those
+    names as keywords. A test checks that both paths give the same draws when the options are nutpie's defaults."""
+    import nutpie
+
+    adapt = {name: options.pop(name) for name in ADAPT_OPTIONS if name in options}
+    if not adapt:
+        return nutpie.sample(compiled, **options)
+    from nutpie import _lib
+    from nutpie.sample import _BackgroundSampler
+
+    adaptation = options.pop("adaptation", "diag")
+    factories = {"diag": _lib.PyNutsSettings.Diag, "low_rank": _lib.PyNutsSettings.LowRank}
+    if adaptation not in factories:
+        raise ValueError(f"nutpie_sample sets {sorted(adapt)} only for the adaptations {sorted(factories)}")
+    seed = options.pop("seed", None)
+    cores = options.pop("cores", None) or 1
+    run = {name: options.pop(name) for name in ("save_warmup", "return_raw_trace", "progress_bar") if name in options}
+    settings = factories[adaptation](seed)
+    renamed = {"tune": "num_tune", "draws": "num_draws", "chains": "num_chains"}
+    settings.update({renamed.get(name, name): value for name, value in options.items()})
+    whole = settings.as_dict()["settings"]
+    whole["adapt_options"].update(adapt)
+    settings.update_settings(whole)
+    return _BackgroundSampler(
+        compiled,
+        settings,
+        np.zeros(compiled.n_dim),
+        cores,
+        progress_bar=run.get("progress_bar", False),
+        save_warmup=run.get("save_warmup", True),
+        return_raw_trace=run.get("return_raw_trace", False),
+    ).wait()
 
 
 def mass_matrix_of(model, settings: SamplerSettings) -> str:
@@ -133,10 +191,8 @@ class CompiledSampler:
         s = settings or self.settings
         start = time.perf_counter()
         if self._compiled is not None:
-            import nutpie
-
             compiled = with_data(self._compiled, data)
-            idata = nutpie.sample(
+            idata = nutpie_sample(
                 compiled,
                 draws=s.draws,
                 tune=s.tune,

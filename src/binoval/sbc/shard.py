@@ -31,7 +31,7 @@ import pandas as pd
 
 from binoval import mcmc, seeds
 from binoval.defaults import SAMPLER_INHERITED_BY_SBC, SBC, SBC_SAMPLER
-from binoval.fit.sampler import CompiledSampler, SamplerSettings, with_data
+from binoval.fit.sampler import CompiledSampler, SamplerSettings, nutpie_sample, with_data
 from binoval.models import GroupedCounts, ModelSpec, PosteriorArrays, build_model, family_of
 from binoval.sbc.ranks import ranks, thin_draws, thin_factor
 from binoval.sbc.simulate import (
@@ -315,10 +315,8 @@ class ShardRunner:
             posterior = {name: fit.idata.posterior[name].values for name in fit.idata.posterior.data_vars}
             energy = stats["energy"].values if "energy" in stats else None
             return Draws(posterior, stats["diverging"].values.astype(bool), energy, fit.wall_time_s)
-        import nutpie
-
         start = time.perf_counter()
-        trace = nutpie.sample(
+        trace = nutpie_sample(
             with_data(compiled, data),
             draws=s.draws,
             tune=s.tune,
