@@ -58,6 +58,34 @@ def test_the_same_numbers_as_arviz(ours, theirs, kwargs, seed, chains, draws, mo
     np.testing.assert_allclose(ours(x), expected, rtol=1e-9, atol=1e-12, equal_nan=True)
 
 
+@pytest.mark.parametrize(("seed", "chains", "draws"), [(0, 4, 500), (1, 2, 101), (2, 4, 7), (3, 1, 300)])
+@pytest.mark.parametrize("prob", [0.94, 0.5, 0.999])
+def test_hdi_and_bfmi_are_arvizs(seed, chains, draws, prob):
+    """The fit's HDI and E-BFMI (ArviZ's ``hdi``, method nearest, and ``bfmi``), without importing arviz-stats."""
+    import arviz_stats
+    import xarray as xr
+
+    x = seeded_draws(seed, chains, draws)
+    dataset = xr.Dataset({"theta": (("chain", "draw", "i"), x)})
+    expected = arviz_stats.hdi(dataset, prob=prob)["theta"]
+    lower, upper = mcmc.hdi(x, prob)
+    np.testing.assert_array_equal(lower, expected.sel(ci_bound="lower").values)
+    np.testing.assert_array_equal(upper, expected.sel(ci_bound="upper").values)
+    if draws > 1:
+        energy = xr.Dataset({"energy": (("chain", "draw"), x[..., 6] + x[..., 20])})
+        np.testing.assert_allclose(mcmc.bfmi(energy["energy"].values), arviz_stats.bfmi(energy)["energy"].values)
+
+
+def test_the_hdi_of_a_quantity_with_missing_draws_comes_from_its_other_draws():
+    x = seeded_draws(8, 2, 300, 6)
+    x[0, :40, 2] = np.nan
+    lower, upper = mcmc.hdi(x, 0.9)
+    kept = x[..., 2][~np.isnan(x[..., 2])]
+    (expected_lower,), (expected_upper,) = mcmc.hdi(kept.reshape(1, -1, 1), 0.9)
+    assert (lower[2], upper[2]) == (expected_lower, expected_upper)
+    np.testing.assert_array_equal(mcmc.hdi(np.delete(x, 2, axis=2), 0.9)[0], np.delete(lower, 2))
+
+
 def test_a_quantity_with_a_missing_draw_is_nan_and_the_others_are_not():
     x = seeded_draws(4)
     x[1, 10, 7] = np.nan
@@ -105,6 +133,8 @@ def test_the_fit_tables_hold_arvizs_diagnostics():
         "r_hat": az.rhat(posterior),
         "mcse_mean": az.mcse(posterior, method="mean"),
         "mcse_sd": az.mcse(posterior, method="sd"),
+        "hdi_low": az.hdi(posterior, prob=0.94).sel(ci_bound="lower"),
+        "hdi_high": az.hdi(posterior, prob=0.94).sel(ci_bound="upper"),
     }
     for column, dataset in expected.items():
         np.testing.assert_allclose(table.loc[("mu", ""), column], float(dataset["mu"]), rtol=1e-9, equal_nan=True)

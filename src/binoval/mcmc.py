@@ -11,6 +11,8 @@ takes draws shaped (chain, draw, quantity) and returns one value per quantity, t
   distribution.
 - ``ess_tail``: the same for its 11% and 89% quantiles (the smaller of the two; ``TAIL_PROBABILITY``).
 - ``mcse_mean`` / ``mcse_sd``: Monte Carlo standard errors of the posterior mean and sd.
+- ``hdi``: the narrowest interval of draws holding a given share of them (ArviZ's ``hdi``, method ``nearest``).
+- ``bfmi``: each chain's E-BFMI from its energies (ArviZ's ``bfmi``).
 """
 
 from __future__ import annotations
@@ -197,3 +199,39 @@ def mcse_sd(draws: np.ndarray) -> np.ndarray:
         return mcse
 
     return _by_block(block, draws)
+
+
+def hdi(draws: np.ndarray, prob: float) -> tuple[np.ndarray, np.ndarray]:
+    """The highest-density interval of each quantity: of the intervals between two of its n draws (chains pooled)
+    that hold floor(prob n) + 1 of them, the narrowest (the first if several tie), as (lower, upper) per quantity.
+    ArviZ's ``hdi`` with its default ``nearest`` method, NaN draws dropped; for unimodal posteriors."""
+    chains, per_chain = draws.shape[:2]
+    n = chains * per_chain
+    pooled = draws.reshape(n, -1)
+    lower, upper = np.full(pooled.shape[1], np.nan), np.full(pooled.shape[1], np.nan)
+    finite = ~np.isnan(pooled).any(axis=0)
+    if finite.any():
+        lower[finite], upper[finite] = _hdi_of_columns(pooled[:, finite], prob)
+    for q in np.flatnonzero(~finite):  # rare: a quantity with NaN draws, as ArviZ, from its other draws
+        kept = pooled[~np.isnan(pooled[:, q]), q]
+        if kept.size:
+            (lower[q],), (upper[q],) = _hdi_of_columns(kept[:, None], prob)
+    return lower, upper
+
+
+def _hdi_of_columns(columns: np.ndarray, prob: float) -> tuple[np.ndarray, np.ndarray]:
+    n = columns.shape[0]
+    held = min(int(np.floor(prob * n)), n - 1)
+    ordered = np.sort(columns, axis=0)
+    widths = np.subtract(ordered[held:], ordered[: n - held], dtype=np.float64)
+    start = np.argmin(widths, axis=0)
+    quantity = np.arange(columns.shape[1])
+    return ordered[start, quantity], ordered[start + held, quantity]
+
+
+def bfmi(energy: np.ndarray) -> np.ndarray:
+    """E-BFMI of each chain of ``energy`` (chain, draw): the mean squared change of the Hamiltonian's energy from one
+    draw to the next over its variance across draws (ddof 1). Below about 0.3 the momentum resampling explores the
+    energy distribution poorly (heavy tails, funnels). ArviZ's ``bfmi``."""
+    energy = np.atleast_2d(np.asarray(energy, dtype=float))
+    return np.square(np.diff(energy, axis=1)).mean(axis=1) / np.var(energy, axis=1, ddof=1)

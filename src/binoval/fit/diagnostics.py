@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-import arviz_stats
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -103,9 +102,7 @@ def parameter_diagnostics(
     }
     if convergence is None:
         stats.update(_convergence_statistics(posterior))
-    hdi = arviz_stats.hdi(posterior, prob=HDI_PROB)
-    stats["hdi_low"] = hdi.sel(ci_bound="lower")
-    stats["hdi_high"] = hdi.sel(ci_bound="upper")
+    stats.update(_per_scalar(posterior, lambda draws: mcmc.hdi(draws, HDI_PROB), ("hdi_low", "hdi_high")))
     frames = []
     for var in posterior.data_vars:
         columns = {name: _flatten(ds, var) for name, ds in stats.items()}
@@ -154,7 +151,7 @@ def sampler_diagnostics(
     chains, draws = diverging.shape
     depth = _tree_depth(stats)
     hits = _treedepth_hits(stats, depth, max_treedepth)
-    ebfmi = arviz_stats.bfmi(stats)["energy"].values if "energy" in stats else np.full(chains, np.nan)
+    ebfmi = mcmc.bfmi(stats["energy"].values) if "energy" in stats else np.full(chains, np.nan)
     step = stats["step_size"].values.mean(axis=1) if "step_size" in stats else np.full(chains, np.nan)
     return pd.DataFrame(
         {

@@ -48,12 +48,17 @@ def callback_dir() -> Path:
 
 
 class _ArvizOnFirstUse(types.ModuleType):
-    """Stands for ``arviz`` in ``nutpie.sample``: the real module is imported when nutpie first reads an attribute
-    of it, i.e. when it converts a trace to ArviZ (SBC shards read nutpie's raw trace and never do)."""
+    """Stands for ``arviz`` in ``nutpie.sample``: a module is imported when nutpie first reads an attribute of it,
+    i.e. when it converts a trace to ArviZ (SBC shards read nutpie's raw trace and never do). The conversion's
+    functions (``from_dict``, ``dict_to_dataset``) are arviz-base's, which ``arviz`` re-exports: only arviz-base is
+    imported for them, not the whole of ArviZ (arviz-stats, arviz-plots, matplotlib: about a second)."""
 
     def __getattr__(self, name):
         if sys.modules.get("arviz") is self:
             del sys.modules["arviz"]
+        base = importlib.import_module("arviz_base")
+        if hasattr(base, name):
+            return getattr(base, name)
         return getattr(importlib.import_module("arviz"), name)
 
 
