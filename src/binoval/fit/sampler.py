@@ -121,7 +121,7 @@ def nutpie_sample(compiled, **options):
     whole = settings.as_dict()["settings"]
     whole["adapt_options"].update(adapt)
     settings.update_settings(whole)
-    return _BackgroundSampler(
+    sampler = _BackgroundSampler(
         compiled,
         settings,
         np.zeros(compiled.n_dim),
@@ -129,7 +129,12 @@ def nutpie_sample(compiled, **options):
         progress_bar=run.get("progress_bar", False),
         save_warmup=run.get("save_warmup", True),
         return_raw_trace=run.get("return_raw_trace", False),
-    ).wait()
+    )
+    try:
+        return sampler.wait()
+    except BaseException:  # as nutpie.sample: stop the chains' threads before the error leaves
+        sampler.cancel()
+        raise
 
 
 def mass_matrix_of(model, settings: SamplerSettings) -> str:
