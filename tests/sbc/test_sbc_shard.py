@@ -131,7 +131,9 @@ def test_simulations_draw_what_the_default_compile_mode_draws(model_spec):
 def test_predictive_rows_are_the_ppc_stages_numbers(model_spec):
     """SBC's per-fit predictive check works on the draws as arrays; it gives what the ppc stage's
     ``posterior_predictive_check`` gives for the same draws, data and seed, to the last digit."""
-    from binoval.predictive.posterior import posterior_dataset, posterior_predictive_check, posterior_tree
+    import xarray as xr
+
+    from binoval.predictive.posterior import posterior_predictive_check, posterior_tree
     from binoval.sbc.shard import predictive_rows
 
     model = build_model(model_spec, SMALL)
@@ -140,8 +142,11 @@ def test_predictive_rows_are_the_ppc_stages_numbers(model_spec):
     posterior = {name: prior[name].reshape(2, 150, *prior[name].shape[1:]) for name in names}
     data = SMALL.with_successes(prior["r"][0])
     rows = predictive_rows(model_spec, posterior, data, simulation=7, seed=3)
+    dataset = xr.Dataset(
+        {name: (("chain", "draw", *(f"{name}_dim_{i}" for i in range(v.ndim - 2))), v) for name, v in posterior.items()}
+    )
     tables = posterior_predictive_check(
-        model_spec.model_id, posterior_tree(posterior_dataset(posterior), model_spec, data), 3, group_levels=(0.95,)
+        model_spec.model_id, posterior_tree(dataset, model_spec, data), 3, group_levels=(0.95,)
     )
     expected = tables.statistics[["model_id", "statistic", "observed", "p_value"]].copy()
     expected.insert(1, "simulation", 7)

@@ -12,7 +12,6 @@ of their uniformity. Definitions in ``binoval.predictive.primitives``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,18 +79,6 @@ def posterior_tree(posterior, spec, data: GroupedCounts):
     posterior = posterior.copy()
     posterior.attrs.update({"model_id": spec.model_id, "family": spec.family})
     return xr.DataTree.from_dict({"posterior": posterior, **{name: tree[name].to_dataset() for name in tree.children}})
-
-
-def posterior_dataset(arrays: Mapping[str, np.ndarray]):
-    """Posterior draws as an xarray Dataset: each array (chain, draw, ...) with dims chain, draw, <name>_dim_<i>."""
-    import xarray as xr
-
-    return xr.Dataset(
-        {
-            name: (("chain", "draw", *(f"{name}_dim_{i}" for i in range(np.ndim(v) - 2))), np.asarray(v))
-            for name, v in arrays.items()
-        }
-    )
 
 
 def replicated_counts(family, draws, data: GroupedCounts, model_id: str, seed: int) -> tuple[np.ndarray, int]:
