@@ -2,13 +2,13 @@
 
 Non-centred hier_logit fitted at the SBC settings (2 x 500 draws after 300 warm-up, one thread; ``--draws`` and
 ``--tune`` change them) to datasets drawn from its prior (the SBC case) with the trials of a seeded synthetic dataset
-of each ``--groups`` (``binoval.data.synthetic.simulate_logit_normal_counts``, n from 20 to 2000 per group), once with the diagonal mass
-matrix and once with the low-rank one at each regularisation ``--gammas`` (nutpie's ``mass_matrix_gamma``; its
-default is 1e-5, binoval's ``binoval.fit.sampler.LOW_RANK_GAMMA``), switch interval ``--switch-freqs`` and update
-interval ``--update-freqs`` (warm-up draws between two updates of the matrix, nutpie's 20 by default). Printed per
-size and mass matrix: seconds per fit, the median and 10% quantile of the smallest bulk ESS over mu, tau and the
-group rates, the share of fits below the 100 effective draws SBC asks for (``sbc.min_ranks``, which would be refitted
-longer), and divergences.
+of each ``--groups`` (``binoval.data.synthetic.simulate_logit_normal_counts``, n from 20 to 2000 per group), once
+with the diagonal mass matrix and once with the low-rank one at each regularisation ``--gammas`` (nutpie's
+``mass_matrix_gamma``; its default is 1e-5, binoval's ``binoval.fit.sampler.LOW_RANK_GAMMA``), switch interval
+``--switch-freqs`` and update interval ``--update-freqs`` (warm-up draws between two updates of the matrix, nutpie's
+20 by default). Printed per size and mass matrix: seconds per fit, the median and 10% quantile of the smallest bulk
+ESS over mu, tau and the group rates, the share of fits below the 100 effective draws SBC asks for
+(``sbc.min_ranks``, which would be refitted longer), and divergences.
 
     PYTHONPATH=src python benchmarks/mass_matrix_cost.py --groups 12 1000 --datasets 20 8
 """
