@@ -5,6 +5,7 @@ import pytest
 from scipy import stats
 
 from binoval import distributions
+from binoval.distributions import beta_binomial_draws, halfnormal_draws
 
 SIZES = [1, 2, 3, 5, 10, 12, 25, 50, 100, 140, 141, 200, 500, 1000, 3000]
 
@@ -103,3 +104,70 @@ def test_the_checks_do_not_import_scipy_stats():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+#: (parameters, size) as PyTensor hands them to a scipy sampler: scalars, one value per group, a sample of
+#: datasets over groups, leading length-1 axes, and an int size
+DRAW_LAYOUTS = [
+    ((), None),
+    ((), (7,)),
+    ((5,), None),
+    ((5,), (3, 5)),
+    ((1, 5), (4, 5)),
+    ((3, 1), (3, 4)),
+    ((), 6),
+]
+
+
+@pytest.mark.parametrize("shape, size", DRAW_LAYOUTS)
+def test_halfnormal_draws_are_scipys(shape, size):
+    values = np.random.default_rng(1)
+    loc, scale = values.normal(size=shape), values.gamma(2.0, size=shape)
+    ours = halfnormal_draws(np.random.default_rng(7), loc, scale, size)
+    theirs = stats.halfnorm.rvs(loc, scale, size=size, random_state=np.random.default_rng(7))
+    assert np.shape(ours) == np.shape(theirs) and np.asarray(ours).dtype == np.asarray(theirs).dtype
+    np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("shape, size", DRAW_LAYOUTS)
+def test_beta_binomial_draws_are_scipys(shape, size):
+    values = np.random.default_rng(2)
+    n = values.integers(0, 50, size=shape)
+    a, b = values.gamma(1.5, size=shape), values.gamma(3.0, size=shape)
+    ours = beta_binomial_draws(np.random.default_rng(8), n, a, b, size)
+    theirs = stats.betabinom.rvs(n, a, b, size=size, random_state=np.random.default_rng(8))
+    assert type(ours) is type(theirs) and np.shape(ours) == np.shape(theirs)
+    assert np.asarray(ours).dtype == np.asarray(theirs).dtype
+    np.testing.assert_array_equal(ours, theirs)
+
+
+def test_draws_at_scale_zero_and_float_trials_are_scipys():
+    rng = np.random.default_rng
+    loc = np.array([0.5, 1.5])
+    np.testing.assert_array_equal(
+        halfnormal_draws(rng(3), loc, 0.0, (4, 2)), stats.halfnorm.rvs(loc, 0.0, size=(4, 2), random_state=rng(3))
+    )
+    n = np.array([10.0, 0.0, 25.0])
+    np.testing.assert_array_equal(
+        beta_binomial_draws(rng(4), n, 2.0, 3.0, None), stats.betabinom.rvs(n, 2.0, 3.0, random_state=rng(4))
+    )
+
+
+@pytest.mark.parametrize(
+    "draw, args",
+    [
+        (halfnormal_draws, (0.0, -1.0)),
+        (halfnormal_draws, (0.0, np.nan)),
+        (beta_binomial_draws, (10, 0.0, 1.0)),
+        (beta_binomial_draws, (10.5, 1.0, 1.0)),
+        (beta_binomial_draws, (-1, 1.0, 1.0)),
+        (beta_binomial_draws, (np.arange(3), 1.0, 1.0)),  # size below does not match the 3 trials
+    ],
+)
+def test_draws_refuse_what_scipy_refuses(draw, args):
+    scipy_draw = {halfnormal_draws: stats.halfnorm.rvs, beta_binomial_draws: stats.betabinom.rvs}[draw]
+    size = (2, 4) if np.ndim(args[0]) else None
+    with pytest.raises(ValueError):
+        scipy_draw(*args, size=size, random_state=np.random.default_rng(0))
+    with pytest.raises(ValueError):
+        draw(np.random.default_rng(0), *args, size)

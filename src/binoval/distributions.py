@@ -5,6 +5,9 @@ check uniformity (the ppc, each prior SBC shard, both SBC summaries: 36 jobs of 
 four functions: binomial tails and quantiles, the chi-square tail and the exact two-sided Kolmogorov-Smirnov
 distribution. They are here, written with ``scipy.special``, which every job imports anyway; the tests check
 them against ``scipy.stats`` over the ranges the checks use.
+
+The models' forward draws imported it too: PyTensor draws a half-normal and a beta-binomial with
+``scipy.stats`` outside numba (``halfnormal_draws``, ``beta_binomial_draws``: the same values from NumPy).
 """
 
 from __future__ import annotations
@@ -162,3 +165,46 @@ def ks_uniform_test(values) -> tuple[float, float]:
     ecdf_below = u - np.arange(n) / n  # D-
     statistic = float(max(ecdf_above.max(), ecdf_below.max()))
     return statistic, ks_sf(statistic, n)
+
+
+def halfnormal_draws(rng: np.random.Generator, loc, scale, size=None) -> np.ndarray:
+    """``scipy.stats.halfnorm.rvs(loc, scale, size=size, random_state=rng)``, value for value: loc + scale |Z| with
+    Z standard normal, drawn as SciPy draws it (the same calls on ``rng``, the same shapes and arithmetic)."""
+    (loc, scale), size = _scipy_rvs_layout(loc, scale, size=size)
+    if not np.all(scale >= 0):
+        raise ValueError("halfnormal_draws: scale must be non-negative")
+    if np.all(scale == 0):
+        return loc * np.ones(size, "d")
+    return abs(rng.standard_normal(size=size)) * scale + loc
+
+
+def beta_binomial_draws(rng: np.random.Generator, n, a, b, size=None) -> np.ndarray | int:
+    """``scipy.stats.betabinom.rvs(n, a, b, size=size, random_state=rng)``, value for value: p ~ Beta(a, b), then
+    Binomial(n, p), drawn as SciPy draws them (the same calls on ``rng``, the same shapes, int64 counts)."""
+    (n, a, b, loc, scale), size = _scipy_rvs_layout(n, a, b, 0, 1, size=size)
+    if not np.all((n >= 0) & (n == np.round(n)) & (a > 0) & (b > 0) & (scale >= 0)):
+        raise ValueError("beta_binomial_draws: n must be a non-negative integer and a, b positive")
+    p = rng.beta(a, b, size)
+    values = rng.binomial(np.asarray(n, dtype=int), p, size) * scale + loc
+    return int(values) if size == () else values.astype(np.int64)
+
+
+def _scipy_rvs_layout(*params, size) -> tuple[list[np.ndarray], tuple]:
+    """The parameters and sample shape a ``scipy.stats`` distribution's ``rvs`` draws with
+    (``rv_generic._argcheck_rvs``): the parameters broadcast together, leading length-1 axes dropped, and ``size``
+    (their shape when None) padded on the left to their dimensions."""
+    arrays = [_squeeze_left(a) for a in np.broadcast_arrays(*params)]
+    shape = arrays[0].shape
+    size = shape if size is None else tuple(np.atleast_1d(size))
+    if len(size) < len(shape):
+        size = (1,) * (len(shape) - len(size)) + size
+    padded = (1,) * (len(size) - len(shape)) + shape
+    if not all(dim == 1 or dim == wanted for dim, wanted in zip(padded, size, strict=True)):
+        raise ValueError(f"size {size} does not match the broadcast shape {shape} of the parameters")
+    return arrays, size
+
+
+def _squeeze_left(a: np.ndarray) -> np.ndarray:
+    while a.ndim > 0 and a.shape[0] == 1:
+        a = a[0]
+    return a

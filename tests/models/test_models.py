@@ -148,3 +148,53 @@ def test_generated_source_goes_to_pytensors_cache_not_the_temporary_directory(mo
     monkeypatch.setattr(pytensor.config, "generated_src_dir", str(tmp_path / "mine"))
     build_model(ModelSpec("pooled", "pooled", FAMILIES["pooled"].default_priors), data)
     assert pytensor.config.generated_src_dir == str(tmp_path / "mine")  # a user's own setting is kept
+
+
+#: Draws a model's prior predictive twice in a fresh process, with binoval's samplers and with PyTensor's
+#: scipy.stats ones, and prints whether the first imported scipy.stats and whether the draws are equal.
+FORWARD_DRAWS_IN_A_NEW_PROCESS = """
+import json, sys
+import numpy as np
+import pymc as pm
+from binoval.models import FORWARD_SAMPLING_MODE, GroupedCounts, build_model, expand_models
+data = GroupedCounts(("a", "b", "c", "d", "e"), np.array([10, 50, 1, 200, 30]), np.array([0, 20, 1, 37, 30]))
+spec = next(iter(expand_models({"m": json.loads(sys.argv[1])}).values()))
+model = build_model(spec, data)
+names = [rv.name for rv in model.free_RVs] + ["r"]
+def draws(mode):
+    return pm.draw([model[name] for name in names], draws=40, random_seed=11, mode=mode)
+ours = [draws(FORWARD_SAMPLING_MODE), draws(None)]
+imported = "scipy.stats" in sys.modules
+from scipy import stats
+from pytensor.tensor.random.basic import BetaBinomialRV, HalfNormalRV
+HalfNormalRV.rng_fn_scipy = classmethod(
+    lambda cls, rng, loc, scale, size: stats.halfnorm.rvs(loc, scale, random_state=rng, size=size))
+BetaBinomialRV.rng_fn_scipy = classmethod(
+    lambda cls, rng, n, a, b, size: stats.betabinom.rvs(n, a, b, size=size, random_state=rng))
+theirs = [draws(FORWARD_SAMPLING_MODE), draws(None)]
+equal = all(np.array_equal(x, y) for mode_o, mode_t in zip(ours, theirs) for x, y in zip(mode_o, mode_t))
+print(json.dumps([imported, equal]))
+"""
+
+
+@pytest.mark.parametrize(
+    "raw", [{"family": "hier_logit"}, {"family": "beta_binomial"}, {"family": "bb_mixture", "K": 3}]
+)
+def test_forward_draws_skip_scipy_stats_and_draw_what_pytensor_draws(raw):
+    """Half-normal and beta-binomial draws come from binoval.distributions: scipy.stats stays unimported, in
+    FORWARD_SAMPLING_MODE and in numba (where a mixture's draw runs in object mode), and every value is the one
+    PyTensor's scipy.stats samplers draw."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([*sys.path, os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run(
+        [sys.executable, "-c", FORWARD_DRAWS_IN_A_NEW_PROCESS, json.dumps(raw)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [False, True]

@@ -48,6 +48,23 @@ FORWARD_SAMPLING_MODE = "FAST_COMPILE"
 GENERATED_SOURCE_DIR = "binoval_generated_src"
 
 
+def draw_without_scipy_stats() -> None:
+    """Have PyTensor draw half-normal and beta-binomial variables with ``binoval.distributions``' NumPy samplers.
+
+    Outside numba (``FORWARD_SAMPLING_MODE``, and a mixture's ``Mixture`` draw, which numba runs in object mode)
+    PyTensor draws these two with ``scipy.stats``, and importing it costs a job 0.7-1.5 s: every prior SBC shard of
+    ``hier_logit``, ``beta_binomial`` and ``bb_mixture``, their prior predictive draws and every mixture fit. The
+    samplers draw the same values from the same generator (tests compare them with ``scipy.stats`` and whole prior
+    predictive draws with PyTensor's own), so this changes no result; it applies to the whole process.
+    """
+    from pytensor.tensor.random.basic import BetaBinomialRV, HalfNormalRV
+
+    from binoval.distributions import beta_binomial_draws, halfnormal_draws
+
+    HalfNormalRV.rng_fn_scipy = classmethod(lambda cls, rng, loc, scale, size: halfnormal_draws(rng, loc, scale, size))
+    BetaBinomialRV.rng_fn_scipy = classmethod(lambda cls, rng, n, a, b, size: beta_binomial_draws(rng, n, a, b, size))
+
+
 def keep_generated_source_in_cache() -> None:
     """Point PyTensor's generated source at ``GENERATED_SOURCE_DIR`` beside its compile cache, unless it is set.
 
@@ -281,6 +298,7 @@ class Family:
         import pymc as pm
 
         keep_generated_source_in_cache()
+        draw_without_scipy_stats()
 
         with pm.Model(coords={GROUP_DIM: list(data.groups)}) as model:
             containers = {
