@@ -1,14 +1,15 @@
 """What nutpie's diagonal and low-rank mass matrices cost and buy as the number of groups grows.
 
 Non-centred hier_logit fitted at the SBC settings (2 x 500 draws after 300 warm-up, one thread; ``--draws`` and
-``--tune`` change them) to datasets drawn from its prior (the SBC case) with the trials of a seeded synthetic dataset
-of each ``--groups`` (``binoval.data.synthetic.simulate_logit_normal_counts``, n from 20 to 2000 per group), once
-with the diagonal mass matrix and once with the low-rank one at each regularisation ``--gammas`` (nutpie's
+``--tune`` change them) to datasets drawn from its prior (the SBC case) with the trials of a seeded synthetic
+dataset of each ``--groups`` (``binoval.data.synthetic.simulate_logit_normal_counts``, n from 20 to 2000 per group),
+once with the diagonal mass matrix and once with the low-rank one at each regularisation ``--gammas`` (nutpie's
 ``mass_matrix_gamma``; its default is 1e-5, binoval's ``binoval.fit.sampler.LOW_RANK_GAMMA``), switch interval
-``--switch-freqs`` and update interval ``--update-freqs`` (warm-up draws between two updates of the matrix, nutpie's
-20 by default). Printed per size and mass matrix: seconds per fit, the median and 10% quantile of the smallest bulk
-ESS over mu, tau and the group rates, the share of fits below the 100 effective draws SBC asks for
-(``sbc.min_ranks``, which would be refitted longer), and divergences.
+``--switch-freqs``, update interval ``--update-freqs`` (warm-up draws between two updates of the matrix, nutpie's 20
+by default) and window growth ``--window-growths`` (nutpie's ``mass_matrix_window_growth``, 1.5 by default). Printed
+per size and mass matrix: seconds per fit, the median and 10% quantile of the smallest bulk ESS over mu, tau and the
+group rates, the share of fits below the 100 effective draws SBC asks for (``sbc.min_ranks``, which would be
+refitted longer), and divergences.
 
     PYTHONPATH=src python benchmarks/mass_matrix_cost.py --groups 12 1000 --datasets 20 8
 """
@@ -30,6 +31,7 @@ from binoval.sbc.simulate import simulate
 NUTPIE_DEFAULT_GAMMA = 1e-5
 NUTPIE_DEFAULT_SWITCH_FREQ = 80
 NUTPIE_DEFAULT_LOW_RANK_UPDATE_FREQ = 20
+NUTPIE_DEFAULT_WINDOW_GROWTH = 1.5
 
 
 def smallest_ess(trace) -> float:
@@ -60,6 +62,13 @@ def main() -> None:
         help="nutpie's mass_matrix_update_freq for the low-rank fits (warm-up draws between updates; its default 20)",
     )
     parser.add_argument(
+        "--window-growths",
+        type=float,
+        nargs="+",
+        default=[NUTPIE_DEFAULT_WINDOW_GROWTH],
+        help="nutpie's mass_matrix_window_growth for the low-rank fits (its default 1.5)",
+    )
+    parser.add_argument(
         "--target-accept",
         type=float,
         default=None,
@@ -75,10 +84,19 @@ def main() -> None:
     )
     adaptations = [] if args.no_diag else [("diag", {})]
     adaptations += [
-        ("low_rank", {"mass_matrix_gamma": gamma, "mass_matrix_switch_freq": freq, "mass_matrix_update_freq": update})
+        (
+            "low_rank",
+            {
+                "mass_matrix_gamma": gamma,
+                "mass_matrix_switch_freq": freq,
+                "mass_matrix_update_freq": update,
+                "mass_matrix_window_growth": growth,
+            },
+        )
         for gamma in args.gammas
         for freq in args.switch_freqs
         for update in args.update_freqs
+        for growth in args.window_growths
     ]
     accept = {} if args.target_accept is None else {"target_accept": args.target_accept}
     print("| groups | datasets | mass matrix | s per fit | smallest ESS: median | 10% | below 100 | divergences |")
@@ -112,6 +130,7 @@ def main() -> None:
             if options:
                 label += f", gamma {options['mass_matrix_gamma']:g}, switch {options['mass_matrix_switch_freq']}"
                 label += f", update {options['mass_matrix_update_freq']}"
+                label += f", growth {options['mass_matrix_window_growth']:g}"
             print(
                 f"| {groups} | {datasets} | {label} | {np.mean(seconds):.2f} | {np.median(ess):.0f} "
                 f"| {np.quantile(ess, 0.1):.0f} | {np.mean(ess < SBC['min_ranks']):.0%} | {divergences} |",
