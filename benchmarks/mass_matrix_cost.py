@@ -6,10 +6,11 @@ dataset of each ``--groups`` (``binoval.data.synthetic.simulate_logit_normal_cou
 once with the diagonal mass matrix and once with the low-rank one at each regularisation ``--gammas`` (nutpie's
 ``mass_matrix_gamma``; its default is 1e-5, binoval's ``binoval.fit.sampler.LOW_RANK_GAMMA``), switch interval
 ``--switch-freqs``, update interval ``--update-freqs`` (warm-up draws between two updates of the matrix, nutpie's 20
-by default) and window growth ``--window-growths`` (nutpie's ``mass_matrix_window_growth``, 1.5 by default). Printed
-per size and mass matrix: seconds per fit, the median and 10% quantile of the smallest bulk ESS over mu, tau and the
-group rates, the share of fits below the 100 effective draws SBC asks for (``sbc.min_ranks``, which would be
-refitted longer), and divergences.
+by default) window growth ``--window-growths`` (nutpie's ``mass_matrix_window_growth``, 1.5 by default) and
+eigenvalue cutoff ``--eigval-cutoffs`` (nutpie's ``mass_matrix_eigval_cutoff``, 2). Printed per size and mass
+matrix: seconds per fit, the median and 10% quantile of the smallest bulk ESS over mu, tau and the group rates, the
+share of fits below the 100 effective draws SBC asks for (``sbc.min_ranks``, which would be refitted longer), and
+divergences.
 
     PYTHONPATH=src python benchmarks/mass_matrix_cost.py --groups 12 1000 --datasets 20 8
 """
@@ -32,6 +33,8 @@ NUTPIE_DEFAULT_GAMMA = 1e-5
 NUTPIE_DEFAULT_SWITCH_FREQ = 80
 NUTPIE_DEFAULT_LOW_RANK_UPDATE_FREQ = 20
 NUTPIE_DEFAULT_WINDOW_GROWTH = 1.5
+#: nutpie 0.16's eigenvalue cutoff of the low-rank matrix (its settings' value; its docstring says 100)
+NUTPIE_DEFAULT_EIGVAL_CUTOFF = 2.0
 
 
 def smallest_ess(trace) -> float:
@@ -69,6 +72,13 @@ def main() -> None:
         help="nutpie's mass_matrix_window_growth for the low-rank fits (its default 1.5)",
     )
     parser.add_argument(
+        "--eigval-cutoffs",
+        type=float,
+        nargs="+",
+        default=[NUTPIE_DEFAULT_EIGVAL_CUTOFF],
+        help="nutpie's mass_matrix_eigval_cutoff: eigenvalues between 1/c and c are left out of the low-rank part (2)",
+    )
+    parser.add_argument(
         "--target-accept",
         type=float,
         default=None,
@@ -91,12 +101,14 @@ def main() -> None:
                 "mass_matrix_switch_freq": freq,
                 "mass_matrix_update_freq": update,
                 "mass_matrix_window_growth": growth,
+                "mass_matrix_eigval_cutoff": cutoff,
             },
         )
         for gamma in args.gammas
         for freq in args.switch_freqs
         for update in args.update_freqs
         for growth in args.window_growths
+        for cutoff in args.eigval_cutoffs
     ]
     accept = {} if args.target_accept is None else {"target_accept": args.target_accept}
     print("| groups | datasets | mass matrix | s per fit | smallest ESS: median | 10% | below 100 | divergences |")
@@ -131,6 +143,7 @@ def main() -> None:
                 label += f", gamma {options['mass_matrix_gamma']:g}, switch {options['mass_matrix_switch_freq']}"
                 label += f", update {options['mass_matrix_update_freq']}"
                 label += f", growth {options['mass_matrix_window_growth']:g}"
+                label += f", cutoff {options['mass_matrix_eigval_cutoff']:g}"
             print(
                 f"| {groups} | {datasets} | {label} | {np.mean(seconds):.2f} | {np.median(ess):.0f} "
                 f"| {np.quantile(ess, 0.1):.0f} | {np.mean(ess < SBC['min_ranks']):.0%} | {divergences} |",
