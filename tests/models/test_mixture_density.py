@@ -127,3 +127,43 @@ def test_model_log_density_and_gradient_match_a_pymc_mixture_model():
         }
         np.testing.assert_allclose(ours_logp(point), theirs_logp(point), rtol=1e-10)
         np.testing.assert_allclose(ours_dlogp(point), theirs_dlogp(point), rtol=1e-8, atol=1e-8)
+
+
+def test_shapes_are_inferred_without_running_the_op():
+    """PyTensor's shape inference takes the Op's ``infer_shape`` (in PyTensor 3.3's signature, no ``fgraph``):
+    (groups,) for the density, (groups, K) for each gradient, from symbolic inputs of unknown length."""
+    import warnings
+
+    from pytensor.graph.fg import FunctionGraph
+    from pytensor.tensor.rewriting.shape import ShapeFeature
+
+    from binoval.models.mixture_density import beta_binomial_mixture_logp_op
+
+    r, n = pt.lvector("r"), pt.lvector("n")
+    log_coefficient, w, alpha, beta = (pt.dvector(name) for name in ("c", "w", "a", "b"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        outputs = beta_binomial_mixture_logp_op(r, n, log_coefficient, w, alpha, beta)
+        graph = FunctionGraph([r, n, log_coefficient, w, alpha, beta], outputs, features=[ShapeFeature()], clone=False)
+        shapes = [pt.stack(graph.shape_feature.shape_tuple(out)) for out in outputs]
+    shape_of = pytensor.function([r, n, log_coefficient, w, alpha, beta], shapes, on_unused_input="ignore")
+    counts, weights = np.zeros(5, dtype="int64"), np.full(3, 1 / 3)
+    got = shape_of(counts, counts, np.zeros(5), weights, weights, weights)
+    assert [tuple(s) for s in got] == [(5,), (5, 3), (5, 3), (5, 3)]
+
+
+def test_the_op_defines_infer_shape_as_pytensor_now_calls_it():
+    """Defining the Op with the old ``infer_shape(self, fgraph, node, shapes)`` warns (a DeprecationWarning in every
+    mixture job's log) and will stop working; a fresh import must not warn."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import warnings\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        "    import binoval.models.mixture_density\n"
+        "print([str(w.message) for w in caught if 'infer_shape' in str(w.message)])"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"

@@ -150,7 +150,7 @@ class BetaBinomialMixtureLogp(Op):
         for storage, value in zip(output_storage, results, strict=True):
             storage[0] = value
 
-    def infer_shape(self, fgraph, node, input_shapes):
+    def infer_shape(self, node, input_shapes):
         groups, clusters = input_shapes[0][0], input_shapes[3][0]
         return [(groups,), (groups, clusters), (groups, clusters), (groups, clusters)]
 
