@@ -24,6 +24,20 @@ TINY_SBC = {"simulations": 4, "sims_per_shard": 4, "sampler": {"chains": 2, "dra
 TINY_POSTERIOR_SBC = {"simulations": 4, "sims_per_shard": 4, "sampler": {"chains": 2, "draws": 100, "tune": 100}}
 
 
+def json_from_a_new_process(code: str, *args: str, env: dict | None = None):
+    """Run ``code`` with ``args`` in a fresh Python (this one's ``sys.path``, ``env`` added to the environment) and
+    return the JSON its last line of output prints: for what a job's process imports or caches on its own."""
+    import json
+    import os
+
+    environment = {**os.environ, **(env or {})}
+    environment["PYTHONPATH"] = os.pathsep.join([*sys.path, environment.get("PYTHONPATH", "")])
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args], env=environment, capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def snakemake_command(workdir: Path, config: dict | None = None, *args: str, cores: int = 2) -> list[str]:
     """The command line that runs the workflow in ``workdir`` with ``config`` overlaid on the default config."""
     command = [

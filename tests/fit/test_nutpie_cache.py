@@ -2,11 +2,10 @@
 
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from conftest import json_from_a_new_process
 
 from binoval.fit import nutpie_cache
 from binoval.models import GroupedCounts, build_model, expand_models
@@ -31,16 +30,8 @@ def _model(raw):
 
 
 def _cache_hits_in_a_new_process(raw, cache_dir):
-    env = {**os.environ, nutpie_cache.CALLBACK_DIR_ENV: str(cache_dir)}
-    env["PYTHONPATH"] = os.pathsep.join([*sys.path, env.get("PYTHONPATH", "")])
-    out = subprocess.run(
-        [sys.executable, "-c", COMPILE_IN_A_NEW_PROCESS, json.dumps(raw)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    env = {nutpie_cache.CALLBACK_DIR_ENV: str(cache_dir)}
+    return json_from_a_new_process(COMPILE_IN_A_NEW_PROCESS, json.dumps(raw), env=env)
 
 
 def test_a_second_process_loads_both_callbacks_from_the_cache_and_another_model_does_not(tmp_path):
@@ -123,12 +114,8 @@ print(json.dumps([loaded, still, converted, type(tree).__name__, tree.posterior[
 
 def test_nutpie_is_imported_without_arviz_until_it_converts_a_trace(tmp_path):
     """A shard reads nutpie's raw trace and never pays ArviZ's import; the fit stage's conversion still works."""
-    env = {**os.environ, nutpie_cache.CALLBACK_DIR_ENV: str(tmp_path)}
-    env["PYTHONPATH"] = os.pathsep.join([*sys.path, env.get("PYTHONPATH", "")])
-    out = subprocess.run(
-        [sys.executable, "-c", NUTPIE_WITHOUT_ARVIZ], env=env, capture_output=True, text=True, check=True
-    )
-    loaded, still, converted, tree, draws, arviz_type, same = json.loads(out.stdout.strip().splitlines()[-1])
+    env = {nutpie_cache.CALLBACK_DIR_ENV: str(tmp_path)}
+    loaded, still, converted, tree, draws, arviz_type, same = json_from_a_new_process(NUTPIE_WITHOUT_ARVIZ, env=env)
     assert loaded == [] and still is False
     assert converted == []  # the conversion needs arviz-base only
     assert (tree, draws, arviz_type, same) == ("DataTree", 20, "module", True)

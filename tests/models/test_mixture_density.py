@@ -5,6 +5,7 @@ import pymc as pm
 import pytensor
 import pytensor.tensor as pt
 import pytest
+from conftest import json_from_a_new_process
 from scipy import special, stats
 
 from binoval.models import GroupedCounts, build_model, expand_models
@@ -155,15 +156,11 @@ def test_shapes_are_inferred_without_running_the_op():
 def test_the_op_defines_infer_shape_as_pytensor_now_calls_it():
     """Defining the Op with the old ``infer_shape(self, fgraph, node, shapes)`` warns (a DeprecationWarning in every
     mixture job's log) and will stop working; a fresh import must not warn."""
-    import subprocess
-    import sys
-
     probe = (
-        "import warnings\n"
+        "import json, warnings\n"
         "with warnings.catch_warnings(record=True) as caught:\n"
         "    warnings.simplefilter('always')\n"
         "    import binoval.models.mixture_density\n"
-        "print([str(w.message) for w in caught if 'infer_shape' in str(w.message)])"
+        "print(json.dumps([str(w.message) for w in caught if 'infer_shape' in str(w.message)]))"
     )
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert out.stdout.strip().splitlines()[-1] == "[]"
+    assert json_from_a_new_process(probe) == []

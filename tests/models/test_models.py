@@ -1,6 +1,9 @@
+import json
+
 import numpy as np
 import pymc as pm
 import pytest
+from conftest import json_from_a_new_process
 
 from binoval.models import FAMILIES, R_VAR, GroupedCounts, ModelSpec, build_model, expand_models
 
@@ -184,17 +187,4 @@ def test_forward_draws_skip_scipy_stats_and_draw_what_pytensor_draws(raw):
     """Half-normal and beta-binomial draws come from binoval.distributions: scipy.stats stays unimported, in
     FORWARD_SAMPLING_MODE and in numba (where a mixture's draw runs in object mode), and every value is the one
     PyTensor's scipy.stats samplers draw."""
-    import json
-    import os
-    import subprocess
-    import sys
-
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([*sys.path, os.environ.get("PYTHONPATH", "")])}
-    out = subprocess.run(
-        [sys.executable, "-c", FORWARD_DRAWS_IN_A_NEW_PROCESS, json.dumps(raw)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == [False, True]
+    assert json_from_a_new_process(FORWARD_DRAWS_IN_A_NEW_PROCESS, json.dumps(raw)) == [False, True]
