@@ -9,8 +9,9 @@ once with the diagonal mass matrix and once with the low-rank one at each regula
 by default) window growth ``--window-growths`` (nutpie's ``mass_matrix_window_growth``, 1.5 by default) and
 eigenvalue cutoff ``--eigval-cutoffs`` (nutpie's ``mass_matrix_eigval_cutoff``, 2). Printed per size and mass
 matrix: seconds per fit, the median and 10% quantile of the smallest bulk ESS over mu, tau and the group rates, the
-share of fits below the 100 effective draws SBC asks for (``sbc.min_ranks``, which would be refitted longer), and
-divergences.
+share of fits below the 100 effective draws SBC asks for (``sbc.min_ranks``, which would be refitted longer),
+divergences, leapfrog steps per kept draw and the fit's wall time per gradient evaluation (warm-up included: the
+gradient plus what the mass matrix costs per step).
 
     PYTHONPATH=src python benchmarks/mass_matrix_cost.py --groups 12 1000 --datasets 20 8
 """
@@ -42,6 +43,13 @@ def smallest_ess(trace) -> float:
 
     ess = arviz_stats.ess(trace, var_names=["mu", "tau", "p"])
     return min(float(ess[name].min()) for name in ess.data_vars)
+
+
+def gradient_evaluations(trace) -> tuple[int, int]:
+    """Leapfrog steps (one gradient evaluation each) of a fit: in its kept draws, and in all of it with warm-up."""
+    kept = int(trace.sample_stats["n_steps"].sum())
+    warmup = int(trace.warmup_sample_stats["n_steps"].sum()) if "warmup_sample_stats" in trace.children else 0
+    return kept, kept + warmup
 
 
 def main() -> None:
@@ -111,15 +119,18 @@ def main() -> None:
         for cutoff in args.eigval_cutoffs
     ]
     accept = {} if args.target_accept is None else {"target_accept": args.target_accept}
-    print("| groups | datasets | mass matrix | s per fit | smallest ESS: median | 10% | below 100 | divergences |")
-    print("|---:|---:|---|---:|---:|---:|---:|---:|")
+    print(
+        "| groups | datasets | mass matrix | s per fit | smallest ESS: median | 10% | below 100 | divergences "
+        "| steps per kept draw | us per gradient evaluation |"
+    )
+    print("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     for groups, datasets in zip(args.groups, args.datasets, strict=True):
         data = GroupedCounts.from_frame(simulate_logit_normal_counts(groups, args.data_seed))
         model = build_model(spec, data)
         compiled = compile_nutpie_model(model)
         counts = simulate(model, ["r"], datasets, np.random.default_rng(args.data_seed))["r"]
         for adaptation, options in adaptations:
-            seconds, ess, divergences = [], [], 0
+            seconds, ess, divergences, steps, evaluations = [], [], 0, [], []
             for i in range(datasets):
                 start = time.perf_counter()
                 trace = nutpie_sample(
@@ -137,6 +148,9 @@ def main() -> None:
                 seconds.append(time.perf_counter() - start)
                 ess.append(smallest_ess(trace))
                 divergences += int(trace.sample_stats["diverging"].sum())
+                kept, total = gradient_evaluations(trace)
+                steps.append(kept / (trace.posterior.sizes["chain"] * trace.posterior.sizes["draw"]))
+                evaluations.append(total)
             ess = np.array(ess)
             label = adaptation
             if options:
@@ -146,7 +160,8 @@ def main() -> None:
                 label += f", cutoff {options['mass_matrix_eigval_cutoff']:g}"
             print(
                 f"| {groups} | {datasets} | {label} | {np.mean(seconds):.2f} | {np.median(ess):.0f} "
-                f"| {np.quantile(ess, 0.1):.0f} | {np.mean(ess < SBC['min_ranks']):.0%} | {divergences} |",
+                f"| {np.quantile(ess, 0.1):.0f} | {np.mean(ess < SBC['min_ranks']):.0%} | {divergences} "
+                f"| {np.mean(steps):.1f} | {1e6 * np.sum(seconds) / np.sum(evaluations):.0f} |",
                 flush=True,
             )
 
