@@ -19,7 +19,9 @@ gradient plus what the mass matrix costs per step).
 from __future__ import annotations
 
 import argparse
+import itertools
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -31,11 +33,62 @@ from binoval.models import FAMILIES, GroupedCounts, ModelSpec, build_model
 from binoval.sbc.simulate import simulate
 
 NUTPIE_DEFAULT_GAMMA = 1e-5
-NUTPIE_DEFAULT_SWITCH_FREQ = 80
-NUTPIE_DEFAULT_LOW_RANK_UPDATE_FREQ = 20
-NUTPIE_DEFAULT_WINDOW_GROWTH = 1.5
-#: nutpie 0.16's eigenvalue cutoff of the low-rank matrix (its settings' value; its docstring says 100)
-NUTPIE_DEFAULT_EIGVAL_CUTOFF = 2.0
+
+
+@dataclass(frozen=True)
+class LowRankSetting:
+    """One of nutpie's low-rank settings this benchmark varies: every combination of the values given is fitted."""
+
+    flag: str  # the command-line option, which takes one or more values
+    option: str  # nutpie's name of the setting
+    label: str  # its name in the printed table
+    type: type
+    default: list
+    help: str
+
+
+LOW_RANK_SETTINGS = (
+    LowRankSetting(
+        "--gammas",
+        "mass_matrix_gamma",
+        "gamma",
+        float,
+        [NUTPIE_DEFAULT_GAMMA, 1.0, LOW_RANK_GAMMA],
+        f"nutpie's mass_matrix_gamma, the regularisation (its default {NUTPIE_DEFAULT_GAMMA:g})",
+    ),
+    LowRankSetting(
+        "--switch-freqs",
+        "mass_matrix_switch_freq",
+        "switch",
+        int,
+        [80],
+        "nutpie's mass_matrix_switch_freq for the low-rank fits (its default 80)",
+    ),
+    LowRankSetting(
+        "--update-freqs",
+        "mass_matrix_update_freq",
+        "update",
+        int,
+        [20],
+        "nutpie's mass_matrix_update_freq for the low-rank fits (warm-up draws between updates; its default 20)",
+    ),
+    LowRankSetting(
+        "--window-growths",
+        "mass_matrix_window_growth",
+        "growth",
+        float,
+        [1.5],
+        "nutpie's mass_matrix_window_growth for the low-rank fits (its default 1.5)",
+    ),
+    LowRankSetting(
+        "--eigval-cutoffs",
+        "mass_matrix_eigval_cutoff",
+        "cutoff",
+        float,
+        [2.0],  # nutpie 0.16's settings hold 2; its docstring says 100
+        "nutpie's mass_matrix_eigval_cutoff: eigenvalues between 1/c and c are left out of the low-rank part (2)",
+    ),
+)
 
 
 def smallest_ess(trace) -> float:
@@ -56,36 +109,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--groups", type=int, nargs="+", default=[12, 1000])
     parser.add_argument("--datasets", type=int, nargs="+", default=[20, 8], help="prior datasets per size")
-    parser.add_argument("--gammas", type=float, nargs="+", default=[NUTPIE_DEFAULT_GAMMA, 1.0, LOW_RANK_GAMMA])
     parser.add_argument("--data-seed", type=int, default=20261123)
-    parser.add_argument(
-        "--switch-freqs",
-        type=int,
-        nargs="+",
-        default=[NUTPIE_DEFAULT_SWITCH_FREQ],
-        help="nutpie's mass_matrix_switch_freq for the low-rank fits (its default 80)",
-    )
-    parser.add_argument(
-        "--update-freqs",
-        type=int,
-        nargs="+",
-        default=[NUTPIE_DEFAULT_LOW_RANK_UPDATE_FREQ],
-        help="nutpie's mass_matrix_update_freq for the low-rank fits (warm-up draws between updates; its default 20)",
-    )
-    parser.add_argument(
-        "--window-growths",
-        type=float,
-        nargs="+",
-        default=[NUTPIE_DEFAULT_WINDOW_GROWTH],
-        help="nutpie's mass_matrix_window_growth for the low-rank fits (its default 1.5)",
-    )
-    parser.add_argument(
-        "--eigval-cutoffs",
-        type=float,
-        nargs="+",
-        default=[NUTPIE_DEFAULT_EIGVAL_CUTOFF],
-        help="nutpie's mass_matrix_eigval_cutoff: eigenvalues between 1/c and c are left out of the low-rank part (2)",
-    )
+    for setting in LOW_RANK_SETTINGS:
+        parser.add_argument(setting.flag, type=setting.type, nargs="+", default=setting.default, help=setting.help)
     parser.add_argument(
         "--target-accept",
         type=float,
@@ -101,22 +127,10 @@ def main() -> None:
         "hier_logit", "hier_logit", FAMILIES["hier_logit"].default_priors, {"parameterization": "noncentered"}
     )
     adaptations = [] if args.no_diag else [("diag", {})]
+    chosen = [getattr(args, setting.flag[2:].replace("-", "_")) for setting in LOW_RANK_SETTINGS]
     adaptations += [
-        (
-            "low_rank",
-            {
-                "mass_matrix_gamma": gamma,
-                "mass_matrix_switch_freq": freq,
-                "mass_matrix_update_freq": update,
-                "mass_matrix_window_growth": growth,
-                "mass_matrix_eigval_cutoff": cutoff,
-            },
-        )
-        for gamma in args.gammas
-        for freq in args.switch_freqs
-        for update in args.update_freqs
-        for growth in args.window_growths
-        for cutoff in args.eigval_cutoffs
+        ("low_rank", {setting.option: value for setting, value in zip(LOW_RANK_SETTINGS, values, strict=True)})
+        for values in itertools.product(*chosen)
     ]
     accept = {} if args.target_accept is None else {"target_accept": args.target_accept}
     print(
@@ -154,10 +168,7 @@ def main() -> None:
             ess = np.array(ess)
             label = adaptation
             if options:
-                label += f", gamma {options['mass_matrix_gamma']:g}, switch {options['mass_matrix_switch_freq']}"
-                label += f", update {options['mass_matrix_update_freq']}"
-                label += f", growth {options['mass_matrix_window_growth']:g}"
-                label += f", cutoff {options['mass_matrix_eigval_cutoff']:g}"
+                label += "".join(f", {setting.label} {options[setting.option]:g}" for setting in LOW_RANK_SETTINGS)
             print(
                 f"| {groups} | {datasets} | {label} | {np.mean(seconds):.2f} | {np.median(ess):.0f} "
                 f"| {np.quantile(ess, 0.1):.0f} | {np.mean(ess < SBC['min_ranks']):.0%} | {divergences} "
