@@ -52,8 +52,8 @@ def draw_without_scipy_stats() -> None:
     """Have PyTensor draw half-normal and beta-binomial variables with ``binoval.distributions``' NumPy samplers.
 
     Outside numba (``FORWARD_SAMPLING_MODE``, and a mixture's ``Mixture`` draw, which numba runs in object mode)
-    PyTensor draws these two with ``scipy.stats``, and importing it costs a job 0.7-1.5 s: every prior SBC shard of
-    ``hier_logit``, ``beta_binomial`` and ``bb_mixture``, their prior predictive draws and every mixture fit. The
+    PyTensor draws these two with ``scipy.stats``, and importing it costs a job 0.7-1.5 s: every prior SBC shard and
+    prior predictive job of ``hier_logit`` (its ``tau``) and ``bb_mixture`` (its components) and every mixture fit. The
     samplers draw the same values from the same generator (tests compare them with ``scipy.stats`` and whole prior
     predictive draws with PyTensor's own), so this changes no result; it applies to the whole process.
     """
