@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from conftest import json_from_a_new_process
 from scipy import stats
 
 from binoval import distributions
@@ -91,19 +92,15 @@ def test_chi_square_tail_is_scipys():
 
 def test_the_checks_do_not_import_scipy_stats():
     """The point of the module: a job that checks uniformity does not pay for importing scipy.stats."""
-    import subprocess
-    import sys
-
     code = (
-        "import sys, numpy as np\n"
+        "import json, sys, numpy as np\n"
         "from binoval.predictive.primitives import uniformity_test, ks_band_halfwidth\n"
         "from binoval.sbc.uniformity import ecdf_band, ecdf_test, chi_square_test\n"
         "u = np.random.default_rng(0).random(40)\n"
         "uniformity_test(u); ks_band_halfwidth(12); ecdf_band(40); ecdf_test(u); chi_square_test(u)\n"
-        "print('scipy.stats' in sys.modules)\n"
+        "print(json.dumps('scipy.stats' in sys.modules))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    assert json_from_a_new_process(code) is False
 
 
 #: (parameters, size) as PyTensor hands them to a scipy sampler: scalars, one value per group, a sample of
