@@ -88,6 +88,18 @@ def test_bad_config_is_stopped_with_the_key_named(extra, message):
     assert "\n" not in str(err.value)
 
 
+def test_text_where_a_number_is_expected_says_how_to_give_nested_keys():
+    """Snakemake's ``--config sbc='{simulations: 1000}'`` hands the workflow ``{'simulations': '1000'}``."""
+    with pytest.raises(ConfigError) as err:
+        check_config(overlay(DEFAULT, {"sbc": {"simulations": "1000"}}), SCHEMA)
+    message = str(err.value)
+    assert message.startswith("config key sbc.simulations: expected integer, got str '1000'")
+    assert "--configfile" in message and "\n" not in message
+    with pytest.raises(ConfigError) as err:  # text that is no number: no hint
+        check_config(overlay(DEFAULT, {"sbc": {"simulations": "many"}}), SCHEMA)
+    assert "--configfile" not in str(err.value)
+
+
 def test_disabling_every_model_is_an_error():
     config = copy.deepcopy(DEFAULT)
     for spec in config["models"].values():

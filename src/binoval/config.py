@@ -29,6 +29,38 @@ def _key(path) -> str:
     return ".".join(str(p) for p in path) or "(top level)"
 
 
+#: Snakemake's ``--config key='{a: 1}'`` reads the values inside the braces as text (YAML's base loader), so a nested
+#: number or boolean given on the command line arrives as a string.
+COMMAND_LINE_TEXT_HINT = (
+    "a value nested in --config key='{...}' reaches the workflow as text; give nested keys in an overlay file: "
+    "--configfile my.yaml"
+)
+
+_JSON_TYPES = {
+    "integer": lambda x: isinstance(x, int) and not isinstance(x, bool),
+    "number": lambda x: isinstance(x, (int, float)) and not isinstance(x, bool),
+    "boolean": lambda x: isinstance(x, bool),
+    "null": lambda x: x is None,
+    "array": lambda x: isinstance(x, list),
+    "object": lambda x: isinstance(x, dict),
+}
+
+
+def _yaml_reads_as(value: Any, expected: str | list[str]) -> bool:
+    """Whether ``value`` is text that YAML reads as one of the ``expected`` JSON types: what Snakemake's ``--config``
+    makes of a nested number or boolean."""
+    if not isinstance(value, str):
+        return False
+    try:
+        parsed = yaml.safe_load(value)
+    except yaml.YAMLError:
+        return False
+    return any(
+        _JSON_TYPES.get(name, lambda _: False)(parsed)
+        for name in ([expected] if isinstance(expected, str) else expected)
+    )
+
+
 def _describe(error: jsonschema.ValidationError) -> str:
     """One line for a schema violation, naming the config key."""
     key = _key(error.absolute_path)
@@ -47,7 +79,10 @@ def _describe(error: jsonschema.ValidationError) -> str:
     if v == "enum":
         return f"config key {key}: {error.instance!r} is not allowed; expected one of {', '.join(map(str, error.validator_value))}"
     if v == "type":
-        return f"config key {key}: expected {error.validator_value}, got {type(error.instance).__name__} {error.instance!r}"
+        message = f"config key {key}: expected {error.validator_value}, got {type(error.instance).__name__} {error.instance!r}"
+        if _yaml_reads_as(error.instance, error.validator_value):
+            message += f" ({COMMAND_LINE_TEXT_HINT})"
+        return message
     if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         op = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}[v]
         return f"config key {key}: {error.instance!r} is out of range; expected {op} {error.validator_value}"

@@ -57,6 +57,16 @@ def test_bad_config_stops_before_any_job_naming_the_key(tmp_path):
     assert not (tmp_path / "results").exists()
 
 
+def test_a_nested_number_on_the_command_line_gets_the_overlay_hint(tmp_path):
+    """``--config sbc='{simulations: 1000}'`` gives the workflow the text '1000' (Snakemake's YAML base loader)."""
+    result = run_snakemake(tmp_path, tiny_config(("pooled",)), "--config", "sbc={simulations: 1000}", check=False)
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.startswith("binoval: invalid config:")]
+    assert len(lines) == 1, result.stderr[-2000:]
+    assert "config key sbc.simulations: expected integer, got str '1000'" in lines[0] and "--configfile" in lines[0]
+    assert not (tmp_path / "results").exists()
+
+
 def test_trial_level_input_is_aggregated_and_kept(tmp_path):
     config = tiny_config(
         ("pooled",),
