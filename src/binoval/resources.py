@@ -6,9 +6,9 @@ measured points, times ``HEADROOM``; SBC shards are sized per simulation. A retr
 the slurm profile retries once) asks for ``attempt`` times as much.
 
 Where the points come from: at 12 groups, the largest job of each rule in the default run on hospital12
-(``benchmarks/run_profile.py``, README: the mixtures' jobs, the costliest families there); at 1000 and 10 000 groups,
+(``benchmarks/run_profile.py``, benchmarks/README.md: the mixtures' jobs, the costliest families there); at 1000 and 10 000 groups,
 each rule's job in a cold run of hier_logit on synthetic groups with the default config (``benchmarks/group_scaling.py``,
-README "SBC at many groups"; at 10 000 with 4 SBC simulations, the run with the fit's thinned draws at 9a4b9d3, which
+benchmarks/README.md, "SBC at many groups"; at 10 000 with 4 SBC simulations, the run with the fit's thinned draws at 9a4b9d3, which
 shared the machine with a CI run: its times are upper bounds). Where a
 rule costs less at 1000 groups of hier_logit than at 12 of the mixtures, the line stays at the 12-group figure. A
 family that costs far more per group than hier_logit (the mixtures at 1000 groups were not measured) can exceed its
@@ -76,9 +76,9 @@ def fit_threads(groups: int, chains: int) -> int:
 #: thread (fewer than ``THREADED_GROUPS`` groups), and from there on. A shard job pays a fixed cost (interpreter,
 #: imports, one compile from the caches: 2-5 s on our 2-core machine) that 200 simulations amortise better than 100
 #: when a simulation costs 0.03-0.4 s (hospital12's families): the default run's 36 shard jobs became 18 and its job
-#: time fell from 752 to 714 s (README, issue 17 tenth steps). Once a fit takes two threads, a stage with one shard
+#: time fell from 752 to 714 s (benchmarks/README.md, issue 17 tenth steps). Once a fit takes two threads, a stage with one shard
 #: per model leaves it waiting for a core while that shard runs alone (a one-model run at 1000 groups with shards of
-#: 200 ran prior SBC, the fit and posterior SBC one after the other: README, issue 17 fourth steps), so from
+#: 200 ran prior SBC, the fit and posterior SBC one after the other: benchmarks/README.md, issue 17 fourth steps), so from
 #: ``THREADED_GROUPS`` groups shards stay at 100, two per stage at the default 200 simulations. Both divide the default
 #: number of simulations, so no simulation is run for nothing.
 AUTO_SIMS_PER_SHARD = {"one_thread_fits": 200, "threaded_fits": 100}

@@ -12,7 +12,7 @@ from binoval import resources as job_cost
 PLANNED_GROUPS = {}
 #: Priority of the jobs that take long (SBC shards, and fits, which the posterior SBC shards wait for) over the many
 #: short table jobs: the long ones start as soon as they can and the short ones fill the cores at the end, instead of
-#: a mixture's shard starting last and running alone (README, issue 17 tenth steps). Fits get no more than the shards,
+#: a mixture's shard starting last and running alone (benchmarks/README.md, issue 17 tenth steps). Fits get no more than the shards,
 #: so a two-thread fit never takes both cores from shards that could start (issue 17 ninth steps).
 LONG_JOB_PRIORITY = 1
 #: Groups assumed for resources when trial-level input has not been aggregated yet (the first run).

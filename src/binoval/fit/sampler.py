@@ -53,7 +53,7 @@ MASS_MATRICES = ("diag", "low_rank")
 #: directions that stand out from that noise, such as the one in which a non-centred hierarchy's mean moves with all
 #: its z-scores. Non-centred hier_logit, 2 x 500 draws after 300 warm-up, smallest bulk ESS over mu, tau and the
 #: group rates on 8 datasets drawn from the prior at 1000 groups (the SBC case; ``python
-#: benchmarks/mass_matrix_cost.py``, README issue 18): gamma = 10 a median of 255 and none below 100 in 2.3 s a fit;
+#: benchmarks/mass_matrix_cost.py``, benchmarks/README.md): gamma = 10 a median of 255 and none below 100 in 2.3 s a fit;
 #: gamma = 1: 281, 12% below 100; nutpie's default: 207, 38% below 100, 20 s; the diagonal: 91, 50% below 100,
 #: 0.8 s. At 3000 and 10 000 groups (one dataset): 224 in 6 s and 200 in 28 s against the diagonal's 30 in 2.7 s and
 #: 59 in 15 s.
@@ -65,7 +65,7 @@ LOW_RANK_GAMMA = 10.0
 LOW_RANK_REGULARISED_ABOVE = 128
 #: Warm-up draws between two updates of the regularised low-rank matrix (nutpie's ``mass_matrix_update_freq``, 20 by
 #: default). Each update decomposes the current window's draws and gradients, a cost cubic in the window's length
-#: that at 1000 groups was a fifth of an SBC fit and half of the observed fit. Measured (README issue 18, "The
+#: that at 1000 groups was a fifth of an SBC fit and half of the observed fit. Measured (benchmarks/README.md, "The
 #: low-rank mass matrix at any size"): 16 prior datasets of 1000 groups at each of two data seeds, SBC settings, 4.9
 #: and 4.7 s a fit at 20, 4.0 and 3.9 at 30, 4.1 and 3.9 at 40, median smallest ESS 267/373, 338/380, 321/388, none
 #: below 100 (``python benchmarks/mass_matrix_cost.py --groups 1000 --datasets 16 --gammas 10 --update-freqs 20 30

@@ -42,7 +42,7 @@ GROUP_DIM = "group"
 #: PyTensor mode of the functions that draw from a model (SBC's simulations, prior and posterior predictive draws).
 #: Their work is the random draws themselves, which run in NumPy in any mode, so a numba compile (0.4 s for the first
 #: in a process, 1 s for a mixture, whose ``Mixture`` draw numba can only run in object mode) buys nothing: this
-#: mode compiles in hundredths of a second and draws the same values, to rounding (README, issue 17, seventh steps).
+#: mode compiles in hundredths of a second and draws the same values, to rounding (benchmarks/README.md, issue 17, seventh steps).
 FORWARD_SAMPLING_MODE = "FAST_COMPILE"
 #: PyTensor's generated Python source (``config.generated_src_dir``) goes here, under PyTensor's cache directory.
 GENERATED_SOURCE_DIR = "binoval_generated_src"

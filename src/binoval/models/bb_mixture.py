@@ -15,7 +15,7 @@ Both Dirichlet draws are sampled as normalised Gamma variables: w = g / sum(g) w
 Dirichlet(a, ..., a), and the gaps = e / sum(e) with e_j ~ Exponential(1) are Dirichlet(1, ..., 1). The model
 is the same; NUTS samples log g and log e, whose geometry suits it better than PyMC's simplex transform (on
 hospital12's SBC fits, K = 2..4: 0.20 / 0.24 / 0.30 s per fit and 8 / 18 / 18% extended, against 0.17 / 0.28 /
-0.42 s and 35 / 40 / 18% with the simplex transform and a low-rank mass matrix; README, issue 17, sixth steps).
+0.42 s and 35 / 40 / 18% with the simplex transform and a low-rank mass matrix; benchmarks/README.md, issue 17, sixth steps).
 The scale of g and e (their sums) is not seen by the likelihood; power-scaling the prior scales the Dirichlet
 densities of w and of the gaps instead of the Gamma densities (``derived_log_prior``).
 
@@ -118,8 +118,8 @@ class BetaBinomialMixture(Family):
         """``low_rank`` for K = 1: its mean is the ratio of two gaps whose common scale the data do not see, so
         when the mean is well identified the two log gaps move together (on hospital12, 4 x 1000 draws: 0.19 s
         and bulk ESS 3233 against 0.34 s and 1993 with a diagonal matrix). ``diag`` for K >= 2, where the diagonal
-        gave more effective draws per second in every case measured (SBC fits and the observed fit; README, issue
-        17, sixth steps)."""
+        gave more effective draws per second in every case measured (SBC fits and the observed fit; benchmarks/README.md,
+        issue 17, sixth steps)."""
         return "low_rank" if int(K) == 1 else "diag"
 
     def auxiliary_variables(self, K):

@@ -20,7 +20,7 @@ function's docstring names them) and ``thresholds.<stage>`` from the config.
   unless K-fold gives them) are not candidates.
 * ``overall`` is ACCEPT when at least one model is accepted.
 
-``verdict.json`` holds exactly the documented fields (README.md, Outputs) and is
+``verdict.json`` holds exactly the documented fields (README.md, "The end of the DAG") and is
 validated with ``VERDICT_SCHEMA`` (JSON Schema) before it is written.
 """
 
