@@ -6,6 +6,10 @@ import logging
 import sys
 import warnings
 
+#: Loggers whose INFO messages say nothing about the run: PyTensor announces six "Suppressed KeyError in
+#: PyTensorConfigParser.add" lines on every import, ArviZ which plotting backend it found. Their warnings still show.
+QUIET_AT_INFO = ("pytensor.configparser", "arviz")
+
 
 def log_to(path: str | None, name: str = "binoval") -> logging.Logger:
     """Route logging, Python warnings and stderr to ``path`` (append); return a logger.
@@ -24,6 +28,8 @@ def log_to(path: str | None, name: str = "binoval") -> logging.Logger:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
+    for chatty in QUIET_AT_INFO:
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     logging.captureWarnings(True)
     warnings.simplefilter("default")
     warnings.filterwarnings("ignore", category=FutureWarning, module="arviz")
