@@ -100,6 +100,29 @@ def test_text_where_a_number_is_expected_says_how_to_give_nested_keys():
     assert "--configfile" not in str(err.value)
 
 
+def test_models_keep_the_default_order_whatever_order_an_overlay_merges_them_in():
+    """Snakemake puts an overlay's keys first; the report and every table still list the default models in their
+    order, then the user's own models as given."""
+    models = {
+        "my_logit_t": {"family": "logit_t"},
+        "bb_mixture": {"family": "bb_mixture", "K": [1, 3]},
+        **{key: value for key, value in DEFAULT["models"].items() if key != "bb_mixture"},
+        "another": {"family": "pooled"},
+    }
+    specs = check_config({**DEFAULT, "models": models}, SCHEMA)
+    assert list(specs) == [
+        "pooled",
+        "unpooled",
+        "hier_logit",
+        "hier_logit_centered",
+        "beta_binomial",
+        "bb_mixture_k1",
+        "bb_mixture_k3",
+        "my_logit_t",
+        "another",
+    ]
+
+
 def test_disabling_every_model_is_an_error():
     config = copy.deepcopy(DEFAULT)
     for spec in config["models"].values():

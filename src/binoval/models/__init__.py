@@ -44,16 +44,29 @@ __all__ = [
 ]
 
 
+def in_default_order(models: Mapping[str, Any]) -> list[str]:
+    """The model ids of ``models``: the default run's in its order (``binoval.defaults.MODELS``), then the others as
+    given.
+
+    Snakemake merges an overlay by putting its keys first, so an overlay that changes one default model would
+    otherwise move it to the top of every table and of the report.
+    """
+    from binoval.defaults import MODELS
+
+    return [m for m in MODELS if m in models] + [m for m in models if m not in MODELS]
+
+
 def expand_models(models: Mapping[str, Mapping[str, Any]]) -> dict[str, ModelSpec]:
     """Turn the ``models`` config into one ``ModelSpec`` per model id.
 
-    Disabled specs are dropped; a family may expand one spec into several
+    Models come in ``in_default_order``. Disabled specs are dropped; a family may expand one spec into several
     (``Family.expand``: a ``bb_mixture`` spec with ``K: [1, 2]`` becomes
     ``<id>_k1`` and ``<id>_k2``). Priors are merged with the family defaults
     and checked; errors name the config key.
     """
     specs: dict[str, ModelSpec] = {}
-    for model_id, raw in models.items():
+    for model_id in in_default_order(models):
+        raw = models[model_id]
         if not raw.get("enabled", True):
             continue
         family_name = raw["family"]
