@@ -6,7 +6,8 @@ script reads them all and prints, per rule: the number of jobs, the wall seconds
 and largest, the CPU seconds summed, the largest resident memory, and the **fixed-cost estimate**: the wall time
 of the rule's quickest job. Every job of a rule pays the same start-up (interpreter, imports, compiling its
 model), and the quickest job does little besides, so its time bounds the fixed cost per job from above;
-``jobs x fixed`` is then what start-up costs the rule at most. Rules come in order of total wall time.
+``jobs x fixed`` is then what start-up costs the rule at most. Rules come in order of total wall time. A second
+table sums the jobs per model (all of a model's rules), so the costliest families stand out.
 
     python benchmarks/run_profile.py results/hospital12              # a markdown table
     python benchmarks/run_profile.py results/hospital12 --json profile.json
@@ -67,6 +68,29 @@ def rule_profile(jobs: pd.DataFrame) -> pd.DataFrame:
     )
     profile["fixed_total_s"] = profile["jobs"] * profile["fixed_s"]
     return profile.sort_values("total_s", ascending=False).reset_index()
+
+
+#: The row of jobs that belong to no one model (data checks, compare, verdict, report).
+RUN_WIDE = "(whole run)"
+
+
+def model_profile(jobs: pd.DataFrame) -> pd.DataFrame:
+    """Per model: its jobs across all rules, their wall seconds summed and that sum's share of all jobs' seconds.
+
+    A job's model is its first wildcard value (every per-model rule puts ``model_id`` first); jobs without
+    wildcards are ``RUN_WIDE``. Models come in order of their total."""
+    model = jobs["job"].str.split("/").str[0].where(jobs["job"] != "", RUN_WIDE)
+    grouped = jobs.assign(model=model).groupby("model")["wall_s"]
+    profile = pd.DataFrame({"jobs": grouped.size(), "total_s": grouped.sum()})
+    profile["share"] = profile["total_s"] / jobs["wall_s"].sum()
+    return profile.sort_values("total_s", ascending=False).reset_index()
+
+
+def model_markdown(profile: pd.DataFrame) -> str:
+    lines = ["| model | jobs | total s | share |", "|---|---:|---:|---:|"]
+    for row in profile.itertuples():
+        lines.append(f"| {row.model} | {row.jobs} | {row.total_s:.0f} | {row.share:.0%} |")
+    return "\n".join(lines)
 
 
 def markdown(profile: pd.DataFrame) -> str:
@@ -149,8 +173,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", type=Path, help="also write the profile as JSON records here")
     parser.add_argument("--snakemake-log", type=Path, help="the run's Snakemake log: also say how full the cores were")
     args = parser.parse_args(argv)
-    profile = rule_profile(job_rows(args.run_dir))
+    jobs = job_rows(args.run_dir)
+    profile = rule_profile(jobs)
     print(markdown(profile))
+    print()
+    print(model_markdown(model_profile(jobs)))
     if args.snakemake_log:
         spans, cores = job_spans(args.snakemake_log.read_text())
         filled = occupancy(spans, cores)

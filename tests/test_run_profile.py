@@ -36,7 +36,21 @@ def test_profile_per_rule(run_profile, tmp_path, capsys):
     run_profile.main([str(tmp_path)])
     out = capsys.readouterr().out
     assert "| sbc_shard | 3 | 72 | 24.0 | 40.0 | 69 | 500 | 12.0 | 36 |" in out
-    assert out.splitlines()[-1].startswith("| **all** | 4 | 74 |")
+    assert "| **all** | 4 | 74 |" in out
+
+
+def test_profile_per_model(run_profile, tmp_path, capsys):
+    bench = tmp_path / "benchmarks"
+    write(bench / "verdict.tsv", 2.0, 1.5, 100)
+    write(bench / "fit" / "pooled.tsv", 6.0, 5.0, 300)
+    write(bench / "sbc_shard" / "pooled" / "0.tsv", 12.0, 11.0, 400)
+    write(bench / "sbc_shard" / "bb_mixture_k2" / "0.tsv", 60.0, 59.0, 500)
+    profile = run_profile.model_profile(run_profile.job_rows(tmp_path)).set_index("model")
+    assert list(profile.index) == ["bb_mixture_k2", "pooled", run_profile.RUN_WIDE]
+    assert profile.loc["pooled", "jobs"] == 2 and profile.loc["pooled", "total_s"] == 18.0
+    assert profile["share"].sum() == pytest.approx(1.0) and profile.loc["bb_mixture_k2", "share"] == pytest.approx(0.75)
+    run_profile.main([str(tmp_path)])
+    assert "| bb_mixture_k2 | 1 | 60 | 75% |" in capsys.readouterr().out
 
 
 def test_no_benchmark_files_is_a_clear_error(run_profile, tmp_path):
