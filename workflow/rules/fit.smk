@@ -9,12 +9,12 @@ rule fit:
         logs("fit/{model_id}.log"),
     benchmark:
         benchmarks("fit/{model_id}.tsv")
+    priority: LONG_JOB_PRIORITY
     conda:
         "../../envs/binoval.yaml"
     # one thread on small data: a fit job is mostly single-threaded compilation (10-25 s) against < 1 s of
     # sampling, so two jobs side by side beat one job on two threads; one per chain on large data (binoval.resources)
     threads: fit_threads()
-    priority: LONG_JOB_PRIORITY
     resources:
         mem_mb=memory_of("fit"),
         runtime=runtime_of("fit"),

@@ -18,10 +18,10 @@ rule posterior_sbc_shard:
         benchmarks("posterior_sbc_shard/{model_id}/{shard}.tsv")
     wildcard_constraints:
         shard=r"\d+",
+    priority: LONG_JOB_PRIORITY
     conda:
         "../../envs/binoval.yaml"
     threads: 1  # as sbc_shard
-    priority: LONG_JOB_PRIORITY
     resources:
         mem_mb=memory_of("posterior_sbc_shard"),
         runtime=runtime_of("posterior_sbc_shard", shard_size(posterior_sbc_config())),

@@ -16,10 +16,10 @@ rule sbc_shard:
         benchmarks("sbc_shard/{model_id}/{shard}.tsv")
     wildcard_constraints:
         shard=r"\d+",
+    priority: LONG_JOB_PRIORITY
     conda:
         "../../envs/binoval.yaml"
     threads: 1  # like fit: compilation dominates; draws do not depend on threads
-    priority: LONG_JOB_PRIORITY
     resources:
         mem_mb=memory_of("sbc_shard"),
         runtime=runtime_of("sbc_shard", shard_size(sbc_config())),
