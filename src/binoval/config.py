@@ -36,15 +36,6 @@ COMMAND_LINE_TEXT_HINT = (
     "--configfile my.yaml"
 )
 
-_JSON_TYPES = {
-    "integer": lambda x: isinstance(x, int) and not isinstance(x, bool),
-    "number": lambda x: isinstance(x, (int, float)) and not isinstance(x, bool),
-    "boolean": lambda x: isinstance(x, bool),
-    "null": lambda x: x is None,
-    "array": lambda x: isinstance(x, list),
-    "object": lambda x: isinstance(x, dict),
-}
-
 
 def _yaml_reads_as(value: Any, expected: str | list[str]) -> bool:
     """Whether ``value`` is text that YAML reads as one of the ``expected`` JSON types: what Snakemake's ``--config``
@@ -55,10 +46,8 @@ def _yaml_reads_as(value: Any, expected: str | list[str]) -> bool:
         parsed = yaml.safe_load(value)
     except yaml.YAMLError:
         return False
-    return any(
-        _JSON_TYPES.get(name, lambda _: False)(parsed)
-        for name in ([expected] if isinstance(expected, str) else expected)
-    )
+    is_type = jsonschema.Draft202012Validator.TYPE_CHECKER.is_type  # the config schema's own meaning of each type
+    return any(is_type(parsed, name) for name in ([expected] if isinstance(expected, str) else expected))
 
 
 def _describe(error: jsonschema.ValidationError) -> str:

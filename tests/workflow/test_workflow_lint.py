@@ -26,14 +26,6 @@ def test_lint_has_no_findings(tmp_path):
     assert "Congratulations, your workflow is in a good condition!" in result.stdout + result.stderr
 
 
-def test_snakefmt_leaves_the_workflow_as_it_is():
-    """``make check`` runs ``snakefmt --check``; keep it green where CI does not run it."""
-    result = subprocess.run(
-        [sys.executable, "-m", "snakefmt", "--check", "."], capture_output=True, text=True, cwd=REPO
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-
-
 @pytest.mark.parametrize("configfile", CONFIGS, ids=lambda p: "default" if p is None else p.name)
 def test_dry_run_plans_the_whole_workflow(tmp_path, configfile):
     args = ["-n"] + (["--configfile", str(configfile)] if configfile else [])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from binoval.defaults import MODELS
 from binoval.models.base import (
     DATA_CONTAINERS,
     FORWARD_SAMPLING_MODE,
@@ -51,8 +52,6 @@ def in_default_order(models: Mapping[str, Any]) -> list[str]:
     Snakemake merges an overlay by putting its keys first, so an overlay that changes one default model would
     otherwise move it to the top of every table and of the report.
     """
-    from binoval.defaults import MODELS
-
     return [m for m in MODELS if m in models] + [m for m in models if m not in MODELS]
 
 
