@@ -19,7 +19,7 @@ if error:  # nothing to reweight: empty tables; the stage reports the failed fit
     table, sequence = SensitivityTable.empty(), SensitivitySequence.empty()
 else:
     model = build_model(spec, data)
-    densities = components(spec, data, idata, model)  # the log prior is compiled and evaluated once
+    densities = components(spec, data, idata, model)  # the fit's log prior group and its log-likelihood
     table = sensitivity_table(spec, data, idata, threshold=p.threshold, model=model, densities=densities)
     sequence = powerscale_sequence(spec, data, idata, model=model, densities=densities)
 plot_powerscale_sequence(sequence, snakemake.output.plot, title=f"{spec.model_id}: posterior under power-scaling")

@@ -4,6 +4,7 @@ import pytest
 import xarray as xr
 import yaml
 from conftest import REPO, fit_tables_of
+from scipy import stats
 from test_config import DEFAULT, overlay
 
 from binoval.config import check_config, load_schema
@@ -46,7 +47,7 @@ def test_a_short_fit_is_extended_before_it_is_judged():
     # judged on all 2 x 200 draws (an ESS above the 2 x 50 draws kept), stored thinned to the 50 per chain asked
     # for, in every group, so later stages hold what the config asked for whatever the extensions
     assert extended.parameters.set_index("variable").loc["p", "ess_bulk"] > 2 * 50
-    for group in ("posterior", "sample_stats", "log_likelihood", "posterior_predictive"):
+    for group in ("posterior", "sample_stats", "log_likelihood", "log_prior", "posterior_predictive"):
         assert extended.idata[group].sizes["draw"] == 50, group
 
     # without extensions the same fit is judged as it is, and fails on ESS
@@ -64,9 +65,14 @@ def test_a_short_fit_is_extended_before_it_is_judged():
 def test_fit_has_every_contract_group_and_name(hier_fit):
     data, out = hier_fit
     idata = out.idata
-    for group in ("posterior", "sample_stats", "log_likelihood", "posterior_predictive", "observed_data"):
+    for group in ("posterior", "sample_stats", "log_likelihood", "log_prior", "posterior_predictive", "observed_data"):
         assert group in idata.children
     assert set(idata.posterior.data_vars) == {"mu", "tau", "z", "theta", "p"}
+    # the log prior of the population-level parameters, per draw, in their own (constrained) space
+    assert set(idata.log_prior.data_vars) == {"mu", "tau"}
+    mu, tau = (idata.posterior[v].values for v in ("mu", "tau"))
+    expected = stats.norm.logpdf(mu, 0.0, 1.5) + stats.halfnorm.logpdf(tau, scale=1.0)
+    np.testing.assert_allclose(idata.log_prior["mu"].values + idata.log_prior["tau"].values, expected, atol=1e-6)
     assert list(idata.posterior["p"].coords["group"].values) == list(data.groups)
     assert idata.posterior.sizes["chain"] == 2 and idata.posterior.sizes["draw"] == 200
     assert idata.log_likelihood["r"].shape == (2, 200, 12)

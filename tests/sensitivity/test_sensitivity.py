@@ -35,6 +35,8 @@ from binoval.sensitivity.powerscale import (
     PRIOR_DOMINATES,
     SEQUENCE_COLUMNS,
     TABLE_COLUMNS,
+    components,
+    log_prior_dataset,
     log_prior_draws,
     powerscale_sequence,
     prior_variables,
@@ -145,7 +147,7 @@ def test_scaled_priors_are_exactly_the_population_level_free_variables(case):
             dims = set(model.named_vars_to_dims.get(rv.name) or ())
             assert dims & ({"group"} | set(data.covariates)), rv.name
     # the log prior evaluates at every draw, for every family (LKJ, Dirichlet and mixtures included)
-    log_prior = log_prior_draws(spec, data, prior_tree(model), model)
+    log_prior = log_prior_draws(log_prior_dataset(spec, data, prior_tree(model), model))
     assert log_prior.dims == ("chain", "draw") and np.isfinite(log_prior.values).all()
 
 
@@ -156,7 +158,9 @@ def test_log_prior_is_the_constrained_density_of_mu_and_tau_only():
     tree = prior_tree(model)
     mu, tau = (tree.posterior[v].values for v in ("mu", "tau"))
     expected = stats.norm.logpdf(mu, 0.0, 1.5) + stats.halfnorm.logpdf(tau, scale=1.0)
-    np.testing.assert_allclose(log_prior_draws(spec, HOSPITALS, tree, model).values, expected, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(
+        log_prior_draws(log_prior_dataset(spec, HOSPITALS, tree, model)).values, expected, rtol=0, atol=1e-6
+    )
 
 
 @pytest.mark.parametrize("K, a", [(1, 1.0), (3, 1.0), (3, 2.5)])
@@ -172,7 +176,9 @@ def test_mixture_log_prior_is_the_dirichlet_density_of_weights_and_gaps_and_kapp
     expected += np.array([[stats.dirichlet.logpdf(g, np.ones(K + 1)) for g in chain] for chain in gaps])
     if K > 1:
         expected += np.array([[stats.dirichlet.logpdf(v, np.full(K, a)) for v in chain] for chain in w])
-    np.testing.assert_allclose(log_prior_draws(spec, HOSPITALS, tree, model).values, expected, rtol=1e-10, atol=1e-8)
+    np.testing.assert_allclose(
+        log_prior_draws(log_prior_dataset(spec, HOSPITALS, tree, model)).values, expected, rtol=1e-10, atol=1e-8
+    )
 
 
 def test_reported_quantities_per_family():
@@ -277,6 +283,22 @@ def test_reference_priors_are_not_flagged(reference_fit, tmp_path):
     write_netcdf(idata, tmp_path / "fit.nc")
     stored = sensitivity_table(spec, HOSPITALS, az.from_netcdf(tmp_path / "fit.nc"))
     pd.testing.assert_frame_equal(stored, table)
+
+
+def test_the_stage_reads_the_log_prior_the_fit_stored(reference_fit):
+    """The fit stores the scaled log prior as its ``log_prior`` group; sensitivity reads that group (doubling it
+    doubles the prior component) and computes the same values for a fit stored without it."""
+    spec, idata = reference_fit
+    assert set(idata["log_prior"].data_vars) == {"mu", "tau"}
+    stored = components(spec, HOSPITALS, idata)
+    groups = {name: idata[name].to_dataset() for name in idata.children if name != "log_prior"}
+    recomputed = components(spec, HOSPITALS, xr.DataTree.from_dict(groups))
+    np.testing.assert_allclose(stored["prior"].values, recomputed["prior"].values, rtol=1e-12)
+    np.testing.assert_array_equal(stored["likelihood"].values, recomputed["likelihood"].values)
+    doubled = dict(groups, log_prior=2 * idata["log_prior"].to_dataset())
+    np.testing.assert_allclose(
+        components(spec, HOSPITALS, xr.DataTree.from_dict(doubled))["prior"].values, 2 * stored["prior"].values
+    )
 
 
 def test_conflicting_prior_on_mu_is_a_prior_data_conflict(conflict_fit):

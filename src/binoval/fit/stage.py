@@ -2,6 +2,7 @@
 
 Produces the InferenceData (posterior, sample_stats, log_likelihood with the
 conditional ``r`` and each prediction task's values (``binoval.loo.tasks``),
+log_prior of the power-scaled priors (``binoval.sensitivity.powerscale``),
 posterior_predictive, observed_data) and the two diagnostics tables. A fit
 that raises does not stop the workflow: the stage records the error, so the
 verdict can FAIL this model and still judge the others.
@@ -31,6 +32,7 @@ from binoval.loo.tasks import add_task_log_likelihoods
 from binoval.models import GroupedCounts, ModelSpec, build_model
 from binoval.models.registry import family_of
 from binoval.schemas import ParameterDiagnostics
+from binoval.sensitivity.powerscale import with_log_prior
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +160,7 @@ def fit_model(
         stored = thinned_to(fit.result.idata, settings.draws)
         idata = complete_inference_data(stored, model, data, seeds.int_seed(seed, "ppc", spec.model_id))
         idata = add_task_log_likelihoods(idata, spec, data, seeds.rng(seed, "fit", spec.model_id, 1))
+        idata = with_log_prior(idata, spec, data, model)
     except Exception as err:  # noqa: BLE001 - any failure of a fit is recorded, not raised
         message = f"{type(err).__name__}: {err}".splitlines()[0]
         log.exception("fit of %s failed", spec.model_id)

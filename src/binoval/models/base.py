@@ -321,10 +321,10 @@ class Family:
         convergence (the parameters made from them are judged: ``binoval.fit.diagnostics.judged_posterior``)."""
         return []
 
-    def derived_log_prior(self, posterior, priors: Mapping[str, dict], **options) -> np.ndarray | None:
-        """Per draw (chain, draw) of ``posterior``: the log prior density of the parameters the
-        ``auxiliary_variables`` stand for; None when there are none."""
-        return None
+    def derived_log_prior(self, posterior, priors: Mapping[str, dict], **options) -> dict[str, np.ndarray]:
+        """The log prior density of each parameter the ``auxiliary_variables`` stand for, per draw (chain, draw) of
+        ``posterior``, keyed by the parameter's name; empty when there are none."""
+        return {}
 
     def declare(self, model, data, n, r_observed, priors: Mapping[str, dict], **options) -> None:
         """Add the family's parameters and the likelihood ``R_VAR`` of ``r_observed`` to ``model``."""

@@ -127,21 +127,23 @@ class BetaBinomialMixture(Family):
         return [MU_GAPS_UNNORMALISED] if int(K) == 1 else [W_UNNORMALISED, MU_GAPS_UNNORMALISED]
 
     def derived_log_prior(self, posterior, priors, K):
-        """log Dirichlet(w | a, ..., a) + log Dirichlet(gaps | 1, ..., 1) per draw, the gaps being the differences
-        of 0, mu_1, ..., mu_K, 1 (w is the constant 1 when K = 1). A Dirichlet(1, ..., 1) density is constant."""
+        """{"mu": log Dirichlet(gaps | 1, ..., 1), "w": log Dirichlet(w | a, ..., a)} per draw, the gaps being the
+        differences of 0, mu_1, ..., mu_K, 1. A Dirichlet(1, ..., 1) density is the constant log K!; w is the
+        constant 1 when K = 1 and has no prior then."""
         from scipy import special
 
         K = int(K)
         mu = np.asarray(posterior["mu"].transpose("chain", "draw", ...).values, dtype=float)
-        log_prior = np.full(mu.shape[:2], special.gammaln(K + 1.0))
+        derived = {"mu": np.full(mu.shape[:2], special.gammaln(K + 1.0))}
         if K >= 2:
             a = float(priors["w"]["a"])
-            w = np.asarray(posterior["w"].transpose("chain", "draw", ...).values, dtype=float)
-            log_prior += special.gammaln(K * a) - K * special.gammaln(a)
+            log_w = np.full(mu.shape[:2], special.gammaln(K * a) - K * special.gammaln(a))
             if a != 1.0:  # (a - 1) log w, which is 0 at a = 1 even where a weight underflowed to 0
+                w = np.asarray(posterior["w"].transpose("chain", "draw", ...).values, dtype=float)
                 with np.errstate(divide="ignore"):
-                    log_prior += (a - 1.0) * np.log(w).sum(axis=-1)
-        return log_prior
+                    log_w += (a - 1.0) * np.log(w).sum(axis=-1)
+            derived["w"] = log_w
+        return derived
 
     def parameter_names(self, K):
         return ["w", "mu", "kappa"]

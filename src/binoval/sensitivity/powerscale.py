@@ -64,6 +64,8 @@ DIAGNOSES = (CONFLICT, PRIOR_DOMINATES, NO_ISSUE)
 #: The group rate variable whose values for a few groups are reported.
 GROUP_RATE = "p"
 SAMPLE_DIMS = ("chain", "draw")
+#: The fit's group of the log prior densities that are power-scaled (ArviZ's name for it; ``log_prior_dataset``).
+LOG_PRIOR_GROUP = "log_prior"
 #: Central interval of the sequence table (its lower and upper quantiles).
 SEQUENCE_QUANTILES = (0.05, 0.95)
 #: Columns of the sensitivity table, in order.
@@ -122,26 +124,47 @@ def prior_variables(spec: ModelSpec, data: GroupedCounts, model=None) -> list[st
     return names
 
 
-def log_prior_draws(spec: ModelSpec, data: GroupedCounts, idata, model=None):
-    """The log prior density of the population-level parameters (``prior_variables``) at each posterior draw.
+def log_prior_dataset(spec: ModelSpec, data: GroupedCounts, idata, model=None):
+    """The log prior density of each power-scaled parameter at each posterior draw: the fit's ``log_prior`` group.
 
-    A DataArray (chain, draw) named ``log_prior``: the sum of PyMC's ``compute_log_prior`` over those
-    variables, in the constrained space (the parameters' own values; no Jacobian of the sampler's transforms), plus
-    the family's ``derived_log_prior`` of the parameters its auxiliary variables stand for (``bb_mixture``'s
-    Dirichlet weights and gaps).
+    An xarray Dataset with one variable per ``prior_variables`` name, elementwise as PyMC's ``compute_log_prior``
+    gives it (the **constrained space**: the parameters' own values, no Jacobian of the sampler's transforms), and
+    one per parameter the family's auxiliary variables stand for (``Family.derived_log_prior``: ``bb_mixture``'s
+    Dirichlet densities of ``w`` and of the gaps between the means, as ``w`` and ``mu``), each (chain, draw).
     ``idata``: the fit (a DataTree read from the stored NetCDF will do); its posterior must hold every free
     variable of the model, as fits from ``binoval.fit.stage`` do.
     """
     import pymc as pm
+    import xarray as xr
 
     model = build_model(spec, data) if model is None else model
+    posterior = idata["posterior"]
+    coords = {dim: posterior[dim].values for dim in SAMPLE_DIMS}
     names = prior_variables(spec, data, model)
-    dataset = pm.compute_log_prior(idata, var_names=names, model=model, extend_inferencedata=False, progressbar=False)
-    log_prior = _sum_to_draws(dataset, names)
-    derived = family_of(spec).derived_log_prior(idata["posterior"], spec.priors, **spec.options)
-    if derived is not None:
-        log_prior = log_prior + derived
-    return log_prior.rename("log_prior")
+    dataset = xr.Dataset(coords=coords)
+    if names:
+        computed = pm.stats.compute_log_prior(
+            idata, var_names=names, model=model, extend_inferencedata=False, progressbar=False
+        )
+        dataset = xr.Dataset({name: computed[name].variable for name in names}, coords=computed.coords)
+    derived = family_of(spec).derived_log_prior(posterior, spec.priors, **spec.options)
+    if set(derived) & set(names):
+        raise ValueError(f"{spec.model_id}: a derived log prior has the name of a free variable: {sorted(derived)}")
+    for name, values in derived.items():
+        dataset[name] = xr.DataArray(np.asarray(values, dtype=float), dims=SAMPLE_DIMS, coords=coords)
+    return dataset
+
+
+def with_log_prior(idata, spec: ModelSpec, data: GroupedCounts, model=None):
+    """``idata`` (a DataTree) with its ``LOG_PRIOR_GROUP`` group, ``log_prior_dataset``, as the fit stage stores it."""
+    idata[LOG_PRIOR_GROUP] = log_prior_dataset(spec, data, idata, model)
+    return idata
+
+
+def log_prior_draws(log_prior):
+    """The joint log prior that power-scaling scales at each draw: the variables of a ``log_prior_dataset`` (the
+    fit's ``log_prior`` group) summed, a DataArray (chain, draw) named ``log_prior``."""
+    return _sum_to_draws(log_prior, list(log_prior.data_vars)).rename("log_prior")
 
 
 def log_likelihood_draws(idata):
@@ -159,9 +182,15 @@ def _sum_to_draws(dataset, names):
 
 
 def components(spec: ModelSpec, data: GroupedCounts, idata, model=None) -> dict:
-    """The log density of each component at each draw: {"prior": ``log_prior_draws``, "likelihood": ...}."""
-    model = build_model(spec, data) if model is None else model
-    return {"prior": log_prior_draws(spec, data, idata, model), "likelihood": log_likelihood_draws(idata)}
+    """The log density of each component at each draw: {"prior": ``log_prior_draws``, "likelihood": ...}.
+
+    The log prior is the fit's ``log_prior`` group; a fit stored without one (written before binoval stored it)
+    has it computed here (``log_prior_dataset``)."""
+    if LOG_PRIOR_GROUP in idata.children:
+        log_prior = idata[LOG_PRIOR_GROUP].to_dataset()
+    else:
+        log_prior = log_prior_dataset(spec, data, idata, model)
+    return {"prior": log_prior_draws(log_prior), "likelihood": log_likelihood_draws(idata)}
 
 
 # -- what is reported ----------------------------------------------------------------------------------
