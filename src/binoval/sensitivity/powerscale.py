@@ -148,8 +148,9 @@ def log_prior_dataset(spec: ModelSpec, data: GroupedCounts, idata, model=None):
         )
         dataset = xr.Dataset({name: computed[name].variable for name in names}, coords=computed.coords)
     derived = family_of(spec).derived_log_prior(posterior, spec.priors, **spec.options)
-    if set(derived) & set(names):
-        raise ValueError(f"{spec.model_id}: a derived log prior has the name of a free variable: {sorted(derived)}")
+    clash = sorted(set(derived) & set(names))
+    if clash:
+        raise ValueError(f"{spec.model_id}: a derived log prior has the name of a scaled free variable: {clash}")
     for name, values in derived.items():
         dataset[name] = xr.DataArray(np.asarray(values, dtype=float), dims=SAMPLE_DIMS, coords=coords)
     return dataset
