@@ -189,6 +189,14 @@ def compare_task(tables: Mapping[str, pd.DataFrame], task: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _value_of_each(model_ids: pd.Series, values, default) -> pd.Series:
+    """``values[m]`` (a mapping or a Series indexed by model id) for each model id m, ``default`` where it has none.
+
+    Not ``map(values).fillna(default)``: with no values the mapped column is float NaN, and filling a float column
+    with text raises from pandas 4 on."""
+    return model_ids.map(lambda m: values.get(m, default))
+
+
 def comparison_with_k(
     tables: Mapping[str, pd.DataFrame],
     mixtures: Mapping[str, tuple[str, int]],
@@ -211,12 +219,12 @@ def comparison_with_k(
         comp = compare_task(tables, task)
         if comp.empty:
             continue
-        comp["mixture"] = comp["model_id"].map({m: base for m, (base, _) in mixtures.items()}).fillna("")
-        comp["K"] = comp["model_id"].map({m: int(K) for m, (_, K) in mixtures.items()}).fillna(0).astype("int64")
+        comp["mixture"] = _value_of_each(comp["model_id"], {m: base for m, (base, _) in mixtures.items()}, "")
+        comp["K"] = _value_of_each(comp["model_id"], {m: int(K) for m, (_, K) in mixtures.items()}, 0).astype("int64")
         for column in ("log_ml", "log_ml_se", "p_k", "p_clusters"):
             comp[column] = comp["model_id"].map(choice[column]).astype(float)
         comp["k_selected"] = comp["model_id"].map(choice["selected"]).astype("boolean").fillna(False).astype(bool)
-        comp["k_reason"] = comp["model_id"].map(choice["reason"]).fillna("").astype(str)
+        comp["k_reason"] = _value_of_each(comp["model_id"], choice["reason"], "").astype(str)
         parts.append(comp)
     if not parts:
         raise ValueError("no model has a finite elpd_loo on any task: every fit failed")

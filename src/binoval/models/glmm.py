@@ -84,7 +84,7 @@ class Glmm(Family):
                     sd_dist=make_dist(priors["sigma"], shape=k),
                     compute_corr=False,
                 )
-                chol = pm.expand_packed_triangular(k, packed, lower=True)
+                chol = pm.math.expand_packed_triangular(k, packed, lower=True)
                 covariance = pt.dot(chol, chol.T)
                 stds = pt.sqrt(pt.diag(covariance))
                 pm.Deterministic(f"sigma_{g}", stds, dims=effect_dim)
