@@ -28,10 +28,10 @@ def test_fit_stage_runs_and_writes_contract_outputs(tmp_path):
         sampler = read_table(results / "diagnostics" / f"{model_id}_sampler.parquet", SamplerDiagnostics)
         assert (sampler["error"] == "").all()
         assert (tmp_path / "logs" / "tiny" / "fit" / f"{model_id}.log").exists()
-    mixture = az.from_netcdf(results / "fits" / "bb_mixture_k2.nc").posterior
-    assert {"w", "mu", "kappa"} <= set(mixture.data_vars) and mixture["mu"].sizes["cluster"] == 2
+    mixture = az.from_netcdf(results / "fits" / "bb_mixture_k2.nc")
+    assert {"w", "mu", "kappa"} <= set(mixture.posterior.data_vars) and mixture.posterior["mu"].sizes["cluster"] == 2
     # the mixture's log prior: kappa's Gamma, and the Dirichlet densities of w and of the gaps between the means
-    log_prior = az.from_netcdf(results / "fits" / "bb_mixture_k2.nc").log_prior
+    log_prior = mixture.log_prior
     assert set(log_prior.data_vars) == {"kappa", "w", "mu"} and log_prior["kappa"].sizes["cluster"] == 2
     assert not (results / "fits" / "unpooled.nc").exists()
     # nothing changed: nothing to do
